@@ -435,9 +435,19 @@ class RequestQueueConfig(RequestModel):
     max_consume_concurrency: int | None = Field(default=None, ge=1)
 
 
+GO_DURATION = re.compile(r"^(\d+(\.\d+)?(h|m|s|ms))+$|^\d+(\.\d+)?$")
+
+
 class TrafficControlConfig(RequestModel):
-    timeout: str | None = None
+    timeout: str | None = Field(default=None, description='a Go duration, e.g. "30s" or "1m0s"')
     request_queue: RequestQueueConfig | None = None
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_is_a_duration(cls, value: str | None) -> str | None:
+        if value is not None and not GO_DURATION.match(value):
+            raise ValueError(f'{value!r} is not a duration like "30s", "1m0s" or "1500ms"')
+        return value
 
 
 class _TargetConfigCommon(RequestModel):
@@ -559,7 +569,8 @@ class DeploymentTargetSchema(ResourceSchema):
         # The 1.1 client structures `resources` and the kube fields as non-optional attrs
         # fields, so they must be objects/strings, never null; everything else unset is left out.
         wire = config.to_wire()
-        wire.setdefault("resources", {"requests": None, "limits": None})
+        resources = wire.get("resources") or {}
+        wire["resources"] = {"requests": resources.get("requests"), "limits": resources.get("limits")}
         wire.setdefault("kubeResourceUid", "")
         wire.setdefault("kubeResourceVersion", "")
         return wire

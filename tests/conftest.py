@@ -1,0 +1,27 @@
+"""Shared test setup: every test runs with its own BENTOTUI_HOME and BENTOML_HOME."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# shared/ sits beside the project's checkout (in CI too: a fresh clone with shared/ beside it).
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "bentoml-1.1.11"
+if not FIXTURES.is_dir():  # a copy kept in the repo for checkouts without shared/
+    FIXTURES = ROOT / "tests" / "fixtures" / "bentoml-1.1.11"
+
+
+@pytest.fixture(autouse=True)
+def isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    homes = {
+        "BENTOTUI_HOME": tmp_path_factory.mktemp("bentotui-home"),
+        "BENTOML_HOME": tmp_path_factory.mktemp("bentoml-home"),
+    }
+    for key, value in homes.items():
+        monkeypatch.setenv(key, str(value))
+    monkeypatch.delenv("BENTO_CLOUD_API_KEY", raising=False)
+    monkeypatch.delenv("BENTO_CLOUD_API_ENDPOINT", raising=False)
+    monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
+    return homes
