@@ -1,0 +1,194 @@
+"""Where to connect: bentoml login contexts, environment, flags, or the local control plane.
+
+Reads the same `$BENTOML_HOME/.yatai.yaml` that `bentoml cloud login` writes (reference §8),
+so a user who logged in with bentoml needs no setup. Never writes it.
+
+Precedence of `resolve_context` (first match wins):
+
+1. ``force_local`` (``--local``)                       -> the local control plane
+2. ``endpoint`` / ``api_token`` (``--endpoint``, ``--api-token``)
+3. env ``BENTO_CLOUD_API_KEY`` (+ ``BENTO_CLOUD_API_ENDPOINT``), as bentoml 1.4 does
+4. ``context_name`` (``--context NAME``)                -> that bentoml context
+5. the file's ``current_context_name``, when it names a context of the file
+6. the local control plane
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tui.api.models import describe_validation_error
+
+DEFAULT_CLOUD_ENDPOINT = "https://cloud.bentoml.com"
+LOCAL_CONTEXT_NAME = "local"
+ENV_API_KEY = "BENTO_CLOUD_API_KEY"
+ENV_ENDPOINT = "BENTO_CLOUD_API_ENDPOINT"
+
+
+class ContextError(Exception):
+    """The requested context cannot be used; `message` says why, fit to show a user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class YataiContext(BaseModel):
+    """One entry of `contexts` in `.yatai.yaml`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    endpoint: str
+    api_token: str = Field(repr=False)
+    email: str | None = None
+
+
+class YataiConfig(BaseModel):
+    """The whole `.yatai.yaml` (bentoml's `CloudClientConfig`)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    contexts: list[YataiContext] = Field(default_factory=list)
+    current_context_name: str | None = None
+
+    def get(self, name: str) -> YataiContext | None:
+        return next((c for c in self.contexts if c.name == name), None)
+
+
+class Context(BaseModel):
+    """A resolved place to connect to. `endpoint` is None for the local control plane
+    until it is started (see `with_endpoint`). The token never shows in repr/str."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    endpoint: str | None = None
+    api_token: str | None = Field(default=None, repr=False)
+    email: str | None = None
+    source: Literal["flag", "env", "bentoml", "local"]
+    is_local: bool = False
+
+    def with_endpoint(self, endpoint: str, api_token: str) -> Context:
+        """This context once its endpoint is known (the local control plane, when started)."""
+        return self.model_copy(update={"endpoint": endpoint, "api_token": api_token})
+
+
+def bentoml_home(environ: Mapping[str, str] | None = None) -> Path:
+    """`$BENTOML_HOME`, default ``~/bentoml`` (not ``~/.bentoml``), as bentoml has it."""
+    environ = os.environ if environ is None else environ
+    home = environ.get("BENTOML_HOME")
+    return Path(home).expanduser() if home else Path.home() / "bentoml"
+
+
+def yatai_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    return bentoml_home(environ) / ".yatai.yaml"
+
+
+def load_yatai_config(
+    path: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> YataiConfig:
+    """The parsed file; an empty config when it does not exist; `ContextError` naming the
+    file and the problem when it is not readable, not YAML, or not of the expected shape."""
+    path = Path(path) if path is not None else yatai_config_path(environ)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return YataiConfig()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContextError(f"cannot read {path}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ContextError(f"{path} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        return YataiConfig()
+    if not isinstance(data, dict):
+        raise ContextError(f"{path}: expected a mapping with `contexts`, got {type(data).__name__}")
+    try:
+        return YataiConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(describe_validation_error(exc))
+        raise ContextError(f"{path} is not a bentoml context file: {problems}") from None
+
+
+def local_context() -> Context:
+    return Context(name=LOCAL_CONTEXT_NAME, source="local", is_local=True)
+
+
+def _from_yatai(entry: YataiContext) -> Context:
+    return Context(
+        name=entry.name,
+        endpoint=entry.endpoint,
+        api_token=entry.api_token,
+        email=entry.email,
+        source="bentoml",
+    )
+
+
+def list_contexts(environ: Mapping[str, str] | None = None) -> list[Context]:
+    """The bentoml login contexts, then the local control plane."""
+    config = load_yatai_config(environ=environ)
+    return [_from_yatai(c) for c in config.contexts] + [local_context()]
+
+
+def resolve_context(
+    *,
+    endpoint: str | None = None,
+    api_token: str | None = None,
+    context_name: str | None = None,
+    force_local: bool = False,
+    environ: Mapping[str, str] = os.environ,
+) -> Context:
+    """The context to use, by the precedence in the module docstring.
+
+    `api_token` without `endpoint` means BentoCloud (``$BENTO_CLOUD_API_ENDPOINT`` or
+    https://cloud.bentoml.com), as ``bentoml cloud login --api-token`` does.
+    """
+    if force_local:
+        return local_context()
+    if endpoint is not None or api_token is not None:
+        if not api_token:
+            raise ContextError(f"--endpoint {endpoint} needs an API token (--api-token)")
+        return Context(
+            name="flag",
+            endpoint=endpoint or environ.get(ENV_ENDPOINT) or DEFAULT_CLOUD_ENDPOINT,
+            api_token=api_token,
+            source="flag",
+        )
+    if environ.get(ENV_API_KEY):
+        return Context(
+            name="env",
+            endpoint=environ.get(ENV_ENDPOINT) or DEFAULT_CLOUD_ENDPOINT,
+            api_token=environ[ENV_API_KEY],
+            source="env",
+        )
+    if context_name is not None:
+        config = load_yatai_config(environ=environ)
+        entry = config.get(context_name)
+        if entry is not None:
+            return _from_yatai(entry)
+        if context_name == LOCAL_CONTEXT_NAME:
+            return local_context()
+        known = [c.name for c in config.contexts] + [LOCAL_CONTEXT_NAME]
+        raise ContextError(
+            f"no context named {context_name!r}; known contexts: {', '.join(known)} "
+            f"(from {yatai_config_path(environ)})"
+        )
+    config = load_yatai_config(environ=environ)
+    if config.current_context_name:
+        entry = config.get(config.current_context_name)
+        if entry is not None:
+            return _from_yatai(entry)
+    return local_context()
