@@ -53,6 +53,7 @@ def test_terminate() -> None:
 
 
 def test_function_scaled_to_zero_is_still_running() -> None:
+    assert status([R("Running", False, terminating=True)], S.RUNNING, mode="function") is S.RUNNING
     assert status([], S.RUNNING, mode="function") is S.RUNNING
     assert status([], S.RUNNING, mode="deployment") is S.RUNNING
     assert status([], S.DEPLOYING, mode="function") is S.DEPLOYING

@@ -587,6 +587,13 @@ class DeploymentRevisionSchema(ResourceSchema):
     targets: list[DeploymentTargetSchema] = Field(default_factory=list)
 
 
+class ReplicaCounts(WireModel):
+    """Extension (local control plane): API-server replicas ready / wanted right now."""
+
+    ready: int = 0
+    desired: int = 0
+
+
 class DeploymentSchema(ResourceSchema):
     creator: UserSchema | None = None
     cluster: ClusterSchema
@@ -596,6 +603,7 @@ class DeploymentSchema(ResourceSchema):
     mode: DeploymentMode | None = None
     urls: list[str] = Field(default_factory=list)
     description: str | None = None
+    replicas: ReplicaCounts | None = None  # extension
 
     @property
     def target(self) -> DeploymentTargetSchema | None:

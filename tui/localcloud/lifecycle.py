@@ -58,6 +58,8 @@ def derive_status(
         return S.DEPLOYING if previous not in SERVING else previous
 
     current = [r for r in live if not r.terminating]
+    if not current:  # only replicas on their way out: a scale-down (to zero) or a rollout
+        return previous if previous in SERVING else S.DEPLOYING
     failed = [r for r in current if r.phase == "Failed"]
     ready = [r for r in current if r.phase == "Running" and r.ready]
     pending = [r for r in current if r not in failed and r not in ready]

@@ -1,0 +1,115 @@
+"""Command line: `bentotui` (the TUI) and `bentotui local ...` (the local control plane)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+from tui import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bentotui",
+        description="A keyboard-first terminal UI for BentoCloud Deployments. Without a "
+        "BentoCloud login it runs on a local control plane, started in the background.",
+    )
+    parser.add_argument("--version", action="version", version=f"bentotui {__version__}")
+    where = parser.add_argument_group("where to connect")
+    where.add_argument("--local", action="store_true", help="use the local control plane")
+    where.add_argument("--context", metavar="NAME", help="a bentoml login context (.yatai.yaml)")
+    where.add_argument("--endpoint", metavar="URL", help="a BentoCloud / Yatai endpoint")
+    where.add_argument("--api-token", metavar="TOKEN", help="the API token for --endpoint")
+    ui = parser.add_argument_group("interface")
+    ui.add_argument("--read-only", action="store_true", help="hide and refuse every mutation")
+    ui.add_argument("--theme", metavar="NAME", help="colour theme (e.g. ansi-dark for 16 colours)")
+    ui.add_argument("--mouse", action="store_true", help="enable the mouse (off by default)")
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    local = sub.add_parser("local", help="manage the local control plane")
+    local_sub = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)
+    start = local_sub.add_parser("start", help="start it (idempotent); prints the endpoint")
+    start.add_argument("--port", type=int, help="port to listen on (default 38510, else a free one)")
+    start.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default 127.0.0.1: loopback only)")
+    start.add_argument("--foreground", action="store_true", help="run in this terminal")
+    local_sub.add_parser("stop", help="stop it and its replicas")
+    local_sub.add_parser("status", help="print its status as JSON")
+    local_sub.add_parser("token", help="print its API token")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "local":
+        return _local(args)
+    return _run_tui(args)
+
+
+def _local(args: argparse.Namespace) -> int:
+    from tui.localcloud import daemon
+    from tui.localcloud.paths import read_or_create_token
+
+    paths = daemon.state_paths()
+    try:
+        if args.local_command == "start":
+            if args.foreground:
+                daemon.serve_foreground(paths, host=args.host, port=args.port)
+                return 0
+            if args.host != "127.0.0.1":
+                print("--host needs --foreground", file=sys.stderr)
+                return 2
+            state = daemon.ensure_running(paths, port=args.port)
+            print(f"endpoint: {state.endpoint}")
+            print(f"token:    {state.token_file}  (print it with: bentotui local token)")
+            return 0
+        if args.local_command == "stop":
+            stopped = daemon.stop(paths)
+            print("stopped" if stopped else "not running")
+            return 0
+        if args.local_command == "status":
+            print(json.dumps(daemon.status(paths).to_json(), indent=2))
+            return 0
+        if args.local_command == "token":
+            print(read_or_create_token(paths))
+            return 0
+    except daemon.DaemonError as exc:
+        print(f"bentotui: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    from tui.api.contexts import ContextError, resolve_context
+
+    try:
+        context = resolve_context(
+            endpoint=args.endpoint,
+            api_token=args.api_token,
+            context_name=args.context,
+            force_local=args.local,
+        )
+    except ContextError as exc:
+        print(f"bentotui: {exc}", file=sys.stderr)
+        return 2
+    try:
+        from tui.app import run_app  # type: ignore[attr-defined]
+    except ImportError:
+        print(
+            "bentotui: the terminal UI is not part of this build yet; the local control plane "
+            "works: `bentotui local start`.",
+            file=sys.stderr,
+        )
+        return 1
+    return int(run_app(context, read_only=args.read_only, theme=args.theme, mouse=args.mouse) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+

@@ -1,0 +1,406 @@
+"""The local control plane's behaviour: deployments, revisions, status, events.
+
+`ControlPlane` ties the store (what was asked for), the runtime (what really runs) and the hub
+(who must hear of it) together.  HTTP lives in `server.py`; this module knows none of it and
+raises `InvalidRequest` / `NotFound` / `Conflict`, which the server maps to 400 / 404 / 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import shutil
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from tui.api import models as m
+from tui.localcloud import views
+from tui.localcloud.hub import Change, Hub
+from tui.localcloud.lifecycle import derive_status
+from tui.localcloud.paths import StatePaths
+from tui.localcloud.runtime import (
+    ComponentSpec,
+    DeploymentSpec,
+    Runtime,
+    RuntimeEvent,
+    RuntimeSettings,
+)
+from tui.localcloud.samples import list_samples
+from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, Store
+
+log = logging.getLogger("bentotui.localcloud")
+
+S = m.DeploymentStatus
+
+
+class InvalidRequest(ValueError):
+    """A request the server refuses with 400 and this message."""
+
+
+class ControlPlane:
+    def __init__(
+        self,
+        paths: StatePaths,
+        token: str,
+        endpoint: str,
+        settings: RuntimeSettings | None = None,
+    ):
+        paths.ensure()
+        self.paths = paths
+        self.endpoint = endpoint.rstrip("/")
+        self.store = Store(paths.db)
+        self.hub = Hub()
+        self.ident = views.build_identity(self.store.meta)
+        self.runtime = Runtime(
+            paths.home,
+            settings or RuntimeSettings(),
+            on_event=self._on_runtime_event,
+            on_change=self._on_runtime_change,
+            api_token=token,
+        )
+        self._bentos: dict[tuple[str, str], BentoRow] = {}
+        self._deploy_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._register_samples()
+        await self.runtime.start()
+        for row in self.store.all_deployments():
+            if row.desired == "running" and row.active_revision:
+                self.store.set_state(row.uid, status=S.DEPLOYING.value)
+                self._spawn(self._deploy(row.uid, prepare=False))
+            elif row.status == S.TERMINATING.value:
+                self.store.set_state(row.uid, status=S.TERMINATED.value)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.runtime.close()
+        self.store.close()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception():
+            log.error("background task failed", exc_info=task.exception())
+
+    def _register_samples(self) -> None:
+        for sample in list_samples():
+            self.store.upsert_bento(
+                sample.repository,
+                sample.version,
+                sample.description,
+                sample.manifest.model_dump(mode="json"),
+                str(sample.path),
+                repository_description=sample.description,
+            )
+        self._bentos = {(b.repository, b.version): b for b in self.store.list_bentos()}
+
+    # ------------------------------------------------------------------ rendering
+
+    @property
+    def cluster_name(self) -> str:
+        return self.ident.cluster_name
+
+    def render(self, row: DeploymentRow) -> m.DeploymentSchema:
+        deployment = views.deployment(self.ident, row, self._bentos, self.endpoint)
+        api = [r for r in self.runtime.replicas(row.uid) if r.runner_name is None and not r.terminating]
+        deployment.replicas = m.ReplicaCounts(ready=sum(1 for r in api if r.ready), desired=len(api))
+        return deployment
+
+    def render_revision(self, row: Any) -> m.DeploymentRevisionSchema:
+        return views.revision(self.ident, row, self._bentos)
+
+    def bento(self, repository: str, version: str) -> BentoRow | None:
+        return self._bentos.get((repository, version))
+
+    def bentos(self) -> list[BentoRow]:
+        return sorted(self._bentos.values(), key=lambda b: b.id, reverse=True)
+
+    def check_cluster(self, cluster: str, namespace: str | None = None) -> None:
+        if cluster != self.cluster_name:
+            raise NotFound(f"get cluster {cluster}: record not found")
+        if namespace is not None and namespace != self.ident.namespace:
+            raise NotFound(f"get namespace {namespace}: record not found")
+
+    def find(self, cluster: str, namespace: str | None, name: str) -> DeploymentRow:
+        self.check_cluster(cluster, namespace)
+        row = self.store.get_deployment(cluster, namespace, name)
+        if row is None:
+            raise NotFound(f"get deployment {name}: record not found")
+        return row
+
+    # ------------------------------------------------------------------ mutations
+
+    def _targets(self, body: m.UpdateDeploymentSchema) -> list[dict[str, Any]]:
+        targets = []
+        for target in body.targets:
+            if self.bento(target.bento_repository, target.bento) is None:
+                raise InvalidRequest(f"can't find bento: {target.bento_tag}")
+            wire = target.to_wire()
+            config = wire.get("config") or {}
+            # Yatai blanks these unless do_not_deploy is set.
+            if not body.do_not_deploy:
+                config.pop("kubeResourceUid", None)
+                config.pop("kubeResourceVersion", None)
+            if config:
+                wire["config"] = config
+            else:
+                wire.pop("config", None)
+            targets.append(wire)
+        if not any(t.get("type", "stable") == "stable" for t in targets):
+            raise InvalidRequest("a deployment needs a stable target")
+        return targets
+
+    async def create(self, cluster: str, body: m.CreateDeploymentSchema) -> DeploymentRow:
+        self.check_cluster(cluster)
+        namespace = body.kube_namespace or self.ident.namespace
+        self.check_cluster(cluster, namespace)
+        targets = self._targets(body)
+        deploy = not body.do_not_deploy
+        try:
+            row = self.store.create_deployment(
+                cluster=cluster,
+                namespace=namespace,
+                name=body.name,
+                description=body.description,
+                mode=(body.mode or m.DeploymentMode.FUNCTION).value,
+                labels=[label.to_wire() for label in body.labels or []],
+                targets=targets,
+                creator=self.ident.user.name,
+                status=(S.IMAGE_BUILDING if deploy else S.NON_DEPLOYED).value,
+                desired="running" if deploy else "terminated",
+            )
+        except Conflict as exc:
+            raise InvalidRequest(f"create deployment: {exc}") from None
+        self._record(row.uid, "RevisionCreated",
+                     f"Created revision {row.active_revision.uid if row.active_revision else ''}")
+        self.hub.publish(Change("created", row.uid, row.cluster))
+        if deploy:
+            self._spawn(self._deploy(row.uid))
+        return row
+
+    async def update(self, row: DeploymentRow, body: m.UpdateDeploymentSchema) -> DeploymentRow:
+        """PATCH: a new active revision, deployed.  On a terminated deployment this restores it."""
+        targets = self._targets(body)
+        deploy = not body.do_not_deploy
+        restoring = row.desired == "terminated"
+        updated = self.store.update_deployment(
+            row.uid,
+            targets=targets,
+            creator=self.ident.user.name,
+            mode=body.mode.value if body.mode else None,
+            description=body.description,
+            labels=[label.to_wire() for label in body.labels] if body.labels is not None else None,
+            status=S.IMAGE_BUILDING.value if deploy else None,
+            desired="running" if deploy else None,
+            operation="restored" if restoring and deploy else "updated",
+        )
+        revision_uid = updated.active_revision.uid if updated.active_revision else ""
+        self._record(row.uid, "Restored" if restoring and deploy else "RevisionCreated",
+                     f"{'Restored with' if restoring and deploy else 'Created'} revision {revision_uid}")
+        self.hub.publish(Change("deployment", row.uid, row.cluster))
+        if deploy:
+            self._spawn(self._deploy(row.uid))
+        return updated
+
+    async def terminate(self, row: DeploymentRow) -> DeploymentRow:
+        updated = self.store.set_state(
+            row.uid, status=S.TERMINATING.value, desired="terminated",
+            audit=("terminated", self.ident.user.name),
+        )
+        assert updated is not None
+        self._record(row.uid, "Terminating", f"Terminating deployment {row.name}")
+        self.hub.publish(Change("deployment", row.uid, row.cluster))
+        self._spawn(self._stop(row.uid))
+        return updated
+
+    async def delete(self, row: DeploymentRow) -> DeploymentRow:
+        if row.status not in (S.TERMINATED.value, S.TERMINATING.value):
+            raise InvalidRequest("deployment is not terminated")
+        async with self._deploy_locks[row.uid]:
+            if self.runtime.is_active(row.uid):
+                await self.runtime.stop(row.uid)
+            self.store.delete_deployment(row.uid, self.ident.user.name)
+        self._deploy_locks.pop(row.uid, None)
+        shutil.rmtree(self.paths.logs / row.name, ignore_errors=True)
+        self.hub.publish(Change("deleted", row.uid, row.cluster))
+        return row
+
+    async def sync_status(self, row: DeploymentRow) -> DeploymentRow:
+        self._on_runtime_change(row.uid)
+        return self.store.get_deployment_by_uid(row.uid) or row
+
+    # ------------------------------------------------------------------ deploy / stop
+
+    async def _deploy(self, uid: str, prepare: bool = True) -> None:
+        async with self._deploy_locks[uid]:
+            row = self.store.get_deployment_by_uid(uid)
+            if row is None or row.desired != "running" or row.active_revision is None:
+                return
+            try:
+                spec = self._spec(row)
+            except InvalidRequest as exc:
+                self._record(uid, "BentoPrepareFailed", str(exc), warning=True)
+                self._set_status(uid, S.IMAGE_BUILD_FAILED)
+                return
+            if prepare:
+                self._record(uid, "BentoPrepared",
+                             f"Bento {spec.bento_repository}:{spec.bento_version} is ready to run")
+            self._set_status(uid, S.DEPLOYING)
+            await self.runtime.apply(spec)
+            self._on_runtime_change(uid)
+
+    async def _stop(self, uid: str) -> None:
+        async with self._deploy_locks[uid]:
+            row = self.store.get_deployment_by_uid(uid)
+            if row is None or row.desired != "terminated":
+                return
+            if self.runtime.is_active(uid):
+                await self.runtime.stop(uid)
+            self._record(uid, "Terminated", f"Deployment {row.name} terminated; revisions kept")
+            self._on_runtime_change(uid)
+
+    def _spec(self, row: DeploymentRow) -> DeploymentSpec:
+        assert row.active_revision is not None
+        target = next(
+            m.CreateDeploymentTargetSchema.model_validate(t)
+            for t in row.active_revision.targets
+            if t.get("type", "stable") == "stable"
+        )
+        bento = self.bento(target.bento_repository, target.bento)
+        if bento is None or not Path(bento.path).is_dir():
+            raise InvalidRequest(f"bento {target.bento_tag} is missing from {self.paths.bentos}")
+        config = target.config or m.DeploymentTargetConfig()
+        manifest = m.BentoManifestSchema.model_validate(bento.manifest)
+        runner_configs = config.runners or {}
+        runners = {
+            runner.name: _component(runner.name, runner_configs.get(runner.name))
+            for runner in manifest.runners
+        }
+        queue = config.traffic_control.request_queue if config.traffic_control else None
+        return DeploymentSpec(
+            uid=row.uid,
+            name=row.name,
+            cluster=row.cluster,
+            namespace=row.namespace,
+            mode=row.mode,
+            revision_uid=row.active_revision.uid,
+            bento_repository=target.bento_repository,
+            bento_version=target.bento,
+            bento_path=Path(bento.path),
+            api_server=_component(None, config),
+            runners=runners,
+            request_queue_enabled=True if queue is None or queue.enabled is None else queue.enabled,
+            max_consume_concurrency=queue.max_consume_concurrency if queue else None,
+            request_timeout_s=_duration_seconds(
+                config.traffic_control.timeout if config.traffic_control else None, 60.0
+            ),
+            cold_start_timeout_s=(
+                float(config.deployment_cold_start_wait_timeout)
+                if config.deployment_cold_start_wait_timeout else None
+            ),
+            require_bearer_token=bool(config.access_control)
+            and config.access_control.lower() not in ("public", "none", "false"),
+        )
+
+    # ------------------------------------------------------------------ runtime callbacks
+
+    def _on_runtime_event(self, event: RuntimeEvent) -> None:
+        self._record(event.deployment_uid, event.reason, event.message,
+                     warning=event.type == "Warning", kind=event.object_kind,
+                     object_name=event.object_name)
+
+    def _on_runtime_change(self, uid: str) -> None:
+        row = self.store.get_deployment_by_uid(uid)
+        if row is None:
+            return
+        status = derive_status(
+            desired=row.desired,
+            previous=S(row.status),
+            mode=row.mode,
+            active_revision_uid=row.active_revision.uid if row.active_revision else None,
+            replicas=self.runtime.replicas(uid),
+            runtime_active=self.runtime.is_active(uid),
+        )
+        if status.value != row.status:
+            self._set_status(uid, status)
+        self.hub.publish(Change("pods", uid, row.cluster))
+
+    def _set_status(self, uid: str, status: S) -> None:
+        row = self.store.set_state(uid, status=status.value)
+        if row is not None:
+            self.hub.publish(Change("deployment", uid, row.cluster))
+
+    def _record(self, uid: str, reason: str, message: str, *, warning: bool = False,
+                kind: str = "BentoDeployment", object_name: str | None = None) -> None:
+        row = self.store.get_deployment_by_uid(uid)
+        if row is None:
+            return
+        self.store.add_event(uid, reason, message, "Warning" if warning else "Normal", kind,
+                             object_name or row.name)
+        self.hub.publish(Change("events", uid, row.cluster))
+
+    # ------------------------------------------------------------------ replicas and events
+
+    def pods(self, row: DeploymentRow) -> list[m.KubePodSchema]:
+        replicas = self.runtime.replicas(row.uid)
+        warnings: dict[str, list[m.KubeEvent]] = defaultdict(list)
+        if any(r.phase == "Failed" for r in replicas):
+            for event in self.store.list_events(row.id, limit=50):
+                if event.type == "Warning" and event.object_kind == "Pod":
+                    warnings[event.object_name].append(
+                        views.kube_event(self.ident, event, row.name, row.namespace)
+                    )
+        return [
+            views.pod(self.ident, row, r, warnings.get(r.name, []) if r.phase == "Failed" else [])
+            for r in replicas
+        ]
+
+    def events(self, row: DeploymentRow, after_id: int = 0, limit: int = 500,
+               pod_name: str | None = None) -> list[tuple[int, m.KubeEvent]]:
+        return [
+            (e.id, views.kube_event(self.ident, e, row.name, row.namespace))
+            for e in self.store.list_events(row.id, after_id=after_id, limit=limit,
+                                            object_name=pod_name)
+        ]
+
+
+def _component(runner_name: str | None, config: Any | None) -> ComponentSpec:
+    hpa = config.hpa_conf if config is not None else None
+    min_replicas = hpa.min_replicas if hpa and hpa.min_replicas is not None else 1
+    max_replicas = hpa.max_replicas if hpa and hpa.max_replicas is not None else max(min_replicas, 1)
+    envs = {e.key: e.value for e in (config.envs or [])} if config is not None else {}
+    return ComponentSpec(
+        runner_name=runner_name,
+        min_replicas=min_replicas,
+        max_replicas=max(max_replicas, min_replicas),
+        envs=envs,
+    )
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+
+
+def _duration_seconds(text: str | None, default: float) -> float:
+    """Go-style durations ("30s", "1m0s", "1500ms"); a bare number means seconds."""
+    if not text:
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    parts = _DURATION.findall(text)
+    if not parts or "".join(a + b for a, b in parts) != text:
+        return default
+    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    return sum(float(value) * scale[unit] for value, unit in parts)

@@ -1,0 +1,251 @@
+"""Running the local control plane: in the foreground, or as a background daemon.
+
+The daemon writes `server.json` (pid, endpoint) once it answers requests, so `status`, `stop`
+and the TUI find it; a file lock makes concurrent `start`s idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui.localcloud.paths import StatePaths, bentotui_home, read_or_create_token
+
+DEFAULT_PORT = 38510
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 20.0
+
+
+class DaemonError(RuntimeError):
+    """The control plane could not be started or reached; the message says why."""
+
+
+@dataclass(frozen=True)
+class DaemonStatus:
+    running: bool
+    endpoint: str | None
+    pid: int | None
+    data_dir: str
+    token_file: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "endpoint": self.endpoint,
+            "pid": self.pid,
+            "data_dir": self.data_dir,
+            "token_file": self.token_file,
+        }
+
+
+def state_paths(home: Path | None = None) -> StatePaths:
+    return StatePaths(home or bentotui_home())
+
+
+def runtime_settings_from_env(environ: dict[str, str] | os._Environ[str] = os.environ) -> Any:
+    """RuntimeSettings with `BENTOTUI_RUNTIME_<FIELD>` overrides (tests shorten the windows)."""
+    from dataclasses import fields
+
+    from tui.localcloud.runtime import RuntimeSettings
+
+    settings = RuntimeSettings()
+    for f in fields(settings):
+        raw = environ.get(f"BENTOTUI_RUNTIME_{f.name.upper()}")
+        if raw is not None:
+            current = getattr(settings, f.name)
+            setattr(settings, f.name, type(current)(raw))
+    return settings
+
+
+# ----------------------------------------------------------------------------- status
+
+
+def _read_pidfile(paths: StatePaths) -> dict[str, Any] | None:
+    try:
+        return json.loads(paths.pidfile.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _answers(endpoint: str, timeout: float = 1.0) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{endpoint}/api/v1/info", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def status(paths: StatePaths) -> DaemonStatus:
+    info = _read_pidfile(paths)
+    running = bool(info and _alive(int(info["pid"])) and _answers(info["endpoint"]))
+    return DaemonStatus(
+        running=running,
+        endpoint=info["endpoint"] if running and info else None,
+        pid=int(info["pid"]) if running and info else None,
+        data_dir=str(paths.home),
+        token_file=str(paths.token),
+    )
+
+
+# ----------------------------------------------------------------------------- start / stop
+
+
+@contextlib.contextmanager
+def _start_lock(paths: StatePaths) -> Iterator[None]:
+    paths.ensure()
+    with open(paths.home / "server.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure_running(paths: StatePaths, port: int | None = None) -> DaemonStatus:
+    """Start the daemon in the background unless it already runs; returns its status."""
+    with _start_lock(paths):
+        current = status(paths)
+        if current.running:
+            return current
+        read_or_create_token(paths)
+        paths.server_log.parent.mkdir(parents=True, exist_ok=True)
+        args = [sys.executable, "-m", "tui.cli", "local", "start", "--foreground"]
+        if port is not None:
+            args += ["--port", str(port)]
+        env = dict(os.environ, BENTOTUI_HOME=str(paths.home))
+        with open(paths.server_log, "ab") as log:
+            proc = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=env,
+                start_new_session=True,
+                close_fds=True,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise DaemonError(
+                    f"the local control plane exited with code {proc.returncode} while starting; "
+                    f"see {paths.server_log}"
+                )
+            current = status(paths)
+            if current.running and current.pid == proc.pid:
+                return current
+            time.sleep(0.05)
+        proc.terminate()
+        raise DaemonError(f"the local control plane did not answer within {START_TIMEOUT_S:.0f} s; "
+                          f"see {paths.server_log}")
+
+
+def stop(paths: StatePaths) -> bool:
+    """Stop the daemon (its replicas stop with it).  False if it was not running."""
+    info = _read_pidfile(paths)
+    if not info or not _alive(int(info["pid"])):
+        with contextlib.suppress(FileNotFoundError):
+            paths.pidfile.unlink()
+        return False
+    pid = int(info["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(FileNotFoundError):
+        paths.pidfile.unlink()
+    return True
+
+
+# ----------------------------------------------------------------------------- foreground
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind before serving so the endpoint is known (and owned) before any request."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise DaemonError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | None = None) -> None:
+    """Run the control plane in this process until SIGINT/SIGTERM."""
+    import uvicorn
+
+    from tui.localcloud.controlplane import ControlPlane
+    from tui.localcloud.server import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    paths.ensure()
+    token = read_or_create_token(paths)
+    if port is None:
+        try:
+            sock = bind_socket(host, DEFAULT_PORT)
+        except DaemonError:
+            sock = bind_socket(host, 0)
+    else:
+        sock = bind_socket(host, port)
+    bound_port = sock.getsockname()[1]
+    display_host = f"[{host}]" if ":" in host else host
+    endpoint = f"http://{display_host}:{bound_port}"
+    plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env())
+    app = create_app(plane, token)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                            timeout_graceful_shutdown=5, ws_ping_interval=None)
+    server = uvicorn.Server(config)
+
+    async def run() -> None:
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        if server.started:
+            _write_pidfile(paths, endpoint)
+            print(f"bentotui local control plane: {endpoint} (token in {paths.token})", flush=True)
+        try:
+            await serving
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                if (_read_pidfile(paths) or {}).get("pid") == os.getpid():
+                    paths.pidfile.unlink()
+
+    asyncio.run(run())
+
+
+def _write_pidfile(paths: StatePaths, endpoint: str) -> None:
+    tmp = paths.pidfile.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "endpoint": endpoint, "started_at": time.time()}))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, paths.pidfile)

@@ -1,0 +1,460 @@
+"""HTTP and websocket routes of the local control plane (BentoCloud / Yatai v1 API).
+
+Status codes and bodies follow the reference's compatibility checklist: 200 with JSON on
+success, 403 `{"message"}` without a valid `X-YATAI-API-TOKEN`, 404 `{"error": "... record not
+found"}`, 400 `{"error"}` for anything invalid, 404 `{"message": "not found this router ..."}`
+for unknown routes.  Extensions beyond Yatai are listed in `EXTENSIONS` and served by
+`/api/v1/info`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tui import __version__
+from tui.api import models as m
+from tui.localcloud import websockets as ws
+from tui.localcloud.controlplane import ControlPlane, InvalidRequest
+from tui.localcloud.store import DeploymentQuery, NotFound
+
+log = logging.getLogger("bentotui.localcloud")
+
+MAX_BODY_BYTES = 1024 * 1024
+
+EXTENSIONS = {
+    "metrics": "GET /api/v1/clusters/{c}/namespaces/{ns}/deployments/{name}/metrics?since_seconds=N",
+    "pods_rest": "GET …/deployments/{name}/pods (the pods socket's list, once)",
+    "kube_events_rest": "GET …/deployments/{name}/kube_events?after=RV",
+    "subscription_cluster": "subscription payload field cluster_name: every deployment of a "
+    "cluster, with pushes for creations and deletions (push field event)",
+    "gateway": "deployment urls are served at /gw/{cluster}/{name}/...",
+}
+
+PUBLIC_PATHS = {"/api/v1/info", "/api/v1/version", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
+
+
+class TokenGuard:
+    """Refuses /api and /ws requests without the right token (403), in constant time."""
+
+    def __init__(self, app: ASGIApp, token: str):
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not self._guarded(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        supplied = b""
+        for key, value in scope.get("headers", []):
+            if key == b"x-yatai-api-token":
+                supplied = value
+                break
+        if hmac.compare_digest(supplied, self.token):
+            await self.app(scope, receive, send)
+            return
+        reason = "missing X-YATAI-API-TOKEN header" if not supplied else "invalid api token"
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": reason})
+            return
+        response = JSONResponse({"message": reason}, status_code=403)
+        await response(scope, receive, send)
+
+    @staticmethod
+    def _guarded(path: str) -> bool:
+        return (path.startswith("/api/") or path.startswith("/ws/")) and path not in PUBLIC_PATHS
+
+
+def ok(model: BaseModel | dict[str, Any] | list[Any]) -> Response:
+    if isinstance(model, BaseModel):
+        body = model.model_dump_json(by_alias=True)
+    else:
+        body = json.dumps(model)
+    return Response(body, media_type="application/json")
+
+
+def error(status: int, message: str, key: str = "error") -> JSONResponse:
+    return JSONResponse({key: message}, status_code=status)
+
+
+async def read_body(request: Request, model: type[m.RequestModel]) -> Any:
+    """Parse and validate a JSON body; InvalidRequest says what and where."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise InvalidRequest(f"request body too large ({int(length)} bytes; limit {MAX_BODY_BYTES})")
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise InvalidRequest(f"request body too large (limit {MAX_BODY_BYTES} bytes)")
+    try:
+        data = json.loads(raw or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InvalidRequest(f"request body is not valid JSON{where}") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest("request body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequest("invalid request: " + "; ".join(m.describe_validation_error(exc))) from None
+
+
+def parse_deployment_query(
+    cluster: str | None, start: int, count: int | None, search: str | None, q: str | None
+) -> DeploymentQuery:
+    """Yatai's list query: `start`, `count`, `search`, and `q` tokens (reference §9.4)."""
+    query = DeploymentQuery(cluster=cluster, start=max(start, 0), count=count, search=search or None)
+    for token in (q or "").split():
+        key, sep, value = token.partition(":")
+        if not sep:
+            query.keywords.append(token)
+            continue
+        if key == "status":
+            query.statuses.extend(v for v in value.split(",") if v)
+        elif key == "sort":
+            field, _, direction = value.partition("-")
+            query.sort_field = field
+            query.sort_desc = direction != "asc"
+        elif key == "bento_repository":
+            query.bento_repository = value
+        elif key == "bento":
+            query.bento = value
+        elif key == "cluster":
+            query.cluster = value
+        elif key == "creator":
+            query.creator = None if value == "@me" else value
+        elif key in ("in", "is", "not", "last_updater"):
+            continue  # accepted, no effect on a single-user local store
+        else:
+            query.keywords.append(token)
+    return query
+
+
+def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+        if manage_lifecycle:
+            await plane.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await plane.close()
+
+    app = FastAPI(
+        title="bentotui local control plane",
+        version=__version__,
+        description="The BentoCloud v1 API (Yatai-compatible) served on this machine.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(TokenGuard, token=token)
+    app.mount("/gw", plane.runtime.gateway_app)
+
+    # ------------------------------------------------------------------ errors
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return error(404, str(exc))
+
+    @app.exception_handler(InvalidRequest)
+    async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
+        return error(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_params(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for item in exc.errors():
+            loc = ".".join(str(p) for p in item.get("loc", ()) if p not in ("query", "path"))
+            problems.append(f"{loc}: {item.get('msg')}")
+        return error(400, "invalid request: " + "; ".join(problems))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code in (404, 405):
+            return error(404, f"not found this router with method {request.method}", key="message")
+        return error(exc.status_code, str(exc.detail))
+
+    # ------------------------------------------------------------------ identity
+
+    @app.get("/api/v1/info")
+    async def info() -> dict[str, Any]:
+        return {"name": "bentotui-localcloud", "version": __version__, "local": True,
+                "extensions": sorted(EXTENSIONS), "extension_routes": EXTENSIONS}
+
+    @app.get("/api/v1/version")
+    async def version() -> dict[str, Any]:
+        return {"version": __version__, "git_commit": "", "build_date": ""}
+
+    @app.get("/api/v1/auth/current")
+    async def current_user() -> Response:
+        return ok(plane.ident.user)
+
+    @app.get("/api/v1/current_org")
+    async def current_org() -> Response:
+        data = plane.ident.organization.to_wire()
+        data["config"] = {}
+        return ok(data)
+
+    @app.get("/api/v1/current_org/events")
+    async def org_events(start: int = 0, count: int = 20, q: str | None = None) -> Response:
+        resource_type = None
+        desc = True
+        for token in (q or "").split():
+            if token.startswith("resource_type:"):
+                resource_type = token.split(":", 1)[1]
+            elif token == "sort:created_at-asc":
+                desc = False
+        total, rows = plane.store.list_audit_events(max(start, 0), max(count, 0), resource_type, desc)
+        return ok(m.AuditEventListSchema(
+            start=start, count=count, total=total,
+            items=[_audit(row) for row in rows],
+        ))
+
+    def _audit(row: Any) -> m.AuditEventSchema:
+        from tui.localcloud.views import audit_event
+
+        return audit_event(plane.ident, row)
+
+    # ------------------------------------------------------------------ clusters
+
+    @app.get("/api/v1/clusters")
+    async def clusters(start: int = 0, count: int = 20, search: str | None = None,
+                       q: str | None = None) -> Response:
+        items = [plane.ident.cluster]
+        if search and search not in plane.cluster_name:
+            items = []
+        total = len(items)
+        items = items[max(start, 0): max(start, 0) + max(count, 0)]
+        return ok(m.ClusterListSchema(start=start, count=count, total=total, items=items))
+
+    @app.get("/api/v1/clusters/{cluster}")
+    async def cluster(cluster: str) -> Response:
+        plane.check_cluster(cluster)
+        return ok(plane.ident.cluster.model_dump(mode="json", by_alias=True))
+
+    # ------------------------------------------------------------------ deployments
+
+    def _list(cluster: str | None, start: int, count: int | None, search: str | None,
+              q: str | None) -> Response:
+        query = parse_deployment_query(cluster, start, count, search, q)
+        total, rows = plane.store.list_deployments(query)
+        return ok(m.DeploymentListSchema(
+            start=query.start, count=len(rows) if count is None else count, total=total,
+            items=[plane.render(row) for row in rows],
+        ))
+
+    @app.get("/api/v1/clusters/{cluster}/deployments")
+    async def list_deployments(cluster: str, start: int = 0, count: int | None = None,
+                               search: str | None = None, q: str | None = None) -> Response:
+        plane.check_cluster(cluster)
+        return _list(cluster, start, count, search, q)
+
+    @app.get("/api/v1/deployments")
+    async def list_org_deployments(start: int = 0, count: int | None = None,
+                                   search: str | None = None, q: str | None = None) -> Response:
+        return _list(None, start, count, search, q)
+
+    @app.post("/api/v1/clusters/{cluster}/deployments")
+    async def create_deployment(cluster: str, request: Request) -> Response:
+        plane.check_cluster(cluster)
+        body = await read_body(request, m.CreateDeploymentSchema)
+        row = await plane.create(cluster, body)
+        return ok(plane.render(row))
+
+    base = "/api/v1/clusters/{cluster}/namespaces/{namespace}/deployments/{name}"
+
+    @app.get(base)
+    async def get_deployment(cluster: str, namespace: str, name: str) -> Response:
+        return ok(plane.render(plane.find(cluster, namespace, name)))
+
+    @app.patch(base)
+    async def update_deployment(cluster: str, namespace: str, name: str, request: Request) -> Response:
+        row = plane.find(cluster, namespace, name)
+        body = await read_body(request, m.UpdateDeploymentSchema)
+        return ok(plane.render(await plane.update(row, body)))
+
+    @app.post(base + "/terminate")
+    async def terminate_deployment(cluster: str, namespace: str, name: str) -> Response:
+        row = plane.find(cluster, namespace, name)
+        return ok(plane.render(await plane.terminate(row)))
+
+    @app.post(base + "/sync_status")
+    async def sync_status(cluster: str, namespace: str, name: str) -> Response:
+        row = plane.find(cluster, namespace, name)
+        return ok(plane.render(await plane.sync_status(row)))
+
+    @app.delete(base)
+    async def delete_deployment(cluster: str, namespace: str, name: str) -> Response:
+        row = plane.find(cluster, namespace, name)
+        rendered = plane.render(row)
+        await plane.delete(row)
+        return ok(rendered)
+
+    @app.get(base + "/revisions")
+    async def list_revisions(cluster: str, namespace: str, name: str, start: int = 0,
+                             count: int = 20) -> Response:
+        row = plane.find(cluster, namespace, name)
+        total, rows = plane.store.list_revisions(row.id, max(start, 0), max(count, 0))
+        return ok(m.DeploymentRevisionListSchema(
+            start=start, count=count, total=total,
+            items=[plane.render_revision(r) for r in rows],
+        ))
+
+    @app.get(base + "/revisions/{revision_uid}")
+    async def get_revision(cluster: str, namespace: str, name: str, revision_uid: str) -> Response:
+        row = plane.find(cluster, namespace, name)
+        revision = plane.store.get_revision(row.id, revision_uid)
+        if revision is None:
+            raise NotFound(f"get deployment revision {revision_uid}: record not found")
+        return ok(plane.render_revision(revision))
+
+    @app.get(base + "/metrics")
+    async def metrics(cluster: str, namespace: str, name: str,
+                      since_seconds: float = 600) -> Response:
+        row = plane.find(cluster, namespace, name)
+        since = min(max(since_seconds, 1.0), 3600.0)
+        return ok(plane.runtime.metrics(row.uid, since_seconds=since))
+
+    @app.get(base + "/pods")
+    async def pods(cluster: str, namespace: str, name: str) -> Response:
+        row = plane.find(cluster, namespace, name)
+        return ok([p.to_wire() for p in plane.pods(row)])
+
+    @app.get(base + "/kube_events")
+    async def kube_events(cluster: str, namespace: str, name: str, after: int = 0,
+                          limit: int = 200) -> Response:
+        row = plane.find(cluster, namespace, name)
+        events = plane.events(row, after_id=max(after, 0), limit=min(max(limit, 1), 2000))
+        return ok([e.to_wire() for _, e in events])
+
+    # ------------------------------------------------------------------ bentos
+
+    @app.get("/api/v1/bento_repositories")
+    async def bento_repositories(start: int = 0, count: int = 100, search: str | None = None) -> Response:
+        items = _repositories(search)
+        page = items[max(start, 0): max(start, 0) + max(count, 0)]
+        return ok(m.BentoRepositoryListSchema(start=start, count=count, total=len(items), items=page))
+
+    def _repositories(search: str | None) -> list[m.BentoRepositorySchema]:
+        from tui.localcloud.views import bento_repository
+
+        grouped: dict[str, list[Any]] = {}
+        for row in plane.bentos():
+            grouped.setdefault(row.repository, []).append(row)
+        out = []
+        for name, rows in grouped.items():
+            if search and search not in name:
+                continue
+            out.append(bento_repository(plane.ident, rows[0], latest=rows[0], n_bentos=len(rows),
+                                        n_deployments=plane.store.count_deployments_of_repository(name)))
+        return out
+
+    @app.get("/api/v1/bento_repositories/{repo}")
+    async def bento_repository_get(repo: str) -> Response:
+        matches = [r for r in _repositories(None) if r.name == repo]
+        if not matches:
+            raise NotFound(f"get bento repository {repo}: record not found")
+        return ok(matches[0])
+
+    @app.get("/api/v1/bento_repositories/{repo}/bentos")
+    async def bento_list(repo: str, start: int = 0, count: int = 100) -> Response:
+        from tui.localcloud.views import bento
+
+        rows = [b for b in plane.bentos() if b.repository == repo]
+        if not rows:
+            raise NotFound(f"get bento repository {repo}: record not found")
+        page = rows[max(start, 0): max(start, 0) + max(count, 0)]
+        return ok(m.ListSchema[m.BentoFullSchema](
+            start=start, count=count, total=len(rows), items=[bento(plane.ident, b) for b in page]))
+
+    @app.get("/api/v1/bento_repositories/{repo}/bentos/{version}")
+    async def bento_get(repo: str, version: str) -> Response:
+        from tui.localcloud.views import bento
+
+        row = plane.bento(repo, version)
+        if row is None:
+            raise NotFound(f"get bento {repo}:{version}: record not found")
+        return ok(bento(plane.ident, row))
+
+    @app.get("/api/v1/bentos")
+    async def bentos_flat(start: int = 0, count: int = 100) -> Response:
+        from tui.localcloud.views import bento
+
+        rows = plane.bentos()
+        page = rows[max(start, 0): max(start, 0) + max(count, 0)]
+        return ok(m.ListSchema[m.BentoFullSchema](
+            start=start, count=count, total=len(rows), items=[bento(plane.ident, b) for b in page]))
+
+    @app.get("/api/v1/models")
+    async def models_flat(start: int = 0, count: int = 100) -> Response:
+        return ok({"start": start, "count": count, "total": 0, "items": []})
+
+    # ------------------------------------------------------------------ websockets
+
+    ws_base = "/ws/v1/clusters/{cluster}/namespaces/{namespace}/deployments/{name}"
+
+    async def _resolve(websocket: WebSocket, cluster: str, namespace: str | None, name: str):  # type: ignore[no-untyped-def]
+        try:
+            return plane.find(cluster, namespace, name)
+        except NotFound as exc:
+            await websocket.accept()
+            await ws.send_error(websocket, str(exc))
+            await websocket.close()
+            return None
+
+    @app.websocket(ws_base + "/pods")
+    async def ws_pods(websocket: WebSocket, cluster: str, namespace: str, name: str) -> None:
+        row = await _resolve(websocket, cluster, namespace, name)
+        if row is not None:
+            await ws.serve_pods(websocket, plane, row)
+
+    @app.websocket(ws_base + "/kube_events")
+    async def ws_events(websocket: WebSocket, cluster: str, namespace: str, name: str,
+                        pod_name: str | None = None) -> None:
+        row = await _resolve(websocket, cluster, namespace, name)
+        if row is not None:
+            await ws.serve_kube_events(websocket, plane, row, pod_name or None)
+
+    @app.websocket(ws_base + "/tail")
+    async def ws_tail(websocket: WebSocket, cluster: str, namespace: str, name: str,
+                      pod_name: str = "", container_name: str = "main") -> None:
+        row = await _resolve(websocket, cluster, namespace, name)
+        if row is not None:
+            await ws.serve_tail(websocket, plane, row, pod_name)
+
+    @app.websocket("/ws/v1/clusters/{cluster}/tail")
+    async def ws_cluster_tail(websocket: WebSocket, cluster: str, namespace: str = "",
+                              pod_name: str = "", container_name: str = "main") -> None:
+        row = _deployment_of_pod(cluster, pod_name)
+        if row is None:
+            await websocket.accept()
+            await ws.send_error(websocket, f"get pod {pod_name}: record not found")
+            await websocket.close()
+            return
+        await ws.serve_tail(websocket, plane, row, pod_name)
+
+    def _deployment_of_pod(cluster: str, pod_name: str):  # type: ignore[no-untyped-def]
+        if cluster != plane.cluster_name:
+            return None
+        for row in plane.store.deployments_to_run():
+            if any(r.name == pod_name for r in plane.runtime.replicas(row.uid)):
+                return row
+        return None
+
+    @app.websocket("/ws/v1/subscription/resource")
+    async def ws_subscription(websocket: WebSocket) -> None:
+        await ws.serve_subscription(websocket, plane)
+
+    return app
+
