@@ -1,0 +1,66 @@
+"""Pilot tests run the real app against a real local control plane on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.harness import LocalCloud
+from tui.api.contexts import Context
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    server = LocalCloud(tmp_path_factory.mktemp("cloud"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def http(cloud: LocalCloud) -> Iterator[httpx.Client]:
+    with cloud.client() as client:
+        yield client
+
+
+def bento_version(http: httpx.Client, repo: str = "iris_classifier") -> str:
+    return http.get(f"/api/v1/bento_repositories/{repo}").json()["latest_bento"]["version"]
+
+
+def create(http: httpx.Client, name: str, repo: str = "iris_classifier", mode: str = "deployment",
+           deploy: bool = True, **config) -> dict:
+    body = {
+        "name": name, "mode": mode, "description": f"{name} for tests",
+        "targets": [{"bento_repository": repo, "bento": bento_version(http, repo),
+                     "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}, **config}}],
+    }
+    if not deploy:
+        body["do_not_deploy"] = True
+    response = http.post("/api/v1/clusters/default/deployments", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def local_context(cloud: LocalCloud) -> Context:
+    return Context(name="local", endpoint=cloud.endpoint, api_token=cloud.token, source="local",
+                   is_local=True)
+
+
+async def until(predicate, timeout: float = 20.0, pilot=None, what: str = "condition"):
+    """Await a condition while the app keeps running (no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if pilot is not None:
+            await pilot.pause(0.05)
+        else:
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -1,0 +1,287 @@
+"""The Textual app: connection, global keys, theme, keymap, and the screens' shared services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.widgets import Footer, Static
+
+from tui.api import models as m
+from tui.api.contexts import Context, ContextError, list_contexts
+from tui.config import Settings, load_settings
+from tui.messages import ConnectionChanged
+from tui.session import Session, SessionError, open_session
+from tui.widgets.context_bar import ContextBar
+
+STYLES = Path(__file__).parent / "styles"
+if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside tui/
+    STYLES = Path(__file__).parent.parent / "styles"
+
+RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
+
+
+class BentoTUI(App[int]):
+    TITLE = "bentotui"
+    CSS_PATH = [STYLES / "app.tcss"]
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.force_quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("colon", "command_palette", "Commands", show=False, id="app.command"),
+        Binding("x", "pick_context", "Context", show=False, id="app.context"),
+    ]
+
+    connection_state: reactive[str] = reactive("connecting")
+    context_label: reactive[str] = reactive("")
+    endpoint_label: reactive[str] = reactive("")
+    cluster_label: reactive[str] = reactive("")
+    read_only: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        context: Context,
+        *,
+        settings: Settings | None = None,
+        read_only: bool | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        from tui.commands import BentoCommands
+
+        self.COMMANDS = App.COMMANDS | {BentoCommands}
+        self.context = context
+        self.settings = settings or load_settings()
+        self.session: Session | None = None
+        self._requested_theme = theme or self.settings.theme
+        self.set_reactive(BentoTUI.read_only, bool(read_only) or self.settings.read_only)
+        self.set_reactive(BentoTUI.context_label, context.name)
+        self.set_reactive(BentoTUI.endpoint_label, context.endpoint or "")
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar()
+        yield Static("Connecting…", id="connecting")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._choose_theme()
+        self._apply_keymap()
+        for problem in self.settings.problems:
+            self.notify(problem, title="Configuration", severity="warning", timeout=10)
+        self.connect()
+
+    # ------------------------------------------------------------------ theme and keymap
+
+    def _choose_theme(self) -> None:
+        wanted = self._requested_theme
+        if wanted:
+            if wanted in self.available_themes:
+                self.theme = wanted
+                return
+            self.notify(f"theme {wanted!r} is unknown; themes: {', '.join(sorted(self.available_themes))}",
+                        title="Configuration", severity="warning", timeout=10)
+        if self.console.color_system in (None, "standard", "windows"):
+            self.theme = "ansi-dark"  # 16-colour terminal: use its own palette
+
+    def known_binding_ids(self) -> dict[str, list[str]]:
+        """binding id -> scopes it belongs to (the app and each screen class)."""
+        from tui.screens import all_screen_classes
+
+        scopes: dict[str, list[str]] = {}
+        for owner in (type(self), *all_screen_classes()):
+            for binding in owner.BINDINGS:
+                if isinstance(binding, Binding) and binding.id:
+                    scopes.setdefault(binding.id, []).append(owner.__name__)
+        return scopes
+
+    def _apply_keymap(self) -> None:
+        keymap = dict(self.settings.keymap)
+        if not keymap:
+            return
+        scopes = self.known_binding_ids()
+        for binding_id in list(keymap):
+            if binding_id not in scopes:
+                self.notify(f"keymap: unknown binding id {binding_id!r}", title="Configuration",
+                            severity="warning", timeout=10)
+                keymap.pop(binding_id)
+        for problem in keymap_conflicts(keymap, self):
+            self.notify(problem, title="Configuration", severity="warning", timeout=10)
+        self.set_keymap(keymap)
+
+    # ------------------------------------------------------------------ connection
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def connect(self, cluster: str | None = None) -> None:
+        attempt = 0
+        while True:
+            try:
+                self.connection_state = "connecting"
+                session = await open_session(self.context, cluster)
+                break
+            except SessionError as exc:
+                delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
+                attempt += 1
+                self.connection_state = "reconnecting"
+                self._show_connecting(f"Cannot connect to {self.context.name}: {exc}\n"
+                                      f"Retrying in {delay:.0f} s… (x switches context, q quits)")
+                await asyncio.sleep(delay)
+        old = self.session
+        self.session = session
+        self.context = session.context
+        self.context_label = session.context.name
+        self.endpoint_label = session.endpoint
+        self.cluster_label = session.cluster
+        self.connection_state = "connected"
+        if old is not None:
+            await old.close()
+        from tui.screens.deployments import DeploymentsScreen
+
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        await self.push_screen(DeploymentsScreen())
+
+    def _show_connecting(self, text: str) -> None:
+        try:
+            self.query_one("#connecting", Static).update(text)
+        except Exception:
+            pass
+
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        self.connection_state = message.state
+
+    async def switch_context(self, context: Context) -> None:
+        self.context = context
+        self.context_label = context.name
+        self.endpoint_label = context.endpoint or ""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self._show_connecting(f"Connecting to {context.name}…")
+        self.connect()
+
+    def run_switch_context(self, context: Context) -> None:
+        asyncio.create_task(self.switch_context(context))
+
+    def action_show_deployments(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def switch_cluster(self, cluster: str) -> None:
+        from tui.screens.deployments import DeploymentsScreen
+
+        if self.session is None or cluster == self.session.cluster:
+            return
+        self.session.cluster = cluster
+        self.cluster_label = cluster
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if isinstance(self.screen, DeploymentsScreen):
+            self.screen.reload_for_cluster()
+
+    # ------------------------------------------------------------------ services for screens
+
+    def open_deployment(self, deployment: m.DeploymentSchema | str, tab: str | None = None) -> None:
+        from tui.screens.detail import DetailScreen
+
+        name = deployment if isinstance(deployment, str) else deployment.name
+        initial = None if isinstance(deployment, str) else deployment
+        self.push_screen(DetailScreen(name, initial=initial, tab=tab))
+
+    def show_json(self, deployment: m.DeploymentSchema) -> None:
+        from tui.screens.json_view import JsonScreen
+
+        self.push_screen(JsonScreen(f"{deployment.name} (JSON)", json.dumps(deployment.to_wire(), indent=2)))
+
+    def copy_url(self, deployment: m.DeploymentSchema) -> None:
+        if not deployment.urls:
+            self.notify(f"{deployment.name} has no URL", severity="warning")
+            return
+        self.copy_text(deployment.urls[0], what="URL")
+
+    def copy_text(self, text: str, what: str = "text", shown: str | None = None) -> None:
+        """OSC 52 first (works over SSH); pyperclip as well when a local clipboard exists."""
+        self.copy_to_clipboard(text)
+        how = "via the terminal (OSC 52)"
+        try:
+            import pyperclip
+
+            pyperclip.copy(text)
+            how = "to the clipboard"
+        except Exception:
+            pass
+        self.notify(f"Copied {what} {how}: {shown if shown is not None else text}", timeout=4)
+
+    def pick_cluster(self) -> None:
+        from tui.screens.pickers import PickerScreen
+
+        if self.session is None:
+            return
+        clusters = self.session.clusters
+
+        def chosen(value: str | None) -> None:
+            if value:
+                self.switch_cluster(value)
+
+        self.push_screen(PickerScreen("Cluster", clusters, current=self.session.cluster), chosen)
+
+    def action_pick_context(self) -> None:
+        from tui.screens.pickers import PickerScreen
+
+        try:
+            contexts = list_contexts()
+        except ContextError as exc:
+            self.notify(exc.message, title="Contexts", severity="error")
+            return
+        by_label = {f"{c.name}  {c.endpoint or '(local control plane)'}": c for c in contexts}
+        current = next((label for label, c in by_label.items() if c.name == self.context.name), None)
+
+        def chosen(label: str | None) -> None:
+            if label and label in by_label:
+                self.run_switch_context(by_label[label])
+
+        self.push_screen(PickerScreen("Context", list(by_label), current=current), chosen)
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        self.exit(0)
+
+
+def keymap_conflicts(keymap: dict[str, str], app: BentoTUI) -> list[str]:
+    """Keys bound twice within one screen (or the app) once the keymap is applied."""
+    from tui.screens import all_screen_classes
+
+    problems = []
+    app_bindings = [b for b in type(app).BINDINGS if isinstance(b, Binding)]
+    for owner in all_screen_classes():
+        seen: dict[str, str] = {}
+        for binding in [*app_bindings, *(b for b in owner.BINDINGS if isinstance(b, Binding))]:
+            keys = keymap.get(binding.id or "", binding.key) if binding.id else binding.key
+            for key in keys.split(","):
+                key = key.strip()
+                if key in seen and seen[key] != binding.id:
+                    problems.append(f"keymap: {key!r} is bound to both {seen[key]!r} and "
+                                    f"{binding.id!r} on {owner.__name__}")
+                seen[key] = binding.id or binding.action
+    return sorted(set(problems))
+
+
+def run_app(context: Context, *, read_only: bool = False, theme: str | None = None,
+            mouse: bool = False) -> int:
+    settings = load_settings()
+    app = BentoTUI(context, settings=settings, read_only=read_only, theme=theme)
+    result = app.run(mouse=mouse or settings.mouse)
+    return int(result or 0)
+

@@ -1,0 +1,54 @@
+"""Command palette (`ctrl+p` or `:`): jump to deployments, a deployment, a context, a theme."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui.api.contexts import ContextError, list_contexts
+
+if TYPE_CHECKING:
+    from tui.app import BentoTUI
+
+
+class BentoCommands(Provider):
+    def _commands(self) -> list[tuple[str, object, str]]:
+        app: BentoTUI = self.app  # type: ignore[assignment]
+        commands: list[tuple[str, object, str]] = [
+            ("Deployments", app.action_show_deployments, "the deployment list"),
+            ("Quit", app.action_quit, "leave bentotui"),
+        ]
+        from tui.screens.deployments import DeploymentsScreen
+
+        for screen in app.screen_stack:
+            if isinstance(screen, DeploymentsScreen):
+                for d in screen.table.all_items():
+                    commands.append((f"Open {d.name}", partial(app.open_deployment, d),
+                                     f"{d.status.value} · {d.bento_tag}"))
+                break
+        try:
+            for context in list_contexts():
+                commands.append((f"Context: {context.name}",
+                                 partial(app.run_switch_context, context),
+                                 context.endpoint or "the local control plane"))
+        except ContextError:
+            pass
+        if app.session:
+            for cluster in app.session.clusters:
+                commands.append((f"Cluster: {cluster}", partial(app.switch_cluster, cluster), ""))
+        for theme in sorted(app.available_themes):
+            commands.append((f"Theme: {theme}", partial(setattr, app, "theme", theme), ""))
+        return commands
+
+    async def discover(self) -> Hits:
+        for title, callback, help_text in self._commands()[:12]:
+            yield DiscoveryHit(title, callback, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, callback, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)  # type: ignore[arg-type]

@@ -1,0 +1,285 @@
+"""The deployment list: live, filterable, sortable, keyed by uid.
+
+Live from the resource subscription stream.  BentoCloud's subscription is by uid, so it
+cannot announce new or deleted deployments: there the list is also re-read every
+`refresh_interval` seconds.  Against the local control plane the `subscription_cluster`
+extension pushes creations and deletions too, and no polling happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from tui.api import models as m
+from tui.api.errors import ApiError, ConnectionFailed
+from tui.api.streams import StreamStatus, subscribe_resources
+from tui.messages import ConnectionChanged
+from tui.widgets.context_bar import ContextBar
+from tui.widgets.deployment_table import DeploymentTable
+
+if TYPE_CHECKING:
+    from tui.app import BentoTUI
+
+PAGE_SIZE = 500
+
+
+class DeploymentsScreen(Screen[None]):
+    """The home screen."""
+
+    BINDINGS = [
+        Binding("enter,d", "open", "Open", id="list.open"),
+        Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="list.clear_filter"),
+        Binding("l", "logs", "Logs", id="list.logs"),
+        Binding("y", "json", "JSON", id="list.json"),
+        Binding("c", "copy_url", "Copy URL", id="list.copy_url"),
+        Binding("N", "sort('name')", "Sort name", show=False, id="list.sort_name"),
+        Binding("S", "sort('status')", "Sort status", show=False, id="list.sort_status"),
+        Binding("A", "sort('created')", "Sort age", show=False, id="list.sort_age"),
+        Binding("U", "sort('updated')", "Sort updated", show=False, id="list.sort_updated"),
+        Binding("w", "wide", "Wide", show=False, id="list.wide"),
+        Binding("K", "pick_cluster", "Cluster", show=False, id="list.cluster"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="list.refresh"),
+    ]
+
+    HELP = "The deployments of the current cluster, live. Rows stay under the cursor on refresh."
+
+    app: BentoTUI
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar()
+        with Vertical(id="list-body"):
+            yield Input(placeholder="filter: name, bento, status…  (esc clears)", id="filter")
+            yield Static(id="list-header")
+            yield DeploymentTable(id="deployments")
+            yield Static(id="list-empty")
+        yield Static(id="list-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.table.focus()
+        self._paint_header()
+        self._show_empty("Loading deployments…")
+        self.load()
+        self.watch_live()
+
+    @property
+    def table(self) -> DeploymentTable:
+        return self.query_one(DeploymentTable)
+
+    # ------------------------------------------------------------------ loading
+
+    @work(exclusive=True, group="list-load", exit_on_error=False)
+    async def load(self) -> None:
+        """Read the whole list page by page; the first page paints at once."""
+        session = self.app.session
+        if session is None:
+            return
+        first = True
+        seen: list[m.DeploymentSchema] = []
+        try:
+            async for deployment in session.client.iter_deployments(session.cluster, page_size=PAGE_SIZE):
+                seen.append(deployment)
+                if first and len(seen) >= min(PAGE_SIZE, 60):
+                    self.table.upsert_many(seen)
+                    self._after_data()
+                    first = False
+                elif len(seen) % PAGE_SIZE == 0:
+                    self.table.upsert_many(seen[-PAGE_SIZE:])
+                    self._after_data()
+                    await asyncio.sleep(0)
+        except ConnectionFailed as exc:
+            self.post_message(ConnectionChanged("reconnecting", exc.message))
+            self._show_empty(f"Cannot reach {session.endpoint}: {exc.message}. Retrying…")
+            return
+        except ApiError as exc:
+            self.notify(exc.message, title="Could not list deployments", severity="error")
+            return
+        self.table.replace_all(seen)
+        self._after_data()
+        self.post_message(ConnectionChanged("connected"))
+        self._sync_subscription()
+
+    def _after_data(self) -> None:
+        self._paint_header()
+        if self.table.total:
+            self.query_one("#list-empty", Static).display = False
+        else:
+            self._show_empty("No deployments in this cluster yet." + (
+                "" if self.app.read_only else "  Press n to create one."))
+        self._paint_summary()
+
+    def _show_empty(self, text: str) -> None:
+        empty = self.query_one("#list-empty", Static)
+        empty.update(text)
+        empty.display = True
+
+    def _paint_header(self) -> None:
+        width = self.table.size.width or (self.app.size.width - 2)
+        self.query_one("#list-header", Static).update(self.table.header_text(width))
+
+    def _paint_summary(self) -> None:
+        table = self.table
+        shown, total = len(table), table.total
+        text = f" {total} deployment{'s' if total != 1 else ''}"
+        if table.filter_text:
+            text += f" · {shown} match “{table.filter_text}”"
+        self.query_one("#list-summary", Static).update(text)
+
+    def on_resize(self) -> None:
+        self._paint_header()
+
+    # ------------------------------------------------------------------ live
+
+    @work(exclusive=True, group="list-live", exit_on_error=False)
+    async def watch_live(self) -> None:
+        session = self.app.session
+        if session is None:
+            return
+        cluster_push = session.has_extension("subscription_cluster")
+        stream = subscribe_resources(
+            session.client, [], cluster_name=session.cluster if cluster_push else None
+        )
+        self._subscription = stream
+        poller = None if cluster_push else asyncio.create_task(self._poll_for_new_and_deleted())
+        was_down = False
+        try:
+            async for item in stream:
+                if isinstance(item, StreamStatus):
+                    if item.state == "reconnecting":
+                        was_down = True
+                        self.post_message(ConnectionChanged("reconnecting", item.error))
+                    elif item.state == "connected":
+                        self.post_message(ConnectionChanged("connected"))
+                        if was_down:
+                            was_down = False
+                            self.load()  # catch up on what changed while we were away
+                    continue
+                self._apply_push(item)
+        finally:
+            if poller:
+                poller.cancel()
+            await stream.aclose()
+
+    def _apply_push(self, push: m.SubscriptionPush) -> None:
+        if push.resource_type != "deployment":
+            return
+        uid = push.payload.get("uid")
+        if push.event == "deleted":
+            if uid:
+                self.table.remove(uid)
+                self._after_data()
+            return
+        try:
+            deployment = m.parse_response(m.DeploymentSchema, push.payload)
+        except Exception:  # a payload we cannot read must not break the stream
+            return
+        if deployment.cluster.name != self.app.session.cluster:  # type: ignore[union-attr]
+            return
+        is_new = self.table.get(deployment.uid) is None
+        self.table.upsert(deployment)
+        if is_new:
+            self._after_data()
+            self._sync_subscription()
+
+    def _sync_subscription(self) -> None:
+        stream = getattr(self, "_subscription", None)
+        if stream is None or stream.cluster_name:
+            return
+        uids = [d.uid for d in self.table.all_items()]
+        asyncio.create_task(stream.set_resource_uids(uids))
+
+    async def _poll_for_new_and_deleted(self) -> None:
+        while True:
+            await asyncio.sleep(self.app.settings.refresh_interval)
+            if self.app.screen is self:
+                self.load()
+
+    # ------------------------------------------------------------------ actions
+
+    @on(DeploymentTable.Selected)
+    def _open_selected(self, event: DeploymentTable.Selected) -> None:
+        self.app.open_deployment(event.deployment)
+
+    def action_open(self) -> None:
+        current = self.table.current
+        if current is not None:
+            self.app.open_deployment(current)
+
+    def action_logs(self) -> None:
+        current = self.table.current
+        if current is not None:
+            self.app.open_deployment(current, tab="logs")
+
+    def action_json(self) -> None:
+        current = self.table.current
+        if current is not None:
+            self.app.show_json(current)
+
+    def action_copy_url(self) -> None:
+        current = self.table.current
+        if current is not None:
+            self.app.copy_url(current)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_sort(self, key: str) -> None:
+        self.table.set_sort(key)
+        self._paint_header()
+
+    def action_wide(self) -> None:
+        self.table.wide = not self.table.wide
+        self._paint_header()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display or self.table.filter_text:
+            box.value = ""
+            box.display = False
+            self.table.set_filter("")
+            self.table.focus()
+            self._paint_summary()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+        self._paint_summary()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.action_clear_filter()
+        else:
+            self.table.focus()
+
+    def action_pick_cluster(self) -> None:
+        self.app.pick_cluster()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.table.filter_text) or self.query_one("#filter", Input).display
+        if action == "pick_cluster":
+            session = self.app.session
+            return bool(session and len(session.clusters) > 1)
+        return True
+
+    def reload_for_cluster(self) -> None:
+        self.table.replace_all([])
+        self._show_empty("Loading deployments…")
+        self.load()
+        self.watch_live()

@@ -1,0 +1,51 @@
+"""`?`: every key of the screen below, hidden ones included, with what it does."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Static
+
+
+def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
+    """(keys, description, binding id) for the bindings active on `screen`, app ones last."""
+    rows: dict[str, tuple[str, str, str]] = {}
+    for key, active in screen.active_bindings.items():
+        binding = active.binding
+        ident = binding.id or binding.action
+        label = binding.description or binding.action
+        display = screen.app.get_key_display(binding)
+        if ident in rows:
+            keys, desc, _ = rows[ident]
+            if display not in keys.split(" / "):
+                rows[ident] = (f"{keys} / {display}", desc, ident)
+        else:
+            rows[ident] = (display, label, ident)
+    return list(rows.values())
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+
+    def __init__(self, below: Screen) -> None:
+        super().__init__()
+        self.below_name = type(below).__name__.replace("Screen", "") or "App"
+        self.keys = describe_keys(below)
+        self.help_text = getattr(below, "HELP", "") or ""
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=True)
+        table.add_column("Key", no_wrap=True)
+        table.add_column("Action")
+        table.add_column("Binding id (remap in config.toml)", style="dim", no_wrap=True)
+        for keys, description, ident in self.keys:
+            table.add_row(keys, description, ident)
+        with VerticalScroll(id="help-dialog"):
+            yield Static(f"Keys: {self.below_name}", classes="dialog-title")
+            if self.help_text:
+                yield Static(self.help_text, classes="help-text")
+            yield Static(table)
+        yield Footer()

@@ -1,0 +1,86 @@
+"""One connection of the app: a resolved context, its client, its clusters.
+
+No Textual here: screens ask the session for a client and for what the server can do
+(`has_extension`), and stay ignorant of how the local control plane is started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.api.client import BentoCloudClient
+from tui.api.contexts import Context
+from tui.api.errors import ApiError
+
+
+class SessionError(Exception):
+    """The context could not be opened; the message says why."""
+
+
+@dataclass
+class Session:
+    context: Context
+    client: BentoCloudClient
+    clusters: list[str] = field(default_factory=list)
+    cluster: str = "default"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str:
+        return self.client.endpoint
+
+    @property
+    def is_local(self) -> bool:
+        return self.context.is_local
+
+    def has_extension(self, name: str) -> bool:
+        """Whether the server offers one of the local control plane's extensions."""
+        return name in (self.info.get("extensions") or [])
+
+    @property
+    def token(self) -> str:
+        """For the `curl` command the user copies; never rendered unmasked on screen."""
+        return self.context.api_token or ""
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+async def start_local_control_plane() -> Context:
+    """The local context with its endpoint, starting the daemon in the background if needed."""
+    from tui.api.contexts import local_context
+    from tui.localcloud import daemon
+    from tui.localcloud.paths import read_or_create_token
+
+    paths = daemon.state_paths()
+    try:
+        status = await asyncio.to_thread(daemon.ensure_running, paths)
+    except daemon.DaemonError as exc:
+        raise SessionError(str(exc)) from None
+    token = await asyncio.to_thread(read_or_create_token, paths)
+    assert status.endpoint is not None
+    return local_context().with_endpoint(status.endpoint, token)
+
+
+async def open_session(context: Context, cluster: str | None = None) -> Session:
+    """Connect: start the local control plane when needed, learn the clusters and extensions."""
+    if context.is_local and not context.endpoint:
+        context = await start_local_control_plane()
+    if not context.endpoint or not context.api_token:
+        raise SessionError(f"context {context.name!r} has no endpoint or API token")
+    client = BentoCloudClient(context.endpoint, context.api_token)
+    session = Session(context=context, client=client)
+    try:
+        session.info = await client.server_info() or {}
+        clusters = await client.list_clusters()
+        session.clusters = [c.name for c in clusters.items]
+    except ApiError as exc:
+        await client.aclose()
+        raise SessionError(exc.message) from None
+    if cluster and cluster in session.clusters:
+        session.cluster = cluster
+    elif session.clusters:
+        session.cluster = session.clusters[0]
+    return session
