@@ -1,0 +1,144 @@
+"""The real bentoml 1.1.11 CLI, in a virtualenv of its own, cached across test runs.
+
+bentoml 1.1.11 pins libraries far older than the project's, so it never goes into the project's
+virtualenv. The first run creates `~/.cache/bentotui-tests/bentoml-1.1.11-venv` (one pip install
+from PyPI, a minute or two); later runs reuse it once `bin/bentoml --version` answers
+`bentoml, version 1.1.11`. The venv is built in a temporary directory beside it and renamed into
+place only when complete, so an interrupted install is never reused. A failed install (no network,
+say) fails the tests with pip's output; it never skips them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.harness import LocalCloud
+
+BENTOML_VERSION = "1.1.11"
+CACHE_ROOT = Path(os.environ.get("BENTOTUI_TEST_CACHE", Path.home() / ".cache" / "bentotui-tests"))
+VENV_DIR = CACHE_ROOT / f"bentoml-{BENTOML_VERSION}-venv"
+INSTALL_TIMEOUT_S = 1200
+# Variables of the surrounding environment that must not leak into the bentoml CLI's.
+_DROP = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "BENTO_CLOUD_API_KEY", "BENTO_CLOUD_API_ENDPOINT",
+         "BENTOML_CONFIG", "BENTOML_HOME", "FORCE_COLOR", "PYTHONSTARTUP")
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _DROP}
+    env["PIP_NO_INPUT"] = "1"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+def _version_ok(venv: Path) -> bool:
+    exe = venv / "bin" / "bentoml"
+    if not exe.exists():
+        return False
+    try:
+        out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=120,
+                             stdin=subprocess.DEVNULL, env=_clean_env())
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and f"bentoml, version {BENTOML_VERSION}" in out.stdout
+
+
+def _relocate_scripts(bindir: Path, old: Path, new: Path) -> None:
+    """Point the console scripts' shebangs (and activate scripts) at the renamed venv."""
+    old_b, new_b = os.fsencode(str(old)), os.fsencode(str(new))
+    for path in bindir.iterdir():
+        if path.is_symlink() or not path.is_file():
+            continue
+        data = path.read_bytes()
+        if old_b in data and b"\0" not in data[:4096]:
+            path.write_bytes(data.replace(old_b, new_b))
+
+
+def _run_install_step(cmd: list[str], what: str) -> None:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S,
+                              stdin=subprocess.DEVNULL, env=_clean_env())
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"{what} timed out after {INSTALL_TIMEOUT_S} s: {' '.join(cmd)}\n"
+                    f"{exc.stdout or ''}\n{exc.stderr or ''}", pytrace=False)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-40:])
+        pytest.fail(
+            f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}\n\n"
+            f"The conformance tests need bentoml=={BENTOML_VERSION} from PyPI the first time they run "
+            f"(it is then cached in {VENV_DIR}). Is the package index reachable?",
+            pytrace=False,
+        )
+
+
+def ensure_bentoml_venv(venv: Path = VENV_DIR) -> Path:
+    """Return a virtualenv with bentoml==1.1.11, creating it if the cached one is missing or broken."""
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another test session may be installing it right now
+        if _version_ok(venv):
+            return venv
+        for stale in venv.parent.glob(f".{venv.name}.tmp-*"):  # left by an interrupted install
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{venv.name}.tmp-", dir=venv.parent))
+        try:
+            python = os.environ.get("BENTOTUI_BENTOML_PYTHON", "python3")
+            if shutil.which(python) is None:
+                python = sys.executable
+            _run_install_step([python, "-m", "venv", "--prompt", venv.name, str(tmp)],
+                              "creating the bentoml virtualenv")
+            _run_install_step(
+                [str(tmp / "bin" / "python"), "-m", "pip", "install", "--no-input", "--progress-bar",
+                 "off", "--disable-pip-version-check", f"bentoml=={BENTOML_VERSION}"],
+                f"pip install bentoml=={BENTOML_VERSION}",
+            )
+            if venv.exists() or venv.is_symlink():
+                shutil.rmtree(venv, ignore_errors=True)
+            os.rename(tmp, venv)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _relocate_scripts(venv / "bin", tmp, venv)
+        if not _version_ok(venv):
+            pytest.fail(f"{venv}/bin/bentoml --version does not print 'bentoml, version "
+                        f"{BENTOML_VERSION}' right after installing it", pytrace=False)
+        return venv
+
+
+@dataclass
+class BentomlCLI:
+    venv: Path
+    install_seconds: float
+    reused: bool
+
+    @property
+    def bindir(self) -> Path:
+        return self.venv / "bin"
+
+
+@pytest.fixture(scope="session")
+def bentoml_cli() -> BentomlCLI:
+    reused = _version_ok(VENV_DIR)
+    started = time.monotonic()
+    venv = ensure_bentoml_venv()
+    return BentomlCLI(venv, time.monotonic() - started, reused)
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    server = LocalCloud(tmp_path_factory.mktemp("cloud"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
