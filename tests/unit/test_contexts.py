@@ -106,9 +106,10 @@ def test_unknown_context_lists_the_known_ones(with_file):
     assert PROD_TOKEN not in message
 
 
-def test_env_beats_context_and_file(with_file):
+def test_env_beats_the_file_but_not_a_named_context(with_file):
     environ = {"BENTOML_HOME": str(with_file), "BENTO_CLOUD_API_KEY": "env-key-123"}
-    context = resolve_context(context_name="prod", environ=environ)
+    assert resolve_context(context_name="prod", environ=environ).name == "prod"
+    context = resolve_context(environ=environ)
     assert (context.source, context.endpoint, context.api_token) == (
         "env",
         DEFAULT_CLOUD_ENDPOINT,

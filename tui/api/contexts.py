@@ -7,8 +7,9 @@ Precedence of `resolve_context` (first match wins):
 
 1. ``force_local`` (``--local``)                       -> the local control plane
 2. ``endpoint`` / ``api_token`` (``--endpoint``, ``--api-token``)
-3. env ``BENTO_CLOUD_API_KEY`` (+ ``BENTO_CLOUD_API_ENDPOINT``), as bentoml 1.4 does
-4. ``context_name`` (``--context NAME``)                -> that bentoml context
+3. ``context_name`` (``--context NAME``)                -> that bentoml context
+4. env ``BENTO_CLOUD_API_KEY`` (+ ``BENTO_CLOUD_API_ENDPOINT``), which overrides the file as
+   in bentoml 1.4 (but not a context named on the command line)
 5. the file's ``current_context_name``, when it names a context of the file
 6. the local control plane
 """
@@ -167,13 +168,6 @@ def resolve_context(
             api_token=api_token,
             source="flag",
         )
-    if environ.get(ENV_API_KEY):
-        return Context(
-            name="env",
-            endpoint=environ.get(ENV_ENDPOINT) or DEFAULT_CLOUD_ENDPOINT,
-            api_token=environ[ENV_API_KEY],
-            source="env",
-        )
     if context_name is not None:
         config = load_yatai_config(environ=environ)
         entry = config.get(context_name)
@@ -185,6 +179,13 @@ def resolve_context(
         raise ContextError(
             f"no context named {context_name!r}; known contexts: {', '.join(known)} "
             f"(from {yatai_config_path(environ)})"
+        )
+    if environ.get(ENV_API_KEY):
+        return Context(
+            name="env",
+            endpoint=environ.get(ENV_ENDPOINT) or DEFAULT_CLOUD_ENDPOINT,
+            api_token=environ[ENV_API_KEY],
+            source="env",
         )
     config = load_yatai_config(environ=environ)
     if config.current_context_name:

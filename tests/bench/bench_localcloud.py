@@ -1,0 +1,122 @@
+"""Local control plane figures; prints one JSON object.
+
+    .venv/bin/python tests/bench/bench_localcloud.py [--deployments 100] [--samples 200]
+
+Measures, against a real control plane in a temporary home:
+- create_to_running_s: POST create of iris_classifier (API server + runner) to status `running`
+  seen through the subscription websocket (median of 5);
+- cold_start_s: function-mode deployment scaled to zero, first request to first response
+  (median of 3);
+- list_ms p50/p99: GET deployments list with N deployments (count=N);
+- rss_mb of the control plane and of one replica process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+from httpx_ws import connect_ws
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.harness import LocalCloud, wait_for  # noqa: E402
+
+NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
+
+
+def version(http: httpx.Client, repo: str) -> str:
+    return http.get(f"/api/v1/bento_repositories/{repo}").json()["latest_bento"]["version"]
+
+
+def body(name: str, repo: str, v: str, mode: str = "deployment", deploy: bool = True) -> dict:
+    doc = {"name": name, "mode": mode,
+           "targets": [{"bento_repository": repo, "bento": v,
+                        "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}}}]}
+    if not deploy:
+        doc["do_not_deploy"] = True
+    return doc
+
+
+def create_to_running(http: httpx.Client, v: str, name: str) -> float:
+    with connect_ws("/ws/v1/subscription/resource", http) as ws:
+        ws.send_text(json.dumps({"type": "data", "payload": {
+            "action": "subscribe", "resource_type": "deployment", "resource_uids": [],
+            "cluster_name": "default"}}))
+        time.sleep(0.1)
+        start = time.perf_counter()
+        http.post("/api/v1/clusters/default/deployments", json=body(name, "iris_classifier", v))
+        while True:
+            message = json.loads(ws.receive_text(timeout=30))
+            payload = message["payload"]["payload"]
+            if payload.get("name") == name and payload.get("status") == "running":
+                return time.perf_counter() - start
+
+
+def cold_start(http: httpx.Client, v: str, name: str) -> float:
+    http.post("/api/v1/clusters/default/deployments", json=body(name, "sentiment", v, mode="function"))
+    wait_for(lambda: http.get(f"{NS}/{name}").json()["status"] == "running", 30)
+    wait_for(lambda: http.get(f"{NS}/{name}/pods").json() == [], 30, what="scale to zero")
+    url = http.get(f"{NS}/{name}").json()["urls"][0]
+    start = time.perf_counter()
+    response = httpx.post(f"{url}/analyze", json={"text": "good"}, timeout=30)
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200, response.text
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--deployments", type=int, default=100)
+    parser.add_argument("--samples", type=int, default=200)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="bench-localcloud-"))
+    cloud = LocalCloud(home, env_overrides={"BENTOTUI_RUNTIME_IDLE_SCALE_TO_ZERO_S": "1"}).start()
+    result: dict[str, object] = {}
+    try:
+        with cloud.client() as http:
+            iris, senti = version(http, "iris_classifier"), version(http, "sentiment")
+            runs = [create_to_running(http, iris, f"bench-run-{i}") for i in range(5)]
+            result["create_to_running_s"] = {"median": round(statistics.median(runs), 3),
+                                             "all": [round(r, 3) for r in runs]}
+            colds = [cold_start(http, senti, f"bench-cold-{i}") for i in range(3)]
+            result["cold_start_s"] = {"median": round(statistics.median(colds), 3),
+                                      "all": [round(c, 3) for c in colds]}
+            pods = http.get(f"{NS}/bench-run-0/pods").json()
+            replica_rss = [psutil.Process(p["usage"]["pid"]).memory_info().rss for p in pods]
+            existing = http.get("/api/v1/clusters/default/deployments", params={"count": 1}).json()["total"]
+            for i in range(max(args.deployments - existing, 0)):
+                http.post("/api/v1/clusters/default/deployments",
+                          json=body(f"bench-list-{i}", "iris_classifier", iris, deploy=False))
+            timings = []
+            for _ in range(args.samples):
+                start = time.perf_counter()
+                response = http.get("/api/v1/clusters/default/deployments",
+                                    params={"count": args.deployments})
+                timings.append((time.perf_counter() - start) * 1000)
+                assert len(response.json()["items"]) == args.deployments
+            timings.sort()
+            result["list_ms"] = {
+                "deployments": args.deployments,
+                "p50": round(timings[len(timings) // 2], 2),
+                "p99": round(timings[int(len(timings) * 0.99) - 1], 2),
+            }
+            result["rss_mb"] = {
+                "control_plane": round(psutil.Process(cloud.proc.pid).memory_info().rss / 2**20, 1),
+                "replica_api_server": round(replica_rss[0] / 2**20, 1) if replica_rss else None,
+                "replicas_of_one_deployment": [round(r / 2**20, 1) for r in replica_rss],
+            }
+    finally:
+        cloud.stop()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
