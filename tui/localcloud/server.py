@@ -248,11 +248,14 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     def _list(cluster: str | None, start: int, count: int | None, search: str | None,
               q: str | None) -> Response:
         query = parse_deployment_query(cluster, start, count, search, q)
-        total, rows = plane.store.list_deployments(query)
-        return ok(m.DeploymentListSchema(
-            start=query.start, count=len(rows) if count is None else count, total=total,
-            items=[plane.render(row) for row in rows],
-        ))
+        total, items = plane.list_json(query)
+        head = json.dumps({"start": query.start, "count": len(items) if count is None else count,
+                           "total": total})
+        body = head[:-1].encode() + b',"items":[' + b",".join(items) + b"]}"
+        return Response(body, media_type="application/json")
+
+    def deployment_response(row: Any) -> Response:
+        return Response(plane.render_json(row), media_type="application/json")
 
     @app.get("/api/v1/clusters/{cluster}/deployments")
     async def list_deployments(cluster: str, start: int = 0, count: int | None = None,
@@ -270,36 +273,36 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         plane.check_cluster(cluster)
         body = await read_body(request, m.CreateDeploymentSchema)
         row = await plane.create(cluster, body)
-        return ok(plane.render(row))
+        return deployment_response(row)
 
     base = "/api/v1/clusters/{cluster}/namespaces/{namespace}/deployments/{name}"
 
     @app.get(base)
     async def get_deployment(cluster: str, namespace: str, name: str) -> Response:
-        return ok(plane.render(plane.find(cluster, namespace, name)))
+        return deployment_response(plane.find(cluster, namespace, name))
 
     @app.patch(base)
     async def update_deployment(cluster: str, namespace: str, name: str, request: Request) -> Response:
         row = plane.find(cluster, namespace, name)
         body = await read_body(request, m.UpdateDeploymentSchema)
-        return ok(plane.render(await plane.update(row, body)))
+        return deployment_response(await plane.update(row, body))
 
     @app.post(base + "/terminate")
     async def terminate_deployment(cluster: str, namespace: str, name: str) -> Response:
         row = plane.find(cluster, namespace, name)
-        return ok(plane.render(await plane.terminate(row)))
+        return deployment_response(await plane.terminate(row))
 
     @app.post(base + "/sync_status")
     async def sync_status(cluster: str, namespace: str, name: str) -> Response:
         row = plane.find(cluster, namespace, name)
-        return ok(plane.render(await plane.sync_status(row)))
+        return deployment_response(await plane.sync_status(row))
 
     @app.delete(base)
     async def delete_deployment(cluster: str, namespace: str, name: str) -> Response:
         row = plane.find(cluster, namespace, name)
-        rendered = plane.render(row)
+        rendered = plane.render_json(row)
         await plane.delete(row)
-        return ok(rendered)
+        return Response(rendered, media_type="application/json")
 
     @app.get(base + "/revisions")
     async def list_revisions(cluster: str, namespace: str, name: str, start: int = 0,

@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS deployments (
     creator TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0,   -- bumped by every write: keys the render cache
     UNIQUE (cluster, namespace, name)
 );
 CREATE INDEX IF NOT EXISTS deployments_cluster ON deployments(cluster, id);
@@ -169,6 +170,7 @@ class DeploymentRow:
     creator: str
     created_at: datetime
     updated_at: datetime
+    version: int = 0
     active_revision: RevisionRow | None = field(default=None)
 
 
@@ -371,6 +373,7 @@ class Store:
             creator=row["creator"],
             created_at=parse_iso(row["created_at"]),
             updated_at=parse_iso(row["updated_at"]),
+            version=row["version"],
         )
 
     @staticmethod
@@ -482,7 +485,7 @@ class Store:
             row = c.execute("SELECT id, name FROM deployments WHERE uid = ?", (uid,)).fetchone()
             if row is None:
                 raise NotFound(f"get deployment {uid}: record not found")
-            sets, args = ["updated_at = ?"], [ts]
+            sets, args = ["updated_at = ?", "version = version + 1"], [ts]
             for column, value in (
                 ("mode", mode), ("description", description), ("status", status),
                 ("desired", desired),
@@ -517,7 +520,8 @@ class Store:
             new_desired = desired or row["desired"]
             if (new_status, new_desired) != (row["status"], row["desired"]) or audit:
                 c.execute(
-                    "UPDATE deployments SET status = ?, desired = ?, updated_at = ? WHERE id = ?",
+                    "UPDATE deployments SET status = ?, desired = ?, updated_at = ?, "
+                    "version = version + 1 WHERE id = ?",
                     (new_status, new_desired, ts, row["id"]),
                 )
             if audit:
@@ -549,8 +553,8 @@ class Store:
         rows = self._query("SELECT * FROM deployments WHERE uid = ?", (uid,))
         return self._attach_active([self._deployment(rows[0])])[0] if rows else None
 
-    def list_deployments(self, query: DeploymentQuery) -> tuple[int, list[DeploymentRow]]:
-        """(total matching, the requested page)."""
+    def _list_sql(self, query: DeploymentQuery) -> tuple[str, list[Any], str]:
+        """(FROM ... WHERE ... clause, its arguments, ORDER BY clause) of a list query."""
         where, args = [], []
         if query.cluster:
             where.append("d.cluster = ?")
@@ -579,18 +583,38 @@ class Store:
                 where.append("r.targets LIKE ? AND r.targets LIKE ?")
                 args.extend([f'%"bento_repository": "{repo}"%', f'%"bento": "{version}"%'])
         clause = ("WHERE " + " AND ".join(where)) if where else ""
-        order = {"created_at": "d.id", "updated_at": "d.updated_at", "name": "d.name"}.get(
+        column = {"created_at": "d.id", "updated_at": "d.updated_at", "name": "d.name"}.get(
             query.sort_field, "d.id"
         )
         direction = "DESC" if query.sort_desc else "ASC"
-        total = self._query(f"SELECT COUNT(*) FROM deployments d {join}{clause}", tuple(args))[0][0]
+        return f"FROM deployments d {join}{clause}", args, f"ORDER BY {column} {direction}, d.id {direction}"
+
+    def list_deployments(self, query: DeploymentQuery) -> tuple[int, list[DeploymentRow]]:
+        """(total matching, the requested page)."""
+        source, args, order = self._list_sql(query)
+        total = self._query(f"SELECT COUNT(*) {source}", tuple(args))[0][0]
         limit = -1 if query.count is None else query.count
-        rows = self._query(
-            f"SELECT d.* FROM deployments d {join}{clause} ORDER BY {order} {direction}, d.id "
-            f"{direction} LIMIT ? OFFSET ?",
-            (*args, limit, query.start),
-        )
+        rows = self._query(f"SELECT d.* {source} {order} LIMIT ? OFFSET ?", (*args, limit, query.start))
         return total, self._attach_active([self._deployment(r) for r in rows])
+
+    def list_deployment_versions(self, query: DeploymentQuery) -> tuple[int, list[tuple[str, int]]]:
+        """(total matching, [(uid, version)] of the page): enough to serve a list from cache."""
+        source, args, order = self._list_sql(query)
+        total = self._query(f"SELECT COUNT(*) {source}", tuple(args))[0][0]
+        limit = -1 if query.count is None else query.count
+        rows = self._query(f"SELECT d.uid, d.version {source} {order} LIMIT ? OFFSET ?",
+                           (*args, limit, query.start))
+        return total, [(r[0], r[1]) for r in rows]
+
+    def get_deployments_by_uids(self, uids: list[str]) -> dict[str, DeploymentRow]:
+        found: dict[str, DeploymentRow] = {}
+        for start in range(0, len(uids), 500):
+            chunk = uids[start:start + 500]
+            rows = self._query(
+                f"SELECT * FROM deployments WHERE uid IN ({','.join('?' * len(chunk))})", tuple(chunk))
+            for row in self._attach_active([self._deployment(r) for r in rows]):
+                found[row.uid] = row
+        return found
 
     def deployments_to_run(self) -> list[DeploymentRow]:
         rows = self._query("SELECT * FROM deployments WHERE desired = 'running' ORDER BY id")

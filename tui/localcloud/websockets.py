@@ -263,7 +263,7 @@ async def serve_subscription(websocket: WebSocket, plane: ControlPlane) -> None:
                     if row is None:
                         continue
                     event = "created" if change.kind == "created" else "updated"
-                    payload = plane.render(row).to_wire()
+                    payload = json.loads(plane.render_json(row))
                     if change.kind == "pods" and last_sent.get(change.deployment_uid) == payload:
                         continue
                     last_sent[change.deployment_uid] = payload
