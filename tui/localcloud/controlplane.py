@@ -304,8 +304,7 @@ class ControlPlane:
             if row is None or row.desired != "terminated":
                 return
             if self.runtime.is_active(uid):
-                await self.runtime.stop(uid)
-            self._record(uid, "Terminated", f"Deployment {row.name} terminated; revisions kept")
+                await self.runtime.stop(uid)  # records the Terminated event
             self._on_runtime_change(uid)
 
     def _spec(self, row: DeploymentRow) -> DeploymentSpec:
