@@ -1,0 +1,58 @@
+"""`bentotui local start|status|token|stop` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tests.harness import FAST_RUNTIME, ROOT, wait_for
+
+BENTOTUI = [sys.executable, "-m", "tui.cli"]
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, BENTOTUI_HOME=str(home), **FAST_RUNTIME)
+    return subprocess.run([*BENTOTUI, *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_start_is_idempotent_and_stop_stops_replicas(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    stopped = run(home, "local", "status")
+    assert json.loads(stopped.stdout)["running"] is False
+    started = run(home, "local", "start", "--port", "0")
+    assert started.returncode == 0, started.stderr
+    assert "endpoint: http://127.0.0.1:" in started.stdout
+    try:
+        status = json.loads(run(home, "local", "status").stdout)
+        assert status["running"] and status["data_dir"] == str(home)
+        again = run(home, "local", "start")
+        assert again.returncode == 0
+        assert json.loads(run(home, "local", "status").stdout)["pid"] == status["pid"]
+        token = run(home, "local", "token").stdout.strip()
+        assert token and stat.S_IMODE((home / "token").stat().st_mode) == 0o600
+        headers = {"X-YATAI-API-TOKEN": token}
+        endpoint = status["endpoint"]
+        version = httpx.get(f"{endpoint}/api/v1/bento_repositories/sentiment",
+                            headers=headers).json()["latest_bento"]["version"]
+        httpx.post(f"{endpoint}/api/v1/clusters/default/deployments", headers=headers, json={
+            "name": "cli-a", "mode": "deployment",
+            "targets": [{"bento_repository": "sentiment", "bento": version}]})
+        path = f"{endpoint}/api/v1/clusters/default/namespaces/yatai/deployments/cli-a"
+        wait_for(lambda: httpx.get(path, headers=headers).json()["status"] == "running", 30)
+        pids = [p["usage"]["pid"] for p in httpx.get(f"{path}/pods", headers=headers).json()]
+        assert pids
+    finally:
+        result = run(home, "local", "stop")
+    assert result.stdout.strip() == "stopped"
+    assert not psutil.pid_exists(status["pid"])
+    wait_for(lambda: not any(psutil.pid_exists(pid) for pid in pids), 10, what="replicas to stop")
+    assert json.loads(run(home, "local", "status").stdout)["running"] is False
+    assert run(home, "local", "stop").stdout.strip() == "not running"
