@@ -1,0 +1,69 @@
+"""SVG snapshots of the main screens (baselines in __snapshots__/test_snapshots/*.svg).
+
+Update them deliberately after a visual change: `pytest tests/snapshots --snapshot-update`,
+then look at the SVGs before committing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from tests.snapshots.conftest import RUNNING, SnapshotCloud, list_shown, settle
+from tui.screens.help import HelpScreen
+from tui.screens.json_view import JsonScreen
+
+
+async def test_list_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        svg = await settle(app, pilot, list_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_list_120x36(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        svg = await settle(app, pilot, list_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_help_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("question_mark")
+        svg = await settle(app, pilot, lambda app: isinstance(app.screen, HelpScreen))
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_json_view_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("y")  # the row under the cursor: the newest, iris-staging
+        svg = await settle(app, pilot, lambda app: isinstance(app.screen, JsonScreen))
+        assert '"name": "iris-staging"' in app.screen.text
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tui.screens.detail") is None,
+                    reason="tui/screens/detail.py (the detail screen) does not exist yet")
+async def test_detail_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """The Overview tab of the running deployment (`enter` on its row)."""
+    from tui.screens.detail import DetailScreen
+
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("G")  # the oldest row, at the bottom: the running one
+        await pilot.press("enter")
+
+        def overview_shown(app) -> bool:
+            screen = app.screen
+            return (isinstance(screen, DetailScreen) and screen.deployment_name == RUNNING
+                    and bool(screen.pods) and all(pod.status.ready for pod in screen.pods))
+        svg = await settle(app, pilot, overview_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
