@@ -7,6 +7,7 @@ Measures, against a real control plane in a temporary home:
   seen through the subscription websocket (median of 5);
 - cold_start_s: function-mode deployment scaled to zero, first request to first response
   (median of 3);
+- status_push_ms p50/p95: POST terminate to the `terminating` push on a subscription socket;
 - list_ms p50/p99: GET deployments list with N deployments (count=N);
 - rss_mb of the control plane and of one replica process.
 """
@@ -72,6 +73,29 @@ def cold_start(http: httpx.Client, v: str, name: str) -> float:
     return elapsed
 
 
+def status_push_ms(http: httpx.Client, v: str, runs: int = 20) -> dict[str, float]:
+    """POST terminate to the `terminating` push arriving on a subscription socket."""
+    timings = []
+    with connect_ws("/ws/v1/subscription/resource", http) as ws:
+        ws.send_text(json.dumps({"type": "data", "payload": {
+            "action": "subscribe", "resource_type": "deployment", "resource_uids": [],
+            "cluster_name": "default"}}))
+        for i in range(runs):
+            name = f"bench-push-{i}"
+            http.post("/api/v1/clusters/default/deployments",
+                      json=body(name, "iris_classifier", v, deploy=False))
+            start = time.perf_counter()
+            http.post(f"{NS}/{name}/terminate")
+            while True:
+                payload = json.loads(ws.receive_text(timeout=10))["payload"]["payload"]
+                if payload.get("name") == name and payload.get("status") == "terminating":
+                    timings.append((time.perf_counter() - start) * 1000)
+                    break
+    timings.sort()
+    return {"p50": round(timings[len(timings) // 2], 2),
+            "p95": round(timings[int(len(timings) * 0.95) - 1], 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deployments", type=int, default=100)
@@ -86,6 +110,7 @@ def main() -> None:
             runs = [create_to_running(http, iris, f"bench-run-{i}") for i in range(5)]
             result["create_to_running_s"] = {"median": round(statistics.median(runs), 3),
                                              "all": [round(r, 3) for r in runs]}
+            result["status_push_ms"] = status_push_ms(http, iris)
             colds = [cold_start(http, senti, f"bench-cold-{i}") for i in range(3)]
             result["cold_start_s"] = {"median": round(statistics.median(colds), 3),
                                       "all": [round(c, 3) for c in colds]}
