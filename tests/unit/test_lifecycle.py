@@ -17,6 +17,7 @@ class R:
     terminating: bool = False
     restart_count: int = 0
     revision_uid: str = "rev2"
+    runner_name: str | None = None
 
 
 def status(replicas, previous=S.DEPLOYING, desired="running", mode="deployment", active=True):
@@ -36,6 +37,9 @@ def status(replicas, previous=S.DEPLOYING, desired="running", mode="deployment",
         ([R("Failed", restart_count=3)], S.DEPLOYING, S.FAILED),
         # scale-up of a serving deployment stays running
         ([R("Running", True), R("Pending")], S.RUNNING, S.RUNNING),
+        # the API server is ready but its runner is still starting: not serving yet
+        ([R("Running", True), R("Pending", runner_name="clf")], S.DEPLOYING, S.DEPLOYING),
+        ([R("Running", True), R("Running", True, runner_name="clf")], S.DEPLOYING, S.RUNNING),
         # a rollout: only the old revision is ready
         ([R("Running", True, revision_uid="rev1"), R("Pending")], S.RUNNING, S.DEPLOYING),
         # rollout finishing: old replica terminating, new ready

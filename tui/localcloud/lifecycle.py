@@ -7,7 +7,9 @@ the local runtime can afford because it knows more than a pod informer:
   `unhealthy` (it is being restarted), rather than `failed`; a deployment that never became
   ready and keeps crashing is `failed` after a few restarts;
 * extra replicas starting during a scale-up do not turn a serving deployment into
-  `deploying`; only a rollout to a new revision does.
+  `deploying`; only a rollout to a new revision does;
+* `running` needs a ready replica of every component: an API server whose runner is still
+  starting cannot answer yet.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class ReplicaState(Protocol):
     terminating: bool
     restart_count: int
     revision_uid: str
+    runner_name: str | None
 
 
 def derive_status(
@@ -66,6 +69,9 @@ def derive_status(
     rolling_out = any(
         r.revision_uid != active_revision_uid for r in live
     ) or not any(r.revision_uid == active_revision_uid for r in ready)
+    # Serving needs every component (the API server and each runner) to have a ready replica.
+    components = {r.runner_name for r in current}
+    all_components_ready = components <= {r.runner_name for r in ready}
 
     if failed:
         if ready:
@@ -76,7 +82,7 @@ def derive_status(
             return S.FAILED
         return S.DEPLOYING
     if pending:
-        if ready and not rolling_out:
+        if ready and not rolling_out and all_components_ready:
             return S.RUNNING
         return S.DEPLOYING
     if ready:
