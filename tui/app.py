@@ -28,7 +28,7 @@ RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
 
 class BentoTUI(App[int]):
     TITLE = "bentotui"
-    CSS_PATH = [STYLES / "app.tcss"]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "detail.tcss"]
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS = [

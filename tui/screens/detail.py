@@ -1,0 +1,719 @@
+"""One deployment, like the BentoCloud console's deployment page, live.
+
+Tabs: Overview, Monitoring, Events, Replicas, Revisions, Logs (`1`-`6`, `[`/`]`).
+The deployment stays live through the resource subscription; replicas, events and logs are
+websocket streams; monitoring polls the metrics extension every ~2 s while its tab is
+visible.  Every stream runs in its own worker group on this screen, so popping the screen
+cancels them all.  Nothing here raises into the app: API errors become notifications,
+a lost link becomes a "reconnecting…" note, and a deleted deployment a banner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, RichLog, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from tui.api import models as m
+from tui.api.errors import ApiError, ConnectionFailed, NotFoundError
+from tui.api.streams import (
+    StreamStatus,
+    subscribe_resources,
+    tail_logs,
+    watch_kube_events,
+    watch_pods,
+)
+from tui.messages import ConnectionChanged
+from tui.widgets.context_bar import ContextBar
+from tui.widgets.event_log import EventList, EventsView
+from tui.widgets.humanize import clock, now_utc, short_replica
+from tui.widgets.log_view import LogsView
+from tui.widgets.metrics_panel import MetricsPanel
+from tui.widgets.overview import OverviewPanel
+from tui.widgets.replica_table import ReplicaTable, component_rank
+from tui.widgets.revision_table import RevisionTable
+from tui.widgets.status import mode_title, status_text
+
+if TYPE_CHECKING:
+    from tui.app import BentoTUI
+
+TABS: tuple[tuple[str, str], ...] = (
+    ("overview", "Overview"),
+    ("monitoring", "Monitoring"),
+    ("events", "Events"),
+    ("replicas", "Replicas"),
+    ("revisions", "Revisions"),
+    ("logs", "Logs"),
+)
+TAB_IDS = tuple(tab for tab, _ in TABS)
+
+METRICS_INTERVAL = 2.0
+METRICS_WINDOW_S = 300
+TICK_S = 5.0
+TAIL_LINES = 200
+MAX_REVISIONS = 1000
+STREAM_GROUPS = ("detail-live", "detail-pods", "detail-events", "detail-logs", "detail-metrics")
+
+
+def _gone(error: str | None) -> bool:
+    """A stream error that means the deployment (or replica) no longer exists."""
+    text = (error or "").lower()
+    return "not found" in text or "was deleted" in text
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("l", "show_tab('logs')", "Logs", id="detail.logs"),
+        Binding("s", "follow", "Pause", id="detail.follow"),
+        Binding("slash", "filter", "Filter", id="detail.filter"),
+        Binding("y", "json", "JSON", id="detail.json"),
+        Binding("c", "copy_url", "Copy URL", id="detail.copy_url"),
+        Binding("w", "wrap", "Wrap lines", show=False, id="detail.wrap"),
+        Binding("p", "pick_replica", "Pick replica", show=False, id="detail.pick_replica"),
+        Binding("left_square_bracket", "cycle_tab(-1)", "Previous tab", show=False, id="detail.prev_tab"),
+        Binding("right_square_bracket", "cycle_tab(1)", "Next tab", show=False, id="detail.next_tab"),
+        Binding("1", "show_tab('overview')", "Overview tab", show=False, id="detail.tab_overview"),
+        Binding("2", "show_tab('monitoring')", "Monitoring tab", show=False, id="detail.tab_monitoring"),
+        Binding("3", "show_tab('events')", "Events tab", show=False, id="detail.tab_events"),
+        Binding("4", "show_tab('replicas')", "Replicas tab", show=False, id="detail.tab_replicas"),
+        Binding("5", "show_tab('revisions')", "Revisions tab", show=False, id="detail.tab_revisions"),
+        Binding("6", "show_tab('logs')", "Logs tab", show=False, id="detail.tab_logs"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="detail.refresh"),
+    ]
+
+    HELP = ("One deployment, live. 1-6 or [ ] switch tabs; l jumps to the logs. Events: / filters, "
+            "esc clears the filter, s pauses. Replicas: enter tails the replica's log. Logs: p picks "
+            "the replica, s pauses, w wraps. esc goes back to the list.")
+
+    app: BentoTUI
+
+    def __init__(self, name: str, initial: m.DeploymentSchema | None = None, tab: str | None = None) -> None:
+        super().__init__()
+        self.deployment_name = name
+        self.deployment: m.DeploymentSchema | None = initial
+        self.initial_tab = tab if tab in TAB_IDS else "overview"
+        self.pods: list[m.KubePodSchema] | None = None
+        self.deleted = False
+        self._streams_started = False
+        self._revisions_loaded = False
+        self._revisions_stale = False
+        self._revision_uid = self._latest_revision_uid(initial)
+        self._logs_started = False
+        self._log_pod_picked = False
+        self._notes: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar()
+        yield Static(id="detail-title")
+        yield Static(id="detail-banner")
+        with TabbedContent(initial=self.initial_tab, id="detail-tabs"):
+            with TabPane(self._tab_label("overview"), id="overview"):
+                yield OverviewPanel(id="overview-panel")
+            with TabPane(self._tab_label("monitoring"), id="monitoring"):
+                yield MetricsPanel(id="metrics-panel")
+            with TabPane(self._tab_label("events"), id="events"):
+                yield EventsView(id="events-view")
+            with TabPane(self._tab_label("replicas"), id="replicas"):
+                yield Static(id="replicas-bar", classes="tab-bar")
+                yield ReplicaTable(id="replica-table")
+            with TabPane(self._tab_label("revisions"), id="revisions"):
+                yield Static("Loading revisions…", id="revisions-bar", classes="tab-bar")
+                yield RevisionTable(id="revision-table")
+            with TabPane(self._tab_label("logs"), id="logs"):
+                yield LogsView(id="logs-view")
+        yield Footer()
+
+    @staticmethod
+    def _tab_label(tab: str) -> str:
+        index = TAB_IDS.index(tab)
+        return f"{index + 1} {TABS[index][1]}"
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-banner", Static).display = False
+        self.events_view.set_deployment(self.deployment_name)
+        self._paint_replicas_bar()
+        if self.deployment is not None:
+            self._render_deployment()
+            self._start_streams()
+        else:
+            self._paint_title()
+        self.load()
+        self.set_interval(TICK_S, self._tick)
+        self.call_after_refresh(self._tab_shown, self.initial_tab)
+
+    # ------------------------------------------------------------------ widgets
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one("#detail-tabs", TabbedContent)
+
+    @property
+    def active_tab(self) -> str:
+        try:
+            return self.tabs.active or self.initial_tab
+        except NoMatches:
+            return self.initial_tab
+
+    @property
+    def overview(self) -> OverviewPanel:
+        return self.query_one(OverviewPanel)
+
+    @property
+    def metrics_panel(self) -> MetricsPanel:
+        return self.query_one(MetricsPanel)
+
+    @property
+    def events_view(self) -> EventsView:
+        return self.query_one(EventsView)
+
+    @property
+    def replica_table(self) -> ReplicaTable:
+        return self.query_one(ReplicaTable)
+
+    @property
+    def revision_table(self) -> RevisionTable:
+        return self.query_one(RevisionTable)
+
+    @property
+    def logs_view(self) -> LogsView:
+        return self.query_one(LogsView)
+
+    def _main_widget(self, tab: str) -> Widget:
+        return {
+            "overview": lambda: self.overview,
+            "monitoring": lambda: self.metrics_panel,
+            "events": lambda: self.query_one(EventList),
+            "replicas": lambda: self.replica_table,
+            "revisions": lambda: self.revision_table,
+            "logs": lambda: self.query_one("#logs-log", RichLog),
+        }[tab]()
+
+    # ------------------------------------------------------------------ where the deployment lives
+
+    @property
+    def _cluster(self) -> str:
+        if self.deployment is not None:
+            return self.deployment.cluster.name
+        session = self.app.session
+        return session.cluster if session else "default"
+
+    @property
+    def _namespace(self) -> str | None:
+        return self.deployment.kube_namespace if self.deployment is not None else None
+
+    @staticmethod
+    def _latest_revision_uid(deployment: m.DeploymentSchema | None) -> str | None:
+        if deployment is None or deployment.latest_revision is None:
+            return None
+        return deployment.latest_revision.uid
+
+    # ------------------------------------------------------------------ painting
+
+    def _paint_title(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(self.deployment_name, style="bold")
+        d = self.deployment
+        if self.deleted:
+            text.append("  ✖ deleted", style="bold red")
+        elif d is None:
+            text.append("  loading…", style="dim")
+        else:
+            text.append("  ")
+            text.append_text(status_text(d.status))
+        note = self._notes.get("live") or self._notes.get("pods")
+        if note:
+            text.append(f"  {note}", style="bold yellow")
+        if d is not None:
+            text.append(f"  {mode_title(d.mode)}")
+            if d.replicas is not None:
+                text.append(f"  {d.replicas.ready}/{d.replicas.desired} ready")
+            if d.bento_tag:
+                text.append(f"  {d.bento_tag}", style="dim")
+        self.query_one("#detail-title", Static).update(text)
+
+    def _render_deployment(self) -> None:
+        self._paint_title()
+        if self.deployment is not None:
+            self.overview.show(self.deployment, self.pods, self.deleted)
+
+    def _paint_replicas_bar(self) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        pods = self.pods
+        if pods is None:
+            text.append("Waiting for replicas…")
+        else:
+            ready = sum(1 for p in pods if p.status.ready)
+            text.append(f"{len(pods)} replica{'s' if len(pods) != 1 else ''} · {ready} ready")
+            if pods:
+                text.append(" · enter tails the log", style="dim")
+        note = self._notes.get("pods")
+        if note:
+            text.append(f" · {note}", style="bold yellow")
+        self.query_one("#replicas-bar", Static).update(text)
+
+    def _set_note(self, kind: str, note: str) -> None:
+        if self._notes.get(kind, "") == note:
+            return
+        self._notes[kind] = note
+        if kind == "events":
+            self.events_view.set_note(note)
+        elif kind == "logs":
+            self.logs_view.set_note(note)
+        elif kind == "metrics":
+            self.metrics_panel.set_note(note)
+        elif kind == "pods":
+            self._paint_replicas_bar()
+        self._paint_title()
+
+    def _tick(self) -> None:
+        """Ages and "5m ago" texts move on; repaint only what is visible."""
+        if self.app.screen is not self:
+            return
+        tab = self.active_tab
+        if tab == "replicas" and self.pods is not None:
+            self.replica_table.show(self.pods, self.deployment_name)
+        elif tab == "overview" and self.deployment is not None:
+            self.overview.show(self.deployment, self.pods, self.deleted)
+
+    # ------------------------------------------------------------------ the deployment
+
+    @work(exclusive=True, group="detail-load", exit_on_error=False)
+    async def load(self) -> None:
+        session = self.app.session
+        if session is None or self.deleted:
+            return
+        try:
+            deployment = await session.client.get_deployment(self._cluster, self.deployment_name, self._namespace)
+        except NotFoundError:
+            self._mark_deleted()
+            return
+        except ConnectionFailed as exc:
+            self.post_message(ConnectionChanged("reconnecting", exc.message))
+            self._set_note("live", "reconnecting…")
+            return
+        except ApiError as exc:
+            self.notify(exc.message, title=self.deployment_name, severity="error")
+            return
+        self._set_deployment(deployment)
+        self._start_streams()
+
+    def _set_deployment(self, deployment: m.DeploymentSchema) -> None:
+        if self.deleted:
+            return
+        previous = self._revision_uid
+        self.deployment = deployment
+        self._revision_uid = self._latest_revision_uid(deployment)
+        self._render_deployment()
+        if self._revision_uid != previous:
+            self._revisions_stale = True
+            if self._revisions_loaded and self.active_tab == "revisions":
+                self.load_revisions()
+
+    def _mark_deleted(self) -> None:
+        if self.deleted:
+            return
+        self.deleted = True
+        for group in STREAM_GROUPS:
+            self.workers.cancel_group(self, group)
+        self._notes.clear()
+        banner = self.query_one("#detail-banner", Static)
+        what = "was deleted" if self.deployment is not None else "does not exist"
+        banner.update(f"{self.deployment_name} {what}. Press esc to go back to the list.")
+        banner.display = True
+        self.events_view.set_note("")
+        self.logs_view.set_note("")
+        self._render_deployment()
+        self._paint_replicas_bar()
+        self.refresh_bindings()
+
+    def _start_streams(self) -> None:
+        if self._streams_started or self.deployment is None or self.deleted:
+            return
+        self._streams_started = True
+        self.watch_deployment()
+        self.watch_replicas()
+        self.watch_events()
+
+    def _stream_status(self, kind: str, status: StreamStatus) -> None:
+        if status.state == "reconnecting":
+            if _gone(status.error):
+                self._set_note(kind, "waiting for the server…")
+                if kind != "logs":
+                    self.load()  # deleted?  load() says so
+                return
+            self.post_message(ConnectionChanged("reconnecting", status.error))
+            self._set_note(kind, "reconnecting…")
+        elif status.state == "connected":
+            self.post_message(ConnectionChanged("connected"))
+            self._set_note(kind, "")
+
+    @work(exclusive=True, group="detail-live", exit_on_error=False)
+    async def watch_deployment(self) -> None:
+        session = self.app.session
+        if session is None or self.deployment is None:
+            return
+        stream = subscribe_resources(session.client, [self.deployment.uid])
+        was_down = False
+        try:
+            async for item in stream:
+                if isinstance(item, StreamStatus):
+                    if item.state == "reconnecting":
+                        was_down = True
+                    self._stream_status("live", item)
+                    if item.state == "connected" and was_down:
+                        was_down = False
+                        self.load()  # catch up on what changed while we were away
+                    continue
+                self._apply_push(item)
+        except ApiError as exc:
+            self.notify(exc.message, title="Live updates stopped", severity="error")
+        finally:
+            await stream.aclose()
+
+    def _apply_push(self, push: m.SubscriptionPush) -> None:
+        if push.resource_type != "deployment" or self.deployment is None:
+            return
+        uid = push.payload.get("uid")
+        if uid and uid != self.deployment.uid:
+            return
+        if push.event == "deleted":
+            self._mark_deleted()
+            return
+        try:
+            deployment = m.parse_response(m.DeploymentSchema, push.payload)
+        except Exception:  # a payload we cannot read must not break the stream
+            return
+        self._set_deployment(deployment)
+
+    # ------------------------------------------------------------------ replicas
+
+    @work(exclusive=True, group="detail-pods", exit_on_error=False)
+    async def watch_replicas(self) -> None:
+        session = self.app.session
+        if session is None or self.deployment is None:
+            return
+        stream = watch_pods(session.client, self._cluster, self._namespace, self.deployment_name)
+        try:
+            async for item in stream:
+                if isinstance(item, StreamStatus):
+                    self._stream_status("pods", item)
+                    continue
+                self._apply_pods(item)
+        except ApiError as exc:
+            self.notify(exc.message, title="Replicas", severity="error")
+        finally:
+            await stream.aclose()
+
+    def _apply_pods(self, pods: list[m.KubePodSchema]) -> None:
+        self.pods = pods
+        self.replica_table.show(pods, self.deployment_name)
+        self._paint_replicas_bar()
+        if self.deployment is not None:
+            self.overview.show(self.deployment, pods, self.deleted)
+        self._update_log_choices()
+
+    @on(DataTable.RowSelected, "#replica-table")
+    def _replica_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        pod_name = event.row_key.value
+        if pod_name:
+            self._tail_replica(pod_name, picked=True)
+            self.action_show_tab("logs")
+
+    # ------------------------------------------------------------------ events
+
+    @work(exclusive=True, group="detail-events", exit_on_error=False)
+    async def watch_events(self) -> None:
+        session = self.app.session
+        if session is None or self.deployment is None:
+            return
+        stream = watch_kube_events(session.client, self._cluster, self._namespace, self.deployment_name)
+        try:
+            async for item in stream:
+                if isinstance(item, StreamStatus):
+                    self._stream_status("events", item)
+                    continue
+                self.events_view.add(item)
+        except ApiError as exc:
+            self.notify(exc.message, title="Events", severity="error")
+        finally:
+            await stream.aclose()
+
+    # ------------------------------------------------------------------ revisions
+
+    @work(exclusive=True, group="detail-revisions", exit_on_error=False)
+    async def load_revisions(self) -> None:
+        session = self.app.session
+        if session is None:
+            return
+        items: list[m.DeploymentRevisionSchema] = []
+        total = 0
+        try:
+            while True:
+                page = await session.client.list_revisions(
+                    self._cluster, self.deployment_name, self._namespace, start=len(items), count=100)
+                items.extend(page.items)
+                total = page.total
+                if not page.items or len(items) >= page.total or len(items) >= MAX_REVISIONS:
+                    break
+        except NotFoundError:
+            self.load()
+            return
+        except ConnectionFailed as exc:
+            self.post_message(ConnectionChanged("reconnecting", exc.message))
+            self.query_one("#revisions-bar", Static).update(Text("reconnecting…", style="bold yellow"))
+            return
+        except ApiError as exc:
+            self.notify(exc.message, title="Revisions", severity="error")
+            return
+        self._revisions_loaded = True
+        self._revisions_stale = False
+        self.revision_table.show(items)
+        bar = Text(no_wrap=True, overflow="ellipsis")
+        bar.append(f"{total} revision{'s' if total != 1 else ''}")
+        if len(items) < total:
+            bar.append(f" (newest {len(items)} shown)")
+        bar.append(" · newest first · ", style="dim")
+        bar.append("●", style="green")
+        bar.append(" active", style="dim")
+        self.query_one("#revisions-bar", Static).update(bar)
+
+    # ------------------------------------------------------------------ logs
+
+    def _default_log_pod(self) -> str | None:
+        pods = sorted(self.pods or [], key=lambda p: (not p.status.ready, *component_rank(p)))
+        api = [p for p in pods if p.runner_name is None]
+        chosen = api[0] if api else (pods[0] if pods else None)
+        return chosen.name if chosen else None
+
+    def _update_log_choices(self) -> None:
+        pods = sorted(self.pods or [], key=component_rank)
+        options = [(f"{p.component}  {short_replica(p.name, self.deployment_name)}"
+                    + ("" if p.status.ready else " (not ready)"), p.name) for p in pods]
+        logs = self.logs_view
+        logs.set_replicas(options)
+        if not self._logs_started:
+            return
+        current = logs.pod_name
+        alive = {p.name for p in pods}
+        if current is None or (current not in alive and not self._log_pod_picked):
+            default = self._default_log_pod()
+            if default is not None and default != current:
+                self._tail_replica(default, picked=False)
+        if not pods and current is None:
+            logs.set_waiting("no replica is running" if self.pods is not None else "waiting for a replica…")
+
+    def _tail_replica(self, pod_name: str, picked: bool) -> None:
+        self._logs_started = True
+        self._log_pod_picked = picked or self._log_pod_picked
+        self._notes.pop("logs", None)
+        self.tail(pod_name)
+
+    @on(LogsView.ReplicaChosen)
+    def _replica_chosen(self, event: LogsView.ReplicaChosen) -> None:
+        event.stop()
+        self._tail_replica(event.pod_name, picked=True)
+        self.query_one("#logs-log", RichLog).focus()
+
+    @work(exclusive=True, group="detail-logs", exit_on_error=False)
+    async def tail(self, pod_name: str) -> None:
+        session = self.app.session
+        if session is None or self.deleted:
+            return
+        view = self.logs_view
+        view.start(pod_name)
+        stream = tail_logs(session.client, self._cluster, self._namespace, self.deployment_name,
+                           pod_name, tail_lines=TAIL_LINES)
+        try:
+            async for item in stream:
+                if isinstance(item, StreamStatus):
+                    if item.state == "reconnecting" and _gone(item.error):
+                        self._set_note("logs", "replica not found; retrying…")
+                    elif item.state == "connected":
+                        self.post_message(ConnectionChanged("connected"))
+                    else:
+                        self._stream_status("logs", item)
+                    continue
+                if item.type == "replace":
+                    self._notes.pop("logs", None)
+                    view.replace(item.items)
+                else:
+                    view.append(item.items)
+            self._set_note("logs", "the log ended")
+        except ApiError as exc:
+            self.notify(exc.message, title="Logs", severity="error")
+        finally:
+            await stream.aclose()
+
+    # ------------------------------------------------------------------ monitoring
+
+    @work(exclusive=True, group="detail-metrics", exit_on_error=False)
+    async def poll_metrics(self) -> None:
+        panel = self.metrics_panel
+        panel.window_seconds = METRICS_WINDOW_S
+        last_error: str | None = None
+        while panel.supported is not False:
+            session = self.app.session
+            d = self.deployment
+            if session is not None and d is not None and not self.deleted and self.app.screen is self:
+                try:
+                    metrics = await session.client.deployment_metrics(
+                        self._cluster, d.name, d.kube_namespace, since_seconds=METRICS_WINDOW_S)
+                except ConnectionFailed as exc:
+                    self.post_message(ConnectionChanged("reconnecting", exc.message))
+                    self._set_note("metrics", "reconnecting…")
+                except NotFoundError:
+                    self.load()
+                except ApiError as exc:
+                    if exc.message != last_error:
+                        self.notify(exc.message, title="Monitoring", severity="error")
+                    last_error = exc.message
+                else:
+                    if metrics is None:
+                        panel.show_unsupported()
+                        return
+                    last_error = None
+                    if self._notes.get("metrics"):
+                        self._set_note("metrics", "")
+                        self.post_message(ConnectionChanged("connected"))
+                    await panel.show(metrics, clock(now_utc()))
+            await asyncio.sleep(METRICS_INTERVAL)
+
+    # ------------------------------------------------------------------ tabs
+
+    @on(TabbedContent.TabActivated, "#detail-tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        event.stop()
+        if event.pane.id:
+            self._tab_shown(event.pane.id)
+
+    def _tab_shown(self, tab: str) -> None:
+        if not self.is_mounted or tab not in TAB_IDS:
+            return
+        if tab == "monitoring":
+            if not self.deleted and self.metrics_panel.supported is not False:
+                self.poll_metrics()
+        else:
+            self.workers.cancel_group(self, "detail-metrics")
+        if tab == "revisions" and (not self._revisions_loaded or self._revisions_stale):
+            self.load_revisions()
+        if tab == "replicas" and self.pods is not None:
+            self.replica_table.show(self.pods, self.deployment_name)
+        if tab == "logs" and not self._logs_started and not self.deleted:
+            self._logs_started = True
+            default = self._default_log_pod()
+            if default is not None:
+                self._tail_replica(default, picked=False)
+            else:
+                self.logs_view.set_waiting("waiting for a replica…" if self.pods is None
+                                           else "no replica is running")
+        focused = self.focused
+        if focused is None or not self._in_pane(focused, tab):
+            self._main_widget(tab).focus()
+        self.refresh_bindings()
+
+    def _in_pane(self, widget: Widget, tab: str) -> bool:
+        node: Widget | None = widget
+        while node is not None and node is not self:
+            if isinstance(node, TabPane):
+                return node.id == tab
+            node = node.parent  # type: ignore[assignment]
+        return False
+
+    # ------------------------------------------------------------------ actions
+
+    def action_back(self) -> None:
+        if self.active_tab == "events" and self.events_view.filter_active:
+            self.events_view.clear_filter()
+            return
+        self.app.pop_screen()
+
+    def action_show_tab(self, tab: str) -> None:
+        if tab not in TAB_IDS:
+            return
+        if self.tabs.active == tab:
+            self._tab_shown(tab)
+        else:
+            self.tabs.active = tab
+
+    def action_cycle_tab(self, delta: int) -> None:
+        index = TAB_IDS.index(self.active_tab) if self.active_tab in TAB_IDS else 0
+        self.action_show_tab(TAB_IDS[(index + delta) % len(TAB_IDS)])
+
+    def action_follow(self) -> None:
+        tab = self.active_tab
+        if tab == "events":
+            self.events_view.toggle_follow()
+        elif tab == "logs":
+            self.logs_view.toggle_follow()
+
+    def action_filter(self) -> None:
+        if self.active_tab == "events":
+            self.events_view.open_filter()
+
+    def action_wrap(self) -> None:
+        if self.active_tab == "logs":
+            self.logs_view.toggle_wrap()
+
+    def action_pick_replica(self) -> None:
+        if self.active_tab == "logs":
+            self.logs_view.open_selector()
+
+    def action_json(self) -> None:
+        if self.deployment is not None:
+            self.app.show_json(self.deployment)
+
+    def action_copy_url(self) -> None:
+        if self.deployment is not None:
+            self.app.copy_url(self.deployment)
+
+    def action_refresh(self) -> None:
+        if self.deleted:
+            return
+        self.load()
+        if self._revisions_loaded:
+            self._revisions_stale = True
+            if self.active_tab == "revisions":
+                self.load_revisions()
+        if self._streams_started:  # fresh snapshots of replicas and events
+            self.watch_replicas()
+            self.watch_events()
+        if self.active_tab == "monitoring" and self.metrics_panel.supported is not False:
+            self.poll_metrics()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        tab = self.active_tab
+        if action == "follow":
+            return tab in ("events", "logs")
+        if action == "filter":
+            return tab == "events"
+        if action in ("wrap", "pick_replica"):
+            return tab == "logs"
+        if action in ("json", "copy_url"):
+            return None if self.deployment is None else True
+        return True
+
+    # ------------------------------------------------------------------ safety net
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in a worker: say so in one line, never a traceback, never an exit."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = error.message if isinstance(error, ApiError) else f"{type(error).__name__}: {error}"
+        session = self.app.session
+        if session is not None:
+            message = session.client.redact(message)
+        self.notify(message, title=self.deployment_name, severity="error")

@@ -1,0 +1,321 @@
+"""The Events tab: a bounded, filterable, pausable list of Kubernetes-style events, newest first.
+
+`EventList` paints only the visible lines (line API); each event is wrapped once per width
+and filter and cached.  `EventsView` adds the filter input (`/` opens it over the list,
+esc clears it) and a one-line status bar (counts, follow/pause, "12 new, s to resume",
+"reconnecting…").
+
+Paused means the list does not move: new events are counted and kept aside (bounded too),
+and shown when following resumes.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+from rich.segment import Segment
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Input, Static
+
+from tui.api import models as m
+from tui.widgets.humanize import clock
+
+MAX_EVENTS = 1000
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+TIME_W = 8
+REASON_W = 14
+OBJECT_W = 16
+
+
+def event_key(event: m.KubeEvent) -> tuple[object, ...]:
+    """Identity of an event, so the full list re-sent after a reconnect is not shown twice."""
+    meta = event.metadata
+    return (meta.uid or meta.name, event.count, event.display_time, event.reason, event.message,
+            event.involved_object.name)
+
+
+def event_time(event: m.KubeEvent) -> datetime:
+    dt = event.display_time
+    if dt is None:
+        return EPOCH
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def object_label(event: m.KubeEvent, deployment_name: str) -> str:
+    obj = event.involved_object
+    if obj.kind and obj.kind.lower() == "pod":
+        name = obj.name
+        prefix = f"{deployment_name}-"
+        return name[len(prefix):] if name.startswith(prefix) else name
+    if obj.name == deployment_name or not obj.name:
+        return "deployment"
+    return obj.name
+
+
+def matches(event: m.KubeEvent, words: list[str], deployment_name: str) -> bool:
+    if not words:
+        return True
+    haystack = " ".join((event.type, event.reason, event.message, event.involved_object.kind,
+                         event.involved_object.name, object_label(event, deployment_name))).lower()
+    return all(w in haystack for w in words)
+
+
+class EventList(ScrollView, can_focus=True):
+    """Newest first; one event may take several lines (its message wraps)."""
+
+    DEFAULT_CSS = """
+    EventList { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.deployment_name = ""
+        self.events: list[tuple[datetime, int, m.KubeEvent]] = []  # ascending by time
+        self._seen: set[tuple[object, ...]] = set()
+        self._seq = 0
+        self.words: list[str] = []
+        self._lines: list[Strip] = []
+        self._cache: dict[int, tuple[int, tuple[str, ...], list[Strip]]] = {}
+        self.empty_text = "No events yet."
+
+    # ------------------------------------------------------------------ data
+
+    def add(self, events: Iterable[m.KubeEvent]) -> int:
+        """Add events not seen before; returns how many were new."""
+        added = 0
+        for event in events:
+            key = event_key(event)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            self._seq += 1
+            bisect.insort(self.events, (event_time(event), self._seq, event), key=lambda e: (e[0], e[1]))
+            added += 1
+        if len(self.events) > MAX_EVENTS:
+            for _, seq, old in self.events[: len(self.events) - MAX_EVENTS]:
+                self._seen.discard(event_key(old))
+                self._cache.pop(seq, None)
+            del self.events[: len(self.events) - MAX_EVENTS]
+        if added:
+            self.rebuild()
+        return added
+
+    def visible(self) -> list[m.KubeEvent]:
+        """The events shown, newest first."""
+        return [e for _, _, e in reversed(self.events) if matches(e, self.words, self.deployment_name)]
+
+    def set_filter(self, text: str) -> None:
+        self.words = text.lower().split()
+        self.rebuild()
+        self.scroll_home(animate=False)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for _, _, e in self.events if e.is_warning)
+
+    # ------------------------------------------------------------------ painting
+
+    def rebuild(self) -> None:
+        width = max(self.scrollable_content_region.width, 20)
+        lines: list[Strip] = []
+        for _, seq, event in reversed(self.events):
+            if not matches(event, self.words, self.deployment_name):
+                continue
+            cached = self._cache.get(seq)
+            if cached is None or cached[0] != width or cached[1] != tuple(self.words):
+                cached = (width, tuple(self.words), self._render_event(event, width))
+                self._cache[seq] = cached
+            lines.extend(cached[2])
+        self._lines = lines
+        self.virtual_size = Size(width, len(lines))
+        self.refresh()
+
+    def _render_event(self, event: m.KubeEvent, width: int) -> list[Strip]:
+        console = self.app.console
+        warning = event.is_warning
+        head = Text(no_wrap=True)
+        head.append(clock(event.display_time), style="dim")
+        head.append(" ")
+        head.append("▲" if warning else "·", style="bold yellow" if warning else "dim")
+        head.append(" ")
+        reason = event.reason or "—"
+        if len(reason) > REASON_W:
+            reason = reason[: REASON_W - 1] + "…"
+        head.append(reason.ljust(REASON_W), style="bold yellow" if warning else "bold")
+        show_object = width >= 64
+        if show_object:
+            label = object_label(event, self.deployment_name)
+            if len(label) > OBJECT_W:
+                label = "…" + label[-(OBJECT_W - 1):]
+            head.append(" ")
+            head.append(label.ljust(OBJECT_W), style="cyan")
+        indent = head.cell_len + 1
+        message_width = max(width - indent, 10)
+        message = Text(event.message or "", style="yellow" if warning else "")
+        if event.count and event.count > 1:
+            message.append(f" (×{event.count})", style="dim")
+        if self.words:
+            message.highlight_words(self.words, style="reverse", case_sensitive=False)
+        wrapped = message.wrap(console, message_width) if message.plain else [Text("")]
+        strips = []
+        for i, line in enumerate(wrapped):
+            row = head.copy() if i == 0 else Text(" " * (indent - 1))
+            row.append(" ")
+            row.append_text(line)
+            segments = list(row.render(console))
+            strips.append(Strip(segments).extend_cell_length(width).crop(0, width))
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = int(self.scroll_offset.y) + y
+        style = self.rich_style
+        if not self._lines:
+            if y == 0:
+                text = Text(self.empty_text, style="dim")
+                return Strip(list(text.render(self.app.console))).extend_cell_length(width).crop(0, width).apply_style(style)
+            return Strip([Segment(" " * width, style)], width)
+        if index >= len(self._lines):
+            return Strip([Segment(" " * width, style)], width)
+        return self._lines[index].apply_style(style)
+
+    def on_resize(self) -> None:
+        self.rebuild()
+
+
+class EventsView(Vertical):
+    """The filter input, a status bar and the list."""
+
+    DEFAULT_CSS = """
+    EventsView { height: 1fr; }
+    EventsView > #events-filter { height: 1; border: none; padding: 0 1; display: none; }
+    EventsView > #events-filter.-open { display: block; }
+    EventsView > #events-bar { height: 1; color: $text-muted; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.following = True
+        self.pending: list[m.KubeEvent] = []
+        self.pending_count = 0
+        self.note = ""
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter events: reason, message, replica…  (esc clears)", id="events-filter")
+        yield Static(id="events-bar")
+        yield EventList(id="events-list")
+
+    def on_mount(self) -> None:
+        self._paint_bar()
+
+    @property
+    def list(self) -> EventList:
+        return self.query_one(EventList)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#events-filter", Input)
+
+    def set_deployment(self, name: str) -> None:
+        self.list.deployment_name = name
+
+    # ------------------------------------------------------------------ data
+
+    def add(self, events: list[m.KubeEvent]) -> None:
+        self.loaded = True
+        if self.following:
+            if self.list.add(events):
+                self.list.scroll_home(animate=False)
+        else:
+            fresh = [e for e in events if event_key(e) not in self.list._seen]
+            self.pending.extend(fresh)
+            self.pending_count += len(fresh)
+            if len(self.pending) > MAX_EVENTS:
+                del self.pending[: len(self.pending) - MAX_EVENTS]
+        self._paint_bar()
+
+    def toggle_follow(self) -> None:
+        self.following = not self.following
+        if self.following:
+            pending, self.pending, self.pending_count = self.pending, [], 0
+            self.list.add(pending)
+            self.list.scroll_home(animate=False)
+        self._paint_bar()
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        self._paint_bar()
+
+    # ------------------------------------------------------------------ filter
+
+    @property
+    def filter_active(self) -> bool:
+        return self.filter_input.has_class("-open") or bool(self.list.words)
+
+    def open_filter(self) -> None:
+        box = self.filter_input
+        box.add_class("-open")
+        box.focus()
+
+    def clear_filter(self) -> None:
+        box = self.filter_input
+        box.value = ""
+        box.remove_class("-open")
+        self.list.set_filter("")
+        self.list.focus()
+        self._paint_bar()
+
+    @on(Input.Changed, "#events-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.list.set_filter(event.value)
+        self.list.empty_text = (f"No events match “{event.value.strip()}”." if event.value.strip()
+                                else "No events yet.")
+        self._paint_bar()
+
+    @on(Input.Submitted, "#events-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value.strip():
+            self.clear_filter()
+        else:
+            self.list.focus()
+
+    # ------------------------------------------------------------------ bar
+
+    def _paint_bar(self) -> None:
+        events = self.list
+        total = len(events.events)
+        bar = Text(no_wrap=True, overflow="ellipsis")
+        if not self.loaded:
+            bar.append("Loading events…")
+        else:
+            bar.append(f"{total} event{'s' if total != 1 else ''}")
+            warnings = events.warnings
+            if warnings:
+                bar.append(" · ")
+                bar.append(f"▲ {warnings} warning{'s' if warnings != 1 else ''}", style="yellow")
+            if events.words:
+                bar.append(f" · {len(events.visible())} match “{' '.join(events.words)}”")
+        bar.append(" · ")
+        if self.following:
+            bar.append("following (s pauses)")
+        else:
+            bar.append("paused", style="bold yellow")
+            if self.pending_count:
+                bar.append(f" · {self.pending_count} new, s to resume", style="bold")
+            else:
+                bar.append(" · s to resume")
+        if self.note:
+            bar.append(f" · {self.note}", style="bold yellow")
+        self.query_one("#events-bar", Static).update(bar)

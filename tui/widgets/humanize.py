@@ -1,0 +1,83 @@
+"""Small formatting helpers for times, sizes and replica names (no Textual)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def age(dt: datetime | None, now: datetime | None = None) -> str:
+    """kubectl-style age: 42s, 5m, 3h12m, 4d."""
+    if dt is None:
+        return "—"
+    seconds = int(((now or now_utc()) - _aware(dt)).total_seconds())
+    if seconds < 0:
+        seconds = 0
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        hours, minutes = divmod(seconds // 60, 60)
+        return f"{hours}h{minutes}m" if hours < 10 and minutes else f"{hours}h"
+    return f"{seconds // 86400}d"
+
+
+def clock(dt: datetime | None) -> str:
+    """Local wall-clock time, HH:MM:SS."""
+    if dt is None:
+        return "--:--:--"
+    return _aware(dt).astimezone().strftime("%H:%M:%S")
+
+
+def stamp(dt: datetime | None) -> str:
+    """Local date and time, to the second."""
+    if dt is None:
+        return "—"
+    return _aware(dt).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def short_stamp(dt: datetime | None) -> str:
+    """Local month-day and time; the year only when it is not this year."""
+    if dt is None:
+        return "—"
+    local = _aware(dt).astimezone()
+    if local.year != datetime.now().astimezone().year:
+        return local.strftime("%Y-%m-%d %H:%M")
+    return local.strftime("%m-%d %H:%M:%S")
+
+
+def when(dt: datetime | None) -> str:
+    """Local date and time with the age: `2026-11-24 02:37 (5m ago)`."""
+    if dt is None:
+        return "—"
+    return f"{_aware(dt).astimezone().strftime('%Y-%m-%d %H:%M')} ({age(dt)} ago)"
+
+
+def size(n: float | None) -> str:
+    """Bytes in binary units: 512B, 21.8Mi, 1.2Gi."""
+    if n is None:
+        return "—"
+    value = float(n)
+    for unit in ("B", "Ki", "Mi", "Gi", "Ti"):
+        if abs(value) < 1024 or unit == "Ti":
+            if unit == "B":
+                return f"{value:.0f}B"
+            return f"{value:.1f}{unit}" if value < 100 else f"{value:.0f}{unit}"
+        value /= 1024
+    return f"{value:.0f}Ti"  # pragma: no cover
+
+
+def short_replica(pod_name: str, deployment_name: str) -> str:
+    """A replica's name without the deployment's prefix (`iris-demo-x-api-abc` -> `x-api-abc`)."""
+    prefix = f"{deployment_name}-"
+    if pod_name.startswith(prefix) and len(pod_name) > len(prefix):
+        return pod_name[len(prefix):]
+    return pod_name

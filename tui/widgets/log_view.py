@@ -1,0 +1,204 @@
+"""The Logs tab: pick a replica, tail its log live; follow/pause, wrap, bounded.
+
+The raw lines are kept in a bounded deque (`MAX_LINES`) so that toggling wrap can repaint
+them; the RichLog itself is bounded the same way.  Paused means the view does not move:
+new lines are counted and kept aside (bounded), then written when following resumes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Label, RichLog, Select, Static
+
+MAX_LINES = 2000
+
+LEVEL_STYLES = {"ERROR": "bold red", "CRITICAL": "bold red", "WARN": "yellow", "WARNING": "yellow"}
+
+
+def log_text(line: str) -> Text:
+    text = Text.from_ansi(line) if "\x1b[" in line else Text(line)
+    for word, style in LEVEL_STYLES.items():
+        text.highlight_words([f" {word} ", f" {word}:"], style=style)
+    return text
+
+
+class LogsView(Vertical):
+    DEFAULT_CSS = """
+    LogsView { height: 1fr; }
+    LogsView > #logs-bar { height: 1; padding: 0 1; }
+    LogsView > #logs-bar > Label { width: auto; color: $text-muted; }
+    LogsView > #logs-bar > Select { width: 44; }
+    LogsView > #logs-bar > #logs-note { width: 1fr; color: $text-muted; padding: 0 0 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    LogsView > RichLog { height: 1fr; background: $surface; }
+    """
+
+    class ReplicaChosen(Message):
+        """The user picked another replica in the selector."""
+
+        def __init__(self, pod_name: str) -> None:
+            super().__init__()
+            self.pod_name = pod_name
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.pod_name: str | None = None
+        self.lines: deque[str] = deque(maxlen=MAX_LINES)
+        self.pending: deque[str] = deque(maxlen=MAX_LINES)
+        self.pending_count = 0
+        self.following = True
+        self.wrap = False
+        self.note = ""
+        self.waiting = "waiting for a replica…"
+        self._options: list[tuple[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="logs-bar"):
+            yield Label("replica ")
+            yield Select([], prompt="no replica yet", allow_blank=True, compact=True, id="logs-replica")
+            yield Static(id="logs-note")
+        yield RichLog(max_lines=MAX_LINES, wrap=False, markup=False, highlight=False,
+                      auto_scroll=True, id="logs-log")
+
+    def on_mount(self) -> None:
+        self._paint_note()
+
+    @property
+    def richlog(self) -> RichLog:
+        return self.query_one("#logs-log", RichLog)
+
+    @property
+    def selector(self) -> Select[str]:
+        return self.query_one("#logs-replica", Select)
+
+    # ------------------------------------------------------------------ replicas
+
+    def set_replicas(self, options: list[tuple[str, str]]) -> None:
+        """(label, pod name) choices; the selection stays on `pod_name`."""
+        if options == self._options:
+            return
+        self._options = options
+        self.selector.set_options(options)  # resets the value to blank
+        self._sync_selector()
+
+    def _sync_selector(self) -> None:
+        selector = self.selector
+        if self.pod_name and any(value == self.pod_name for _, value in self._options):
+            if selector.value != self.pod_name:
+                selector.value = self.pod_name
+            return
+        if selector.value != Select.NULL:
+            selector.clear()
+        selector.prompt = f"{self.pod_name} (gone)" if self.pod_name else "no replica yet"
+
+    @on(Select.Changed, "#logs-replica")
+    def _chosen(self, event: Select.Changed) -> None:
+        """Only a choice made in the selector counts: the changes made by `set_replicas` and
+        `start` arrive here later too, and must not switch the tail back."""
+        event.stop()
+        value = event.value
+        if not isinstance(value, str) or value == self.pod_name:
+            return
+        if self.selector.has_focus_within or self.selector.expanded:
+            self.post_message(self.ReplicaChosen(value))
+
+    def open_selector(self) -> None:
+        selector = self.selector
+        selector.focus()
+        if self._options:
+            selector.action_show_overlay()
+
+    # ------------------------------------------------------------------ lines
+
+    def start(self, pod_name: str) -> None:
+        """A new tail begins (another replica, or the same one again)."""
+        self.pod_name = pod_name
+        self._sync_selector()
+        self.lines.clear()
+        self.pending.clear()
+        self.pending_count = 0
+        self.richlog.clear()
+        self.note = "connecting…"
+        self._paint_note()
+
+    def replace(self, lines: Iterable[str]) -> None:
+        """The server's fresh tail (first message, and again after every reconnect)."""
+        self.lines.clear()
+        self.lines.extend(lines)
+        self.pending.clear()
+        self.pending_count = 0
+        self._repaint()
+        self.note = ""
+        self._paint_note()
+
+    def append(self, lines: Iterable[str]) -> None:
+        lines = list(lines)
+        if not self.following:
+            self.pending.extend(lines)
+            self.pending_count += len(lines)
+            self._paint_note()
+            return
+        self.lines.extend(lines)
+        log = self.richlog
+        for line in lines:
+            log.write(log_text(line), scroll_end=True)
+
+    def _repaint(self) -> None:
+        log = self.richlog
+        log.clear()
+        log.wrap = self.wrap
+        for line in self.lines:
+            log.write(log_text(line), scroll_end=self.following)
+
+    def toggle_follow(self) -> None:
+        self.following = not self.following
+        log = self.richlog
+        log.auto_scroll = self.following
+        if self.following:
+            pending = list(self.pending)
+            self.pending.clear()
+            self.pending_count = 0
+            self.lines.extend(pending)
+            for line in pending:
+                log.write(log_text(line), scroll_end=True)
+            log.scroll_end(animate=False)
+        self._paint_note()
+
+    def toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self._repaint()
+        self._paint_note()
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        self._paint_note()
+
+    def set_waiting(self, text: str) -> None:
+        self.waiting = text
+        self._paint_note()
+
+    @property
+    def text(self) -> str:
+        """Everything received so far (the pending lines too), one line each."""
+        return "\n".join([*self.lines, *self.pending])
+
+    def _paint_note(self) -> None:
+        bar = Text(no_wrap=True, overflow="ellipsis")
+        if self.pod_name is None:
+            bar.append(self.waiting)
+        elif self.following:
+            bar.append("following")
+        else:
+            bar.append("paused", style="bold yellow")
+            bar.append(f" · {self.pending_count} new, s to resume" if self.pending_count else " · s to resume")
+        if self.wrap:
+            bar.append(" · wrap")
+        if self.note:
+            bar.append(f" · {self.note}", style="bold yellow" if "reconnect" in self.note else "")
+        self.query_one("#logs-note", Static).update(bar)

@@ -1,0 +1,205 @@
+"""The Overview tab: what the deployment is, and the live state of each of its components.
+
+Components are the API server and each runner (the bento manifest's runners and the target
+config's `runners`); each gets a status light derived from its live replicas (the pods
+stream), so it changes without a key press.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui.api import models as m
+from tui.widgets.humanize import when
+from tui.widgets.status import mode_title, status_text
+
+API_SERVER = "api-server"
+
+Config = m.DeploymentTargetConfig | m.DeploymentTargetRunnerConfig
+
+
+def resources_text(config: Config | None,
+                   runner: m.BentoRunnerSchema | None = None) -> str:
+    """Instance type and/or requests/limits; a runner falls back to its bento resource config."""
+    parts: list[str] = []
+    if config is not None and config.resource_instance:
+        parts.append(config.resource_instance)
+    resources = config.resources if config is not None else None
+    for label, item in (("req", resources.requests if resources else None),
+                        ("lim", resources.limits if resources else None)):
+        if item is None:
+            continue
+        fields = [f"{k} {v}" for k, v in (("cpu", item.cpu), ("mem", item.memory), ("gpu", item.gpu)) if v]
+        fields += [f"{k} {v}" for k, v in (item.custom or {}).items()]
+        if fields:
+            parts.append(f"{label} " + ", ".join(fields))
+    if not parts and runner is not None and runner.resource_config is not None:
+        rc = runner.resource_config
+        fields = [f"{k} {v:g}" for k, v in (("cpu", rc.cpu), ("gpu", rc.nvidia_gpu)) if v is not None]
+        if fields:
+            parts.append("bento: " + ", ".join(fields))
+    return " · ".join(parts) or "default"
+
+
+def hpa_text(config: Config | None) -> str:
+    hpa = config.hpa_conf if config is not None else None
+    if hpa is None or (hpa.min_replicas is None and hpa.max_replicas is None):
+        return "—"
+    low = "?" if hpa.min_replicas is None else str(hpa.min_replicas)
+    high = "?" if hpa.max_replicas is None else str(hpa.max_replicas)
+    return f"min {low} · max {high}"
+
+
+def pod_ready(pod: m.KubePodSchema) -> bool:
+    return bool(pod.status.ready)
+
+
+def pod_failed(pod: m.KubePodSchema) -> bool:
+    return (pod.pod_status.status or "").lower() == "failed" or (pod.status.phase or "").lower() == "failed"
+
+
+@dataclass
+class Component:
+    name: str
+    kind: str  # "API server" | "runner"
+    resources: str
+    scaling: str
+    pods: list[m.KubePodSchema]
+
+    @property
+    def ready(self) -> int:
+        return sum(1 for p in self.pods if pod_ready(p))
+
+    def light(self, deployment: m.DeploymentSchema, live: bool) -> Text:
+        """A symbol + colour for this component, from its live replicas."""
+        total, ready = len(self.pods), self.ready
+        if not live:
+            return Text("… waiting for replicas", style="bright_black")
+        if any(pod_failed(p) for p in self.pods):
+            return Text(f"✖ failed ({ready}/{total} ready)", style="red")
+        if total and ready == total:
+            return Text(f"● ready {ready}/{total}", style="green")
+        if ready:
+            return Text(f"◐ ready {ready}/{total}", style="yellow")
+        if total:
+            return Text(f"◌ starting 0/{total}", style="cyan")
+        status = deployment.status
+        if status in (m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING):
+            return Text("○ stopped", style="bright_black")
+        if deployment.mode == m.DeploymentMode.FUNCTION:
+            return Text("○ scaled to zero", style="bright_black")
+        return Text("○ no replicas", style="yellow")
+
+
+def components(deployment: m.DeploymentSchema, pods: list[m.KubePodSchema] | None) -> list[Component]:
+    target = deployment.target
+    config = target.config if target else None
+    manifest = target.bento.manifest if target else None
+    by_component: dict[str, list[m.KubePodSchema]] = {}
+    for pod in pods or []:
+        by_component.setdefault(pod.component, []).append(pod)
+    out = [Component(API_SERVER, "API server", resources_text(config), hpa_text(config),
+                     by_component.pop(API_SERVER, []))]
+    manifest_runners = {r.name: r for r in (manifest.runners if manifest else [])}
+    runner_configs = (config.runners if config else None) or {}
+    names = list(manifest_runners) + [n for n in runner_configs if n not in manifest_runners]
+    names += [n for n in by_component if n not in names]  # replicas of a runner we were not told of
+    for name in names:
+        runner_config = runner_configs.get(name)
+        out.append(Component(name, "runner", resources_text(runner_config, manifest_runners.get(name)),
+                             hpa_text(runner_config), by_component.get(name, [])))
+    return out
+
+
+def replicas_line(deployment: m.DeploymentSchema) -> Text:
+    target = deployment.target
+    config = target.config if target else None
+    text = Text()
+    if deployment.replicas is not None:
+        ready, desired = deployment.replicas.ready, deployment.replicas.desired
+        style = "green" if desired and ready >= desired else ("yellow" if desired else "bright_black")
+        text.append(f"{ready}/{desired} ready", style=style)
+        text.append("  ")
+    text.append(hpa_text(config))
+    return text
+
+
+def info_table(deployment: m.DeploymentSchema, deleted: bool = False) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True, min_width=10)
+    grid.add_column(overflow="fold")
+    target = deployment.target
+    config = target.config if target else None
+    status = Text("✖ deleted", style="red") if deleted else status_text(deployment.status)
+    grid.add_row("Status", status)
+    grid.add_row("Mode", mode_title(deployment.mode))
+    grid.add_row("URL", Text(deployment.urls[0], style="underline") if deployment.urls else Text("—", style="bright_black"))
+    for extra in deployment.urls[1:]:
+        grid.add_row("", Text(extra, style="underline"))
+    creator = deployment.creator.display_name if deployment.creator else "—"
+    grid.add_row("Creator", creator)
+    grid.add_row("Created", when(deployment.created_at))
+    grid.add_row("Updated", when(deployment.updated_at or deployment.created_at))
+    grid.add_row("Cluster", f"{deployment.cluster.name} / {deployment.kube_namespace}")
+    grid.add_row("Bento", deployment.bento_tag or "—")
+    grid.add_row("Replicas", replicas_line(deployment))
+    grid.add_row("Resources", resources_text(config))
+    envs = (config.envs if config else None) or []
+    if envs:
+        env_text = Text()
+        for i, item in enumerate(envs):
+            if i:
+                env_text.append(", ")
+            env_text.append(item.key, style="bold")
+            value = item.value if len(item.value) <= 40 else item.value[:39] + "…"
+            env_text.append(f"={value}")
+        grid.add_row("Envs", env_text)
+    else:
+        grid.add_row("Envs", Text("none", style="bright_black"))
+    if deployment.description:
+        grid.add_row("About", deployment.description)
+    return grid
+
+
+def components_table(deployment: m.DeploymentSchema, pods: list[m.KubePodSchema] | None) -> Table:
+    table = Table(box=None, pad_edge=False, expand=True, header_style="bold", padding=(0, 1))
+    table.add_column("COMPONENT", no_wrap=True, ratio=2)
+    table.add_column("INSTANCE / RESOURCES", ratio=3, overflow="fold")
+    table.add_column("SCALING", no_wrap=True)
+    table.add_column("STATUS", no_wrap=True)
+    live = pods is not None
+    for component in components(deployment, pods):
+        name = Text(component.name, style="bold")
+        if component.kind == "runner":
+            name.append(" runner", style="bright_black")
+        table.add_row(name, component.resources, component.scaling, component.light(deployment, live))
+    return table
+
+
+class OverviewPanel(VerticalScroll):
+    """Scrollable; focusable so arrows and page keys move it."""
+
+    DEFAULT_CSS = """
+    OverviewPanel { height: 1fr; padding: 0 1; }
+    OverviewPanel > #overview-info { height: auto; }
+    OverviewPanel > #overview-components-title { height: 1; margin-top: 1; text-style: bold; color: $text-accent; }
+    OverviewPanel > #overview-components { height: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading…", id="overview-info")
+        yield Static("Components", id="overview-components-title")
+        yield Static("", id="overview-components")
+
+    def show(self, deployment: m.DeploymentSchema, pods: list[m.KubePodSchema] | None,
+             deleted: bool = False) -> None:
+        self.query_one("#overview-info", Static).update(info_table(deployment, deleted))
+        self.query_one("#overview-components", Static).update(Group(components_table(deployment, pods)))
+

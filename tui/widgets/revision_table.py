@@ -1,0 +1,43 @@
+"""The Revisions tab: every revision of the deployment, newest first, the active one marked."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from rich.text import Text
+
+from tui.api import models as m
+from tui.widgets.humanize import short_stamp
+from tui.widgets.keyed_table import Cell, KeyedTable
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def revision_bento(revision: m.DeploymentRevisionSchema) -> str:
+    return ", ".join(t.bento_tag for t in revision.targets) or "—"
+
+
+def revision_cells(revision: m.DeploymentRevisionSchema) -> list[Cell]:
+    active = revision.status == m.DeploymentRevisionStatus.ACTIVE
+    return [
+        Text("● yes", style="green") if active else Text("○ no", style="bright_black"),
+        Text(revision.uid[:10], style="bold" if active else ""),
+        revision.creator.display_name if revision.creator else "—",
+        short_stamp(revision.created_at),
+        revision_bento(revision),
+    ]
+
+
+class RevisionTable(KeyedTable):
+    COLUMNS = (
+        ("status", "ACTIVE"),
+        ("revision", "REVISION"),
+        ("creator", "CREATOR"),
+        ("created", "CREATED"),
+        ("bento", "BENTO"),
+    )
+    UNIQUE_COLUMN = "revision"
+
+    def show(self, revisions: list[m.DeploymentRevisionSchema]) -> None:
+        newest_first = sorted(revisions, key=lambda r: r.created_at or EPOCH, reverse=True)
+        self.sync([(r.uid, revision_cells(r)) for r in newest_first])
