@@ -28,7 +28,8 @@ RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
 
 class BentoTUI(App[int]):
     TITLE = "bentotui"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "detail.tcss"]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "detail.tcss", STYLES / "editor.tcss",
+                STYLES / "confirm.tcss", STYLES / "interact.tcss"]
     COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS = [
@@ -246,6 +247,13 @@ class BentoTUI(App[int]):
                 self.run_switch_context(by_label[label])
 
         self.push_screen(PickerScreen("Context", list(by_label), current=current), chosen)
+
+    def get_system_commands(self, screen):  # type: ignore[no-untyped-def]
+        """The palette's system commands plus the mutation flows for the deployment in view."""
+        from tui.actions import palette_commands
+
+        yield from super().get_system_commands(screen)
+        yield from palette_commands(self, screen)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

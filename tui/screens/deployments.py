@@ -48,6 +48,12 @@ class DeploymentsScreen(Screen[None]):
         Binding("w", "wide", "Wide", show=False, id="list.wide"),
         Binding("K", "pick_cluster", "Cluster", show=False, id="list.cluster"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="list.refresh"),
+        # Mutations (tui/actions.py): hidden and refused in read-only mode.
+        Binding("n", "mutate('new')", "New", id="list.new"),
+        Binding("e", "mutate('edit')", "Edit", show=False, id="list.edit"),
+        Binding("t", "mutate('terminate')", "Terminate", show=False, id="list.terminate"),
+        Binding("D", "mutate('delete')", "Delete", show=False, id="list.delete"),
+        Binding("r", "mutate('restore')", "Restore", show=False, id="list.restore"),
     ]
 
     HELP = "The deployments of the current cluster, live. Rows stay under the cursor on refresh."
@@ -267,10 +273,32 @@ class DeploymentsScreen(Screen[None]):
         else:
             self.table.focus()
 
+    def action_mutate(self, what: str) -> None:
+        """n / e / t / D / r: the flows of tui/actions.py on the row under the cursor,
+        captured now so a refresh cannot change the target."""
+        from tui import actions
+
+        if what == "new":
+            actions.run(self.app, actions.new_deployment)
+            return
+        target = self.table.current
+        if target is None:
+            self.notify("no deployment selected", severity="warning")
+            return
+        flow = {
+            "edit": actions.edit_deployment,
+            "terminate": actions.terminate_deployment,
+            "delete": actions.delete_deployment,
+            "restore": actions.restore_deployment,
+        }[what]
+        actions.run(self.app, flow, target)
+
     def action_pick_cluster(self) -> None:
         self.app.pick_cluster()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "mutate":
+            return not self.app.read_only
         if action == "clear_filter":
             return bool(self.table.filter_text) or self.query_one("#filter", Input).display
         if action == "pick_cluster":

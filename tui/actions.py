@@ -1,0 +1,342 @@
+"""The mutation flows (and the screens around them), callable from any screen.
+
+Every flow takes the app and the `DeploymentSchema` captured when the key was pressed, so a
+refresh that moves the cursor cannot change the target.  Each is a coroutine:
+
+* inside a worker, ``await actions.terminate_deployment(app, dep)`` runs it and returns the
+  server's answer (or None when refused, cancelled or failed);
+* anywhere else (a plain action method, the palette), ``actions.run(app,
+  actions.terminate_deployment, dep)`` starts it in a worker on the app (group
+  ``"mutations"``), which survives the screen that asked for it.  Calling a flow outside a
+  worker does the same thing by itself, because confirmations need `push_screen_wait`.
+
+Mutations refuse in read-only mode with a warning.  API errors are shown with the server's
+own message; nothing raises out of a flow.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.worker import NoActiveWorker, Worker, get_current_worker
+
+from tui.api import models as m
+from tui.api.client import BentoCloudClient
+from tui.api.errors import ApiError
+
+if TYPE_CHECKING:
+    from textual.app import SystemCommand
+    from textual.screen import Screen
+
+    from tui.app import BentoTUI
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+MUTATION_GROUP = "mutations"
+READ_ONLY_MESSAGE = "read-only mode: {what} is disabled (started with --read-only or read_only = true)"
+
+TERMINATED = {m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING}
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def refused_read_only(app: BentoTUI, what: str) -> bool:
+    """True (and a warning) when the app is read-only."""
+    if getattr(app, "read_only", False):
+        app.notify(READ_ONLY_MESSAGE.format(what=what), title="Read-only", severity="warning")
+        return True
+    return False
+
+
+def client_of(app: BentoTUI) -> BentoCloudClient | None:
+    session = getattr(app, "session", None)
+    if session is None:
+        app.notify("not connected yet", severity="warning")
+        return None
+    return session.client
+
+
+def _in_worker() -> bool:
+    try:
+        get_current_worker()
+    except NoActiveWorker:
+        return False
+    return True
+
+
+def run(app: BentoTUI, flow: Callable[..., Awaitable[Any]], *args: Any) -> Worker[Any]:
+    """Start `flow(app, *args)` in a worker on the app (group "mutations")."""
+    return app.run_worker(
+        flow(app, *args),
+        group=MUTATION_GROUP,
+        name=getattr(flow, "__name__", "mutation"),
+        description=f"{getattr(flow, '__name__', 'mutation')}",
+        exit_on_error=False,
+    )
+
+
+def flow(title: str) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R | None]]]:
+    """Make a flow safe to call from anywhere: errors become notifications titled `title`,
+    and outside a worker the flow re-launches itself in one (returning None at once)."""
+
+    def decorate(func: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R | None]]:
+        @functools.wraps(func)
+        async def wrapper(app: BentoTUI, *args: Any) -> R | None:
+            if not _in_worker():
+                run(app, wrapper, *args)
+                return None
+            try:
+                return await func(app, *args)
+            except ApiError as exc:
+                app.notify(exc.message, title=f"{title} failed", severity="error", timeout=10)
+            except Exception as exc:  # a bug must not take the app down with it
+                log.exception("%s failed", title)
+                app.notify(f"{type(exc).__name__}: {exc}", title=f"{title} failed",
+                           severity="error", timeout=10)
+            return None
+
+        return wrapper
+
+    return decorate
+
+
+async def fresh(app: BentoTUI, dep: m.DeploymentSchema) -> m.DeploymentSchema:
+    """`dep` with its latest revision; fetched again only when the captured copy lacks it."""
+    if dep.latest_revision is not None and dep.latest_revision.targets:
+        return dep
+    client = client_of(app)
+    if client is None:
+        return dep
+    return await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+
+
+async def _revision(app: BentoTUI, dep: m.DeploymentSchema,
+                    revision: m.DeploymentRevisionSchema | str) -> m.DeploymentRevisionSchema:
+    if isinstance(revision, m.DeploymentRevisionSchema):
+        return revision
+    client = client_of(app)
+    assert client is not None
+    return await client.get_revision(dep.cluster.name, dep.name, revision, dep.kube_namespace)
+
+
+def revision_label(revision: m.DeploymentRevisionSchema) -> str:
+    when = revision.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return f"{revision.name or revision.uid[:8]} ({when}, {revision.status.value})"
+
+
+def document_of_revision(dep: m.DeploymentSchema, revision: m.DeploymentRevisionSchema) -> m.FullDeploymentSchema:
+    """The `--file` document that redeploys `revision`'s targets with `dep`'s mode and description."""
+    return dep.model_copy(update={"latest_revision": revision}).to_file_document()
+
+
+def show_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> None:
+    """Open the detail screen of `dep`, unless the screen on top already shows it.
+
+    A screen that shows one deployment may define ``shows_deployment(name) -> bool``, or a
+    ``deployment_name`` attribute (the detail screen has one)."""
+    screen = app.screen
+    shows = getattr(screen, "shows_deployment", None)
+    if callable(shows) and shows(dep.name):
+        return
+    if getattr(screen, "deployment_name", None) == dep.name:
+        return
+    app.open_deployment(dep)
+
+
+# --------------------------------------------------------------------------- flows
+
+
+@flow("New deployment")
+async def new_deployment(app: BentoTUI) -> None:
+    """Open the editor on an empty deployment of the current cluster."""
+    if refused_read_only(app, "creating deployments"):
+        return
+    if client_of(app) is None:
+        return
+    from tui.screens.editor import EditorScreen
+
+    await app.push_screen(EditorScreen.for_create(app.session.cluster))  # type: ignore[union-attr]
+
+
+@flow("Edit")
+async def edit_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> None:
+    """Open the editor on `dep`'s active revision; submitting makes a new revision."""
+    if refused_read_only(app, "editing deployments"):
+        return
+    from tui.screens.editor import EditorScreen
+
+    dep = await fresh(app, dep)
+    await app.push_screen(EditorScreen.for_update(dep))
+
+
+@flow("Terminate")
+async def terminate_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.DeploymentSchema | None:
+    """Type-the-name confirm, then terminate (revisions are kept; `r` restores)."""
+    if refused_read_only(app, "terminate"):
+        return None
+    if dep.status in TERMINATED:
+        app.notify(f"{dep.name} is already {dep.status.value}", severity="warning")
+        return None
+    client = client_of(app)
+    if client is None:
+        return None
+    from tui.screens.confirm import ConfirmByName
+
+    if not await app.push_screen_wait(ConfirmByName("Terminate", dep.name, dep.cluster.name)):
+        return None
+    result = await client.terminate_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+    app.notify(f"Terminating {dep.name} on {dep.cluster.name}.  Press r to restore it later.",
+               title="Terminate")
+    return result
+
+
+@flow("Delete")
+async def delete_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.DeploymentSchema | None:
+    """Type-the-name confirm, then delete; refused unless terminated (or terminating)."""
+    if refused_read_only(app, "delete"):
+        return None
+    if dep.status not in TERMINATED:
+        app.notify(f"{dep.name} is {dep.status.value}: only a terminated deployment can be "
+                   "deleted — terminate it first with t", title="Delete", severity="warning", timeout=8)
+        return None
+    client = client_of(app)
+    if client is None:
+        return None
+    from tui.screens.confirm import ConfirmByName
+
+    if not await app.push_screen_wait(ConfirmByName("Delete", dep.name, dep.cluster.name)):
+        return None
+    result = await client.delete_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+    app.notify(f"Deleted {dep.name} and its revisions from {dep.cluster.name}", title="Delete")
+    return result
+
+
+@flow("Restore")
+async def restore_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.DeploymentSchema | None:
+    """y/n confirm, then PATCH with the active revision's targets (a new revision)."""
+    if refused_read_only(app, "restore"):
+        return None
+    if dep.status != m.DeploymentStatus.TERMINATED:
+        hint = " (wait until it is terminated)" if dep.status == m.DeploymentStatus.TERMINATING else ""
+        app.notify(f"{dep.name} is {dep.status.value}: only a terminated deployment can be "
+                   f"restored{hint}", title="Restore", severity="warning")
+        return None
+    client = client_of(app)
+    if client is None:
+        return None
+    dep = await fresh(app, dep)
+    document = dep.to_file_document()
+    if not document.targets:
+        app.notify(f"{dep.name} has no revision to restore from", title="Restore", severity="error")
+        return None
+    from tui.screens.confirm import ConfirmScreen
+
+    bento = ", ".join(t.bento_tag for t in document.targets)
+    question = (f"Restore {dep.name} on {dep.cluster.name}?\n\nIt is deployed again with its "
+                f"last configuration ({bento}) as a new revision.")
+    if not await app.push_screen_wait(ConfirmScreen("Restore deployment", question, yes="Restore")):
+        return None
+    # The `--file` document is a valid PATCH body (name and cluster_name are ignored there).
+    result = await client.update_deployment(dep.cluster.name, dep.name, document, dep.kube_namespace)
+    app.notify(f"Restoring {dep.name}", title="Restore")
+    return result
+
+
+@flow("Roll back")
+async def rollback_to_revision(app: BentoTUI, dep: m.DeploymentSchema,
+                               revision: m.DeploymentRevisionSchema | str) -> m.DeploymentSchema | None:
+    """y/n confirm, then PATCH with `revision`'s targets (which makes a new revision)."""
+    if refused_read_only(app, "roll back"):
+        return None
+    client = client_of(app)
+    if client is None:
+        return None
+    revision = await _revision(app, dep, revision)
+    document = document_of_revision(dep, revision)
+    if not document.targets:
+        app.notify("that revision has no targets", title="Roll back", severity="error")
+        return None
+    from tui.screens.confirm import ConfirmScreen
+
+    bento = ", ".join(t.bento_tag for t in document.targets)
+    question = (f"Roll {dep.name} back to revision {revision_label(revision)}?\n\n"
+                f"Its targets ({bento}) are deployed as a new revision; the history is kept.")
+    if not await app.push_screen_wait(ConfirmScreen("Roll back", question, yes="Roll back")):
+        return None
+    # The `--file` document is a valid PATCH body (name and cluster_name are ignored there).
+    result = await client.update_deployment(dep.cluster.name, dep.name, document, dep.kube_namespace)
+    app.notify(f"Rolled {dep.name} back to {revision.name or revision.uid[:8]} (a new revision)",
+               title="Roll back")
+    return result
+
+
+@flow("Interact")
+async def open_interact(app: BentoTUI, dep: m.DeploymentSchema) -> None:
+    """The endpoint's URL, a ready curl command and a request pane.
+
+    Not a mutation of the deployment, so it stays available in read-only mode."""
+    from tui.screens.interact import InteractScreen
+
+    await app.push_screen(InteractScreen(dep))
+
+
+@flow("Diff")
+async def diff_revisions(app: BentoTUI, dep: m.DeploymentSchema,
+                         rev_a: m.DeploymentRevisionSchema | str,
+                         rev_b: m.DeploymentRevisionSchema | str) -> None:
+    """A unified diff of two revisions' targets (older first); `R` there rolls back."""
+    from tui.screens.revision_diff import RevisionDiffScreen
+
+    a = await _revision(app, dep, rev_a)
+    b = await _revision(app, dep, rev_b)
+    await app.push_screen(RevisionDiffScreen(dep, a, b))
+
+
+# --------------------------------------------------------------------------- palette
+
+
+def target_of(screen: Screen[Any]) -> m.DeploymentSchema | None:
+    """The deployment a screen is about (its cursor row, or the one it shows), if any."""
+    getter = getattr(screen, "current_deployment", None)
+    value = getter() if callable(getter) else getter
+    if isinstance(value, m.DeploymentSchema):
+        return value
+    table = getattr(screen, "table", None)
+    current = getattr(table, "current", None)
+    if isinstance(current, m.DeploymentSchema):
+        return current
+    value = getattr(screen, "deployment", None)
+    return value if isinstance(value, m.DeploymentSchema) else None
+
+
+def palette_commands(app: BentoTUI, screen: Screen[Any]) -> Iterable[SystemCommand]:
+    """Palette entries for the flows (in read-only mode they say so when chosen)."""
+    from textual.app import SystemCommand
+
+    if getattr(app, "session", None) is None:
+        return
+    yield SystemCommand("New deployment", "open the deployment editor",
+                        functools.partial(run, app, new_deployment))
+    dep = target_of(screen)
+    if dep is None:
+        return
+    name = dep.name
+    yield SystemCommand(f"Edit {name}", "a new revision from the editor",
+                        functools.partial(run, app, edit_deployment, dep))
+    yield SystemCommand(f"Interact with {name}", "URL, curl command, send a request",
+                        functools.partial(run, app, open_interact, dep))
+    if dep.status == m.DeploymentStatus.TERMINATED:
+        yield SystemCommand(f"Restore {name}", "deploy its last configuration again",
+                            functools.partial(run, app, restore_deployment, dep))
+    if dep.status in TERMINATED:
+        yield SystemCommand(f"Delete {name}", "irreversible: the deployment and its revisions",
+                            functools.partial(run, app, delete_deployment, dep))
+    else:
+        yield SystemCommand(f"Terminate {name}", "stop it; revisions are kept",
+                            functools.partial(run, app, terminate_deployment, dep))

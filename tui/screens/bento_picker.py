@@ -1,0 +1,193 @@
+"""Pick a bento from the registry: search repositories, then choose a version.
+
+Type to search (the server filters repositories), Enter takes the highlighted repository, then
+Enter takes the highlighted version (the newest is first).  esc goes back a step, then cancels.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.api import models as m
+from tui.api.errors import ApiError
+
+if TYPE_CHECKING:
+    from tui.app import BentoTUI
+
+SEARCH_DEBOUNCE_S = 0.15
+
+
+class BentoPicker(ModalScreen[tuple[str, str] | None]):
+    """Dismisses with ``(repository, version)`` or None."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back / cancel", id="bento_picker.back"),
+        # The arrows always move the list's highlight, also while typing in the search box.
+        Binding("down", "move(1)", "Down", show=False, priority=True, id="bento_picker.down"),
+        Binding("up", "move(-1)", "Up", show=False, priority=True, id="bento_picker.up"),
+    ]
+
+    app: BentoTUI
+
+    def __init__(self, current_repo: str = "", current_version: str = "") -> None:
+        super().__init__()
+        self.current_repo = current_repo
+        self.current_version = current_version
+        self.repos: list[m.BentoRepositorySchema] = []
+        self.versions: list[m.BentoSchema] = []
+        self.repo: str | None = None  # the chosen repository (versions step)
+        self._timer = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="bento-dialog"):
+            yield Static("Pick a bento", id="bento-title", classes="dialog-title")
+            yield Input(placeholder="search bento repositories…", id="bento-search")
+            yield OptionList(id="bento-options")
+            yield Static(id="bento-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#bento-search", Input).focus()
+        self._hint("Loading the registry…")
+        self.load_repos("")
+
+    @property
+    def options(self) -> OptionList:
+        return self.query_one("#bento-options", OptionList)
+
+    def _hint(self, text: str, error: bool = False) -> None:
+        self.query_one("#bento-hint", Static).update(Text(text, style="bold red" if error else "dim"))
+
+    # ------------------------------------------------------------------ repositories
+
+    @work(exclusive=True, group="bento-repos", exit_on_error=False)
+    async def load_repos(self, search: str) -> None:
+        session = self.app.session
+        if session is None:
+            return
+        try:
+            page = await session.client.list_bento_repositories(count=100, search=search or None)
+        except ApiError as exc:
+            self._hint(exc.message, error=True)
+            return
+        if self.repo is not None:  # the user moved on to the versions meanwhile
+            return
+        self.repos = list(page.items)
+        options = self.options
+        options.clear_options()
+        for repo in self.repos:
+            line = Text(repo.name, style="bold")
+            latest = repo.latest_bento.version if repo.latest_bento else "no versions"
+            line.append(f"  {latest}", style="dim")
+            if repo.description:
+                line.append(f"  {repo.description}", style="dim italic")
+            options.add_option(Option(line, id=repo.name))
+        if self.repos:
+            names = [r.name for r in self.repos]
+            options.highlighted = names.index(self.current_repo) if self.current_repo in names else 0
+            self._hint(f"{len(self.repos)} repositor{'y' if len(self.repos) == 1 else 'ies'} · "
+                       "enter picks the highlighted one")
+        else:
+            self._hint(f"no bento repository matches {search!r}" if search else "the registry is empty")
+
+    @on(Input.Changed, "#bento-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self.repo is None:
+            if self._timer is not None:
+                self._timer.stop()
+            value = event.value.strip()
+            self._timer = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self.load_repos(value))
+        else:
+            self._paint_versions(event.value.strip())
+
+    @on(Input.Submitted, "#bento-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._choose(self.options.highlighted)
+
+    @on(OptionList.OptionSelected, "#bento-options")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._choose(event.option_index)
+
+    def _choose(self, index: int | None) -> None:
+        if index is None:
+            self.app.bell()
+            return
+        option = self.options.get_option_at_index(index)
+        if option.id is None:
+            return
+        if self.repo is None:
+            self.repo = option.id
+            search = self.query_one("#bento-search", Input)
+            with search.prevent(Input.Changed):
+                search.value = ""
+            search.placeholder = f"filter versions of {self.repo}…"
+            self.query_one("#bento-title", Static).update(f"Pick a version of {self.repo}")
+            self.options.clear_options()
+            self._hint("Loading versions…")
+            self.load_versions(self.repo)
+        else:
+            self.dismiss((self.repo, option.id))
+
+    # ------------------------------------------------------------------ versions
+
+    @work(exclusive=True, group="bento-versions", exit_on_error=False)
+    async def load_versions(self, repo: str) -> None:
+        try:
+            page = await self.app.session.client.list_bentos(repo, count=100)  # type: ignore[union-attr]
+        except ApiError as exc:
+            self._hint(exc.message, error=True)
+            return
+        self.versions = sorted(page.items, key=lambda b: b.created_at, reverse=True)
+        self._paint_versions(self.query_one("#bento-search", Input).value.strip())
+
+    def _paint_versions(self, needle: str) -> None:
+        options = self.options
+        options.clear_options()
+        shown = [b for b in self.versions if needle.lower() in b.version.lower()]
+        for i, bento in enumerate(shown):
+            line = Text(bento.version, style="bold")
+            if i == 0 and not needle:
+                line.append("  latest", style="green")
+            line.append(f"  {bento.created_at.astimezone():%Y-%m-%d %H:%M}", style="dim")
+            line.append(f"  build {bento.image_build_status.value}", style="dim")
+            options.add_option(Option(line, id=bento.version))
+        if shown:
+            versions = [b.version for b in shown]
+            options.highlighted = (versions.index(self.current_version)
+                                   if self.repo == self.current_repo and self.current_version in versions else 0)
+            self._hint("enter picks the highlighted version · esc goes back to the repositories")
+        else:
+            self._hint("no version matches" if needle else f"{self.repo} has no versions")
+
+    # ------------------------------------------------------------------ keys
+
+    def action_move(self, delta: int) -> None:
+        if delta > 0:
+            self.options.action_cursor_down()
+        else:
+            self.options.action_cursor_up()
+
+    def action_back(self) -> None:
+        if self.repo is None:
+            self.dismiss(None)
+            return
+        self.repo = None
+        self.versions = []
+        search = self.query_one("#bento-search", Input)
+        with search.prevent(Input.Changed):
+            search.value = ""
+        search.placeholder = "search bento repositories…"
+        search.focus()
+        self.query_one("#bento-title", Static).update("Pick a bento")
+        self.load_repos("")

@@ -1,0 +1,129 @@
+"""Confirmations: type-the-name for terminate/delete, plain y/n for the rest.
+
+`ConfirmByName` never lets Enter or the button through until the typed text equals the
+deployment's name exactly; `escape` always cancels.  `ConfirmScreen` focuses "No", so a stray
+Enter does nothing harmful.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Static
+
+CONSEQUENCES = {
+    "terminate": (
+        "Its replicas stop and its endpoint becomes unreachable.  The revisions are kept, "
+        "and it can be restored later with r."
+    ),
+    "delete": (
+        "This is irreversible: the deployment and all of its revisions are deleted.  "
+        "Only terminated deployments can be deleted."
+    ),
+}
+
+
+class ConfirmByName(ModalScreen[bool]):
+    """Type the deployment's name to confirm a destructive action."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm_name.cancel")]
+
+    def __init__(self, verb: str, name: str, cluster: str, consequence: str | None = None) -> None:
+        super().__init__()
+        self.verb = verb
+        self.target_name = name
+        self.cluster = cluster
+        self.consequence = consequence if consequence is not None else CONSEQUENCES.get(verb.lower(), "")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog", classes="-danger"):
+            yield Static(Text(f"{self.verb} deployment"), classes="dialog-title")
+            target = Text()
+            target.append(self.target_name, style="bold")
+            target.append("  on cluster ")
+            target.append(self.cluster, style="bold")
+            yield Static(target, id="confirm-target")
+            if self.consequence:
+                yield Static(Text(self.consequence), id="confirm-consequence")
+            prompt = Text("Type ")
+            prompt.append(self.target_name, style="bold")
+            prompt.append(" to confirm:")
+            yield Static(prompt, id="confirm-prompt")
+            yield Input(placeholder=self.target_name, id="confirm-name")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(self.verb, variant="error", disabled=True, id="confirm-ok")
+                yield Button("Cancel", id="confirm-cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-name", Input).focus()
+
+    @property
+    def matches(self) -> bool:
+        return self.query_one("#confirm-name", Input).value == self.target_name
+
+    @on(Input.Changed, "#confirm-name")
+    def _typed(self) -> None:
+        self.query_one("#confirm-ok", Button).disabled = not self.matches
+
+    @on(Input.Submitted, "#confirm-name")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.matches:
+            self.dismiss(True)
+        else:
+            self.app.bell()
+
+    @on(Button.Pressed, "#confirm-ok")
+    def _ok(self, event: Button.Pressed) -> None:
+        event.stop()
+        if self.matches:
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-cancel")
+    def _cancel_button(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(False)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A plain yes/no question: `y` confirms, `n` or `escape` cancels."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, message: str, yes: str = "Yes", no: str = "No") -> None:
+        super().__init__()
+        self.title_text = title
+        self.message = message
+        self.yes_label = yes
+        self.no_label = no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="yesno-dialog"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Static(Text(self.message), id="yesno-message")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(f"{self.yes_label} (y)", variant="primary", id="yesno-yes")
+                yield Button(f"{self.no_label} (n)", id="yesno-no")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#yesno-no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yesno-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

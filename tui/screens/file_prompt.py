@@ -1,0 +1,55 @@
+"""Ask for a file path (load / save the editor's JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Static
+
+
+class FilePrompt(ModalScreen[Path | None]):
+    """An Input for a path; Enter answers it (`~` expanded), esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="file_prompt.cancel")]
+
+    def __init__(self, title: str, default: str = "", *, must_exist: bool = False) -> None:
+        super().__init__()
+        self.title_text = title
+        self.default = default
+        self.must_exist = must_exist
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="file-dialog"):
+            yield Static(Text(self.title_text), classes="dialog-title")
+            yield Input(self.default, placeholder="path/to/deployment.json", id="file-path")
+            yield Static(id="file-problem")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#file-path", Input).focus()
+
+    @on(Input.Submitted, "#file-path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        raw = event.value.strip()
+        if not raw:
+            return
+        path = Path(raw).expanduser()
+        problem = ""
+        if self.must_exist and not path.is_file():
+            problem = f"no such file: {path}"
+        elif not self.must_exist and path.is_dir():
+            problem = f"{path} is a directory"
+        if problem:
+            self.query_one("#file-problem", Static).update(Text(problem, style="bold red"))
+            return
+        self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
