@@ -154,3 +154,26 @@ async def test_subscription_reconnects_after_a_server_restart(tmp_path) -> None:
             await stream.aclose()
     finally:
         cloud.stop()
+
+
+async def test_a_stream_of_a_deleted_deployment_ends_with_not_found(cloud: LocalCloud, iris_version: str) -> None:
+    async with BentoCloudClient(cloud.endpoint, cloud.token) as client:
+        body = docs_file(iris_version, "client-gone")
+        body.do_not_deploy = True
+        await client.create_deployment("default", body)
+        pods = watch_pods(client, "default", None, "client-gone")
+        try:
+            await next_data(pods)  # the first list
+            await client.terminate_deployment("default", "client-gone")
+            await wait_status(client, "client-gone", "terminated")
+            await client.delete_deployment("default", "client-gone")
+            with pytest.raises(NotFoundError, match="deleted"):
+                await next_data(pods, timeout=10)
+        finally:
+            await pods.aclose()
+        never = watch_kube_events(client, "default", "yatai", "never-existed")
+        try:
+            with pytest.raises(NotFoundError, match="record not found"):
+                await next_data(never, timeout=10)
+        finally:
+            await never.aclose()

@@ -48,7 +48,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from tui.api import models as m
 from tui.api.client import BentoCloudClient, describe_transport_error
-from tui.api.errors import ApiError, UnauthorizedError, snippet
+from tui.api.errors import ApiError, NotFoundError, UnauthorizedError, snippet
 
 if sys.version_info < (3, 11):  # pragma: no cover - anyio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -108,6 +108,11 @@ def ws_url(endpoint: str, path: str, params: Mapping[str, Any] | None = None) ->
 def _is_auth_message(text: str) -> bool:
     lowered = text.lower()
     return any(s in lowered for s in ("token", "unauthori", "forbidden", "not logged in"))
+
+
+def _is_gone_message(text: str) -> bool:
+    lowered = text.lower()
+    return "record not found" in lowered or "was deleted" in lowered
 
 
 class _Ended(Exception):
@@ -174,7 +179,7 @@ class _Runner(Generic[T]):
             except _Ended:
                 await self.items.put(_END)
                 return
-            except UnauthorizedError as exc:
+            except (UnauthorizedError, NotFoundError) as exc:
                 await self.items.put(exc)
                 return
             except Exception as exc:  # noqa: BLE001 - every other failure means: retry
@@ -294,6 +299,8 @@ class _Runner(Generic[T]):
                 raise UnauthorizedError(
                     f"the API token was refused by {self.client.endpoint}: {text}"
                 )
+            if _is_gone_message(text):  # reconnecting cannot bring it back
+                raise NotFoundError(text)
             raise _Disconnected(f"server error: {text}")
         if self.end_on_eof and envelope.message == "EOF" and envelope.payload is None:
             raise _Ended()
