@@ -114,6 +114,8 @@ def test_create_get_list_run(http: httpx.Client, iris_version: str, cloud: Local
         (lambda d: d["targets"][0].update(bento="doesnotexist"), 400,
          "can't find bento: iris_classifier:doesnotexist"),
         (lambda d: d.update(kube_namespace="elsewhere"), 404, "record not found"),
+        (lambda d: d["targets"][0]["config"].update(runners={"nope": {"hpa_conf": {"max_replicas": 2}}}),
+         400, "targets[0].config.runners.nope: bento iris_classifier:"),
     ],
 )
 def test_invalid_creates_are_400_and_write_nothing(http: httpx.Client, iris_version: str, mutate,

@@ -180,9 +180,17 @@ class ControlPlane:
 
     def _targets(self, body: m.UpdateDeploymentSchema) -> list[dict[str, Any]]:
         targets = []
-        for target in body.targets:
-            if self.bento(target.bento_repository, target.bento) is None:
+        for index, target in enumerate(body.targets):
+            bento = self.bento(target.bento_repository, target.bento)
+            if bento is None:
                 raise InvalidRequest(f"can't find bento: {target.bento_tag}")
+            declared = [r["name"] for r in bento.manifest.get("runners") or []]
+            for runner in (target.config.runners or {}) if target.config else {}:
+                if runner not in declared:
+                    raise InvalidRequest(
+                        f"targets[{index}].config.runners.{runner}: bento {target.bento_tag} has "
+                        f"no runner named {runner!r} (its runners: {', '.join(declared) or 'none'})"
+                    )
             wire = target.to_wire()
             config = wire.get("config") or {}
             # Yatai blanks these unless do_not_deploy is set.
