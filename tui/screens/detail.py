@@ -40,6 +40,7 @@ from tui.widgets.log_view import LogsView
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.overview import OverviewPanel
 from tui.widgets.replica_table import ReplicaTable, component_rank
+from tui import actions
 from tui.widgets.revision_table import RevisionTable
 from tui.widgets.status import mode_title, status_text
 
@@ -89,11 +90,21 @@ class DetailScreen(Screen[None]):
         Binding("5", "show_tab('revisions')", "Revisions tab", show=False, id="detail.tab_revisions"),
         Binding("6", "show_tab('logs')", "Logs tab", show=False, id="detail.tab_logs"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="detail.refresh"),
+        Binding("e", "mutate('edit')", "Edit", id="detail.edit"),
+        Binding("i", "interact", "Request", id="detail.interact"),
+        Binding("t", "mutate('terminate')", "Terminate", show=False, id="detail.terminate"),
+        Binding("D", "mutate('delete')", "Delete", show=False, id="detail.delete"),
+        Binding("r", "mutate('restore')", "Restore", show=False, id="detail.restore"),
+        Binding("space", "mark_revision", "Mark revision", show=False, id="detail.mark_revision"),
+        Binding("d", "diff_revisions", "Diff revisions", show=False, id="detail.diff"),
+        Binding("R", "rollback", "Roll back", show=False, id="detail.rollback"),
     ]
 
     HELP = ("One deployment, live. 1-6 or [ ] switch tabs; l jumps to the logs. Events: / filters, "
             "esc clears the filter, s pauses. Replicas: enter tails the replica's log. Logs: p picks "
-            "the replica, s pauses, w wraps. esc goes back to the list.")
+            "the replica, s pauses, w wraps. Revisions: space marks one, d diffs it with the one under the "
+            "cursor, R rolls back to the one under the cursor. e edits, i sends a request to the "
+            "endpoint, t terminates, D deletes, r restores. esc goes back to the list.")
 
     app: BentoTUI
 
@@ -108,6 +119,7 @@ class DetailScreen(Screen[None]):
         self._revisions_loaded = False
         self._revisions_stale = False
         self._revision_uid = self._latest_revision_uid(initial)
+        self._marked_revision: str | None = None
         self._logs_started = False
         self._log_pod_picked = False
         self._notes: dict[str, str] = {}
@@ -411,6 +423,8 @@ class DetailScreen(Screen[None]):
                     self._stream_status("pods", item)
                     continue
                 self._apply_pods(item)
+        except NotFoundError:
+            self.load()  # the deployment is gone: load() says so
         except ApiError as exc:
             self.notify(exc.message, title="Replicas", severity="error")
         finally:
@@ -446,6 +460,8 @@ class DetailScreen(Screen[None]):
                     self._stream_status("events", item)
                     continue
                 self.events_view.add(item)
+        except NotFoundError:
+            self.load()  # the deployment is gone: load() says so
         except ApiError as exc:
             self.notify(exc.message, title="Events", severity="error")
         finally:
@@ -552,6 +568,8 @@ class DetailScreen(Screen[None]):
                 else:
                     view.append(item.items)
             self._set_note("logs", "the log ended")
+        except NotFoundError:
+            self._set_note("logs", "this replica is gone; pick another with p")
         except ApiError as exc:
             self.notify(exc.message, title="Logs", severity="error")
         finally:
@@ -693,8 +711,57 @@ class DetailScreen(Screen[None]):
         if self.active_tab == "monitoring" and self.metrics_panel.supported is not False:
             self.poll_metrics()
 
+    def action_mutate(self, what: str) -> None:
+        dep = self.deployment  # captured now: a push cannot change the target
+        if dep is None or self.deleted:
+            return
+        flows = {"edit": actions.edit_deployment, "terminate": actions.terminate_deployment,
+                 "delete": actions.delete_deployment, "restore": actions.restore_deployment}
+        actions.run(self.app, flows[what], dep)
+
+    def action_interact(self) -> None:
+        if self.deployment is not None and not self.deleted:
+            actions.run(self.app, actions.open_interact, self.deployment)
+
+    def action_mark_revision(self) -> None:
+        key = self.revision_table.current_key
+        if key is None:
+            return
+        self._marked_revision = None if self._marked_revision == key else key
+        self.notify(f"Marked revision {key[:10]}; move to another and press d to diff"
+                    if self._marked_revision else "Mark cleared", timeout=3)
+
+    def action_diff_revisions(self) -> None:
+        dep, current = self.deployment, self.revision_table.current_key
+        if dep is None or current is None:
+            return
+        other = self._marked_revision or self._revision_uid
+        if other is None or other == current:
+            self.notify("Mark a revision with space, move to another, then press d", severity="warning")
+            return
+        actions.run(self.app, actions.diff_revisions, dep, other, current)
+
+    def action_rollback(self) -> None:
+        dep, current = self.deployment, self.revision_table.current_key
+        if dep is not None and current is not None and not self.deleted:
+            actions.run(self.app, actions.rollback_to_revision, dep, current)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         tab = self.active_tab
+        if action == "mutate":
+            if self.app.read_only or self.deleted:
+                return False
+            status = self.deployment.status if self.deployment else None
+            terminated = status in (m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING)
+            if parameters == ("restore",):
+                return terminated
+            if parameters == ("terminate",):
+                return not terminated
+            return True
+        if action in ("mark_revision", "diff_revisions"):
+            return tab == "revisions"
+        if action == "rollback":
+            return tab == "revisions" and not self.app.read_only
         if action == "follow":
             return tab in ("events", "logs")
         if action == "filter":

@@ -11,7 +11,7 @@ from textual.widgets import Footer, Static
 
 
 def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
-    """(keys, description, binding id) for the bindings active on `screen`, app ones last."""
+    """(keys, description, binding id) for the bindings active on `screen`."""
     rows: dict[str, tuple[str, str, str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
@@ -24,7 +24,11 @@ def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
                 rows[ident] = (f"{keys} / {display}", desc, ident)
         else:
             rows[ident] = (display, label, ident)
-    return list(rows.values())
+    # The screen's own keys first, then the app's, then the focused widget's (scrolling...).
+    own = {b.id for b in type(screen).BINDINGS if isinstance(b, Binding) and b.id}
+    app_ids = {b.id for b in type(screen.app).BINDINGS if isinstance(b, Binding) and b.id}
+    order = {ident: (0 if ident in own else 1 if ident in app_ids else 2) for ident in rows}
+    return sorted(rows.values(), key=lambda row: order[row[2]])
 
 
 class HelpScreen(ModalScreen[None]):
