@@ -152,3 +152,26 @@ def test_survives_kill_9_mid_writes(tmp_path: Path) -> None:
         "SELECT deployment_id, COUNT(*) c FROM revisions WHERE status='active' GROUP BY deployment_id "
         "HAVING c != 1")
     assert actives == []
+
+
+def test_opens_a_database_made_before_the_version_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    from tui.localcloud import store as store_module
+
+    old_schema = store_module.SCHEMA.replace(
+        "    version INTEGER NOT NULL DEFAULT 0,   -- bumped by every write: keys the render cache\n", "")
+    assert old_schema != store_module.SCHEMA
+    conn = sqlite3.connect(tmp_path / "state.db")
+    conn.executescript(old_schema)
+    conn.execute(
+        "INSERT INTO deployments(uid, cluster, namespace, name, mode, status, desired, creator, "
+        "created_at, updated_at) VALUES ('u1', 'default', 'yatai', 'old', 'function', 'running', "
+        "'running', 'a', '2024-01-02T03:04:05.000000Z', '2024-01-02T03:04:05.000000Z')")
+    conn.commit()
+    conn.close()
+    store = Store(tmp_path / "state.db")
+    row = store.get_deployment("default", "yatai", "old")
+    assert row is not None and row.version == 0
+    store.set_state("u1", status="terminated")
+    assert store.get_deployment_by_uid("u1").version == 1

@@ -98,6 +98,12 @@ CREATE TABLE IF NOT EXISTS audit_events (
 );
 """
 
+# Columns added after the first release: (table, column, definition).  `CREATE TABLE IF NOT
+# EXISTS` leaves an older database's tables as they were, so these are added on open.
+ADDED_COLUMNS = [
+    ("deployments", "version", "INTEGER NOT NULL DEFAULT 0"),
+]
+
 # Events kept per deployment; older ones are pruned so a crash-looping replica cannot grow the
 # database without bound.
 MAX_EVENTS_PER_DEPLOYMENT = 2000
@@ -231,11 +237,19 @@ class Store:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
+        self._add_missing_columns()
         self._set_meta_default("schema_version", str(SCHEMA_VERSION))
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def _add_missing_columns(self) -> None:
+        with self._tx() as c:
+            for table, column, definition in ADDED_COLUMNS:
+                present = {row[1] for row in c.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
