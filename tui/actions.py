@@ -214,6 +214,11 @@ async def delete_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deploym
         return None
     result = await client.delete_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
     app.notify(f"Deleted {dep.name} and its revisions from {dep.cluster.name}", title="Delete")
+    from tui.screens.detail import DetailScreen
+
+    screen = app.screen
+    if isinstance(screen, DetailScreen) and screen.deployment_name == dep.name:
+        app.pop_screen()  # nothing left to show: back to the list
     return result
 
 

@@ -70,3 +70,19 @@ async def test_terminate_restore_diff_rollback_from_detail(cloud: LocalCloud, ht
         newest = http.get(f"{NS}/detail-acts/revisions").json()["items"][0]
         assert newest["targets"][0]["config"]["hpa_conf"]["max_replicas"] == 1
         assert cloud.token not in app.export_screenshot()
+
+
+async def test_delete_from_detail_returns_to_the_list(cloud: LocalCloud, http: httpx.Client) -> None:
+    create(http, "detail-del", deploy=False)
+    http.post(f"{NS}/detail-del/terminate")
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(lambda: app.session is not None and len(app.screen_stack) > 1, pilot=pilot)
+        app.open_deployment("detail-del")
+        await until(lambda: isinstance(app.screen, DetailScreen) and app.screen.deployment is not None
+                    and app.screen.deployment.status.value == "terminated", pilot=pilot, what="detail")
+        await pilot.press("D")
+        await until(lambda: isinstance(app.screen, ConfirmByName), pilot=pilot, what="confirm")
+        await pilot.press(*"detail-del", "enter")
+        await until(lambda: http.get(f"{NS}/detail-del").status_code == 404, 10, pilot, "deleted")
+        await until(lambda: type(app.screen).__name__ == "DeploymentsScreen", 5, pilot, "the list")

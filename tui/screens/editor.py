@@ -32,6 +32,7 @@ from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet,
 
 from tui.api import models as m
 from tui.api.errors import ApiError
+from tui.widgets.choice import ChoiceButton
 from tui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
@@ -484,7 +485,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                             for mode, (title_, meaning) in MODE_HELP.items():
                                 label = Text(title_)
                                 label.append(f" · {meaning}", style="dim")
-                                yield RadioButton(label, id=f"mode-{mode}")
+                                yield ChoiceButton(label, id=f"mode-{mode}")
                     yield _row("Bento", Input(placeholder="repository", id="f-repo"),
                                Button("Find…", id="pick-bento", tooltip="ctrl+f"))
                     yield _row("Version", Input(placeholder="bento version", id="f-version"))

@@ -1,0 +1,17 @@
+"""A radio button that reads without colour: ● when chosen, ○ when not.
+
+Textual's RadioButton draws ● for both states and tells them apart by colour only, which is
+lost on a 16-colour or monochrome terminal.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import RadioButton
+
+
+class ChoiceButton(RadioButton):
+    @property
+    def _button(self) -> Content:
+        self.BUTTON_INNER = "●" if self.value else "○"
+        return super()._button
