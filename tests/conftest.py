@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ if not FIXTURES.is_dir():  # a copy kept in the repo for checkouts without share
 
 
 @pytest.fixture(autouse=True)
-def isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+def isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Path]]:
     homes = {
         "BENTOTUI_HOME": tmp_path_factory.mktemp("bentotui-home"),
         "BENTOML_HOME": tmp_path_factory.mktemp("bentoml-home"),
@@ -24,4 +25,9 @@ def isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.delenv("BENTO_CLOUD_API_KEY", raising=False)
     monkeypatch.delenv("BENTO_CLOUD_API_ENDPOINT", raising=False)
     monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
-    return homes
+    yield homes
+    # An app under test may have started the local control plane in this home: never leave it.
+    from tui.localcloud import daemon
+    from tui.localcloud.paths import StatePaths
+
+    daemon.stop(StatePaths(homes["BENTOTUI_HOME"]))
