@@ -236,7 +236,34 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
         term.wait_for(lambda s: "Keys: Deployments" not in s and "2 deployments" in s,
                       "the help to close")
 
-        # 5. `q` quits with status 0 and gives the terminal back
+        # 5. by keys alone: create in the editor, watch it come up, terminate, delete
+        term.press("n")
+        term.wait_for_text("New deployment")
+        term.press(*"e2e-keys")
+        term.press("\x06")  # ctrl+f: find a bento
+        term.wait_for_text("Pick a bento")
+        term.press(*"iris")
+        term.wait_for(lambda s: "iris_classifier" in s and "sentiment" not in s, "the search")
+        term.press("\r")
+        term.wait_for_text("Pick a version of iris_classifier")
+        term.press("\r")
+        term.wait_for(lambda s: "valid" in s and "Pick a" not in s, "a valid document")
+        term.press("\x13")  # ctrl+s: create
+        term.wait_for(lambda s: "e2e-keys" in s.splitlines()[1] and "Overview" in s,
+                      "the detail screen of e2e-keys")
+        term.wait_for(lambda s: "running" in s.splitlines()[1], "e2e-keys to be running", timeout=30)
+        term.press("t")
+        term.wait_for_text("Type e2e-keys to confirm")
+        term.press(*"e2e-keys", "\r")
+        term.wait_for(lambda s: "terminated" in s.splitlines()[1], "e2e-keys to be terminated",
+                      timeout=30)
+        term.press("D")
+        term.wait_for_text("Type e2e-keys to confirm")
+        term.press(*"e2e-keys", "\r")
+        term.wait_for(lambda s: "2 deployments" in s and term.line_with("e2e-keys") is None,
+                      "the list without e2e-keys")
+
+        # 6. `q` quits with status 0 and gives the terminal back
         term.press("q")
         assert term.wait_exit() == 0
         assert b"\x1b[?1049l" in term.raw, "the alternate screen was not left"
@@ -246,7 +273,7 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
     finally:
         term.close()
 
-    # 6. the control plane outlives the TUI (it is a daemon); `local stop` ends it and its replicas
+    # 7. the control plane outlives the TUI (it is a daemon); `local stop` ends it and its replicas
     started = list(control_plane_cleanup)
     assert _alive([daemon]), "the control plane should keep running after the TUI quits"
     stop = subprocess.run([str(BENTOTUI), "local", "stop"], env=env, capture_output=True,
