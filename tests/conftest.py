@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+
+from tests.harness import LocalCloud
 
 ROOT = Path(__file__).resolve().parent.parent
 # shared/ sits beside the project's checkout (in CI too: a fresh clone with shared/ beside it).
@@ -31,3 +34,20 @@ def isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     from tui.localcloud.paths import StatePaths
 
     daemon.stop(StatePaths(homes["BENTOTUI_HOME"]))
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    """One real control plane per test module (starting one costs about a second)."""
+    server = LocalCloud(tmp_path_factory.mktemp("cloud"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def http(cloud: LocalCloud) -> Iterator[httpx.Client]:
+    with cloud.client() as client:
+        yield client

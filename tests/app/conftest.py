@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from tests.harness import LocalCloud
 from tui.api.contexts import Context
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    server = LocalCloud(tmp_path_factory.mktemp("cloud"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def http(cloud: LocalCloud) -> Iterator[httpx.Client]:
-    with cloud.client() as client:
-        yield client
 
 
 def bento_version(http: httpx.Client, repo: str = "iris_classifier") -> str:

@@ -17,13 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.harness import LocalCloud
 
 BENTOML_VERSION = "1.1.11"
 CACHE_ROOT = Path(os.environ.get("BENTOTUI_TEST_CACHE", Path.home() / ".cache" / "bentotui-tests"))
@@ -133,12 +131,3 @@ def bentoml_cli() -> BentomlCLI:
     venv = ensure_bentoml_venv()
     return BentomlCLI(venv, time.monotonic() - started, reused)
 
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    server = LocalCloud(tmp_path_factory.mktemp("cloud"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
