@@ -156,17 +156,7 @@ def bento(ident: Identity, row: BentoRow) -> m.BentoFullSchema:
         build_at=row.created_at,
         manifest=m.BentoManifestSchema.model_validate(row.manifest),
         creator=ident.user,
-        repository=m.BentoRepositorySchema(
-            uid=row.repository_uid,
-            name=row.repository,
-            resource_type=m.ResourceType.BENTO_REPOSITORY,
-            labels=[],
-            created_at=row.repository_created_at,
-            updated_at=row.repository_created_at,
-            description=row.repository_description,
-            latest_bento=None,
-            creator=ident.user,
-        ),
+        repository=bento_repository(ident, row),
         models=[],
     )
 
