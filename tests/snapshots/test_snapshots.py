@@ -6,9 +6,6 @@ then look at the SVGs before committing.
 
 from __future__ import annotations
 
-import importlib.util
-
-import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tests.snapshots.conftest import RUNNING, SnapshotCloud, list_shown, settle
@@ -49,8 +46,6 @@ async def test_json_view_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: Snap
         assert snapshot_cloud.normalize(svg) == svg_snapshot
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tui.screens.detail") is None,
-                    reason="tui/screens/detail.py (the detail screen) does not exist yet")
 async def test_detail_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
     """The Overview tab of the running deployment (`enter` on its row)."""
     from tui.screens.detail import DetailScreen
@@ -66,4 +61,32 @@ async def test_detail_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: Snapsho
             return (isinstance(screen, DetailScreen) and screen.deployment_name == RUNNING
                     and bool(screen.pods) and all(pod.status.ready for pod in screen.pods))
         svg = await settle(app, pilot, overview_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_editor_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """`n`: the create form above the --file JSON (stacked below 100 columns), with its checks."""
+    from tui.screens.editor import EditorScreen
+
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("n")
+        await settle(app, pilot, lambda app: isinstance(app.screen, EditorScreen))
+        await pilot.press(*"new-model")
+        svg = await settle(app, pilot, lambda app: "new-model" in app.screen.query_one("#f-name").value)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_terminate_confirm_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """`t`: type the name to confirm; the button stays disabled until it matches."""
+    from tui.screens.confirm import ConfirmByName
+
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("G", "t")  # the running deployment
+        await settle(app, pilot, lambda app: isinstance(app.screen, ConfirmByName))
+        await pilot.press(*RUNNING[:-1])  # all but the last letter: still disabled
+        svg = await settle(app, pilot, lambda app: isinstance(app.screen, ConfirmByName))
         assert snapshot_cloud.normalize(svg) == svg_snapshot
