@@ -96,20 +96,10 @@ def _run_tui(args: argparse.Namespace) -> int:
     except ContextError as exc:
         print(f"bentotui: {exc}", file=sys.stderr)
         return 2
-    try:
-        from tui.app import run_app  # type: ignore[attr-defined]
-    except ImportError:
-        print(
-            "bentotui: the terminal UI is not part of this build yet; the local control plane "
-            "works: `bentotui local start`.",
-            file=sys.stderr,
-        )
-        return 1
-    return int(run_app(context, read_only=args.read_only, theme=args.theme, mouse=args.mouse) or 0)
+    from tui.app import run_app
+
+    return run_app(context, read_only=args.read_only, theme=args.theme, mouse=args.mouse)
 
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-
