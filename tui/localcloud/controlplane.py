@@ -8,6 +8,7 @@ raises `InvalidRequest` / `NotFound` / `Conflict`, which the server maps to 400 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import shutil
@@ -33,6 +34,7 @@ from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, St
 log = logging.getLogger("bentotui.localcloud")
 
 S = m.DeploymentStatus
+PAGE_CACHE_BYTES = 16 * 2**20  # rendered list pages kept, oldest dropped first
 
 
 class InvalidRequest(ValueError):
@@ -62,6 +64,7 @@ class ControlPlane:
         )
         self._bentos: dict[tuple[str, str], BentoRow] = {}
         self._json_cache: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+        self._page_cache: dict[tuple[str, int | None], tuple[Any, bytes]] = {}
         self._deploy_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -112,24 +115,56 @@ class ControlPlane:
     def cluster_name(self) -> str:
         return self.ident.cluster_name
 
-    def _replica_counts(self, uid: str) -> m.ReplicaCounts:
-        api = [r for r in self.runtime.replicas(uid) if r.runner_name is None and not r.terminating]
-        return m.ReplicaCounts(ready=sum(1 for r in api if r.ready), desired=len(api))
+    def _replica_counts(self, uid: str) -> tuple[int, int]:
+        """(ready, desired) API-server replicas."""
+        return self.runtime.api_replica_counts(uid)
 
     def render_json(self, row: DeploymentRow) -> bytes:
         """The deployment as API JSON, cached until the row's version or its replica counts change.
 
         A list of 1,000 deployments is then mostly dictionary look-ups, not 1,000 pydantic
         model builds."""
-        counts = self._replica_counts(row.uid)
-        key = (row.version, counts.ready, counts.desired)
+        ready, desired = self._replica_counts(row.uid)
+        key = (row.version, ready, desired)
         cached = self._json_cache.get(row.uid)
         if cached is not None and cached[0] == key:
             return cached[1]
         deployment = views.deployment(self.ident, row, self._bentos, self.endpoint)
-        deployment.replicas = counts
+        deployment.replicas = m.ReplicaCounts(ready=ready, desired=desired)
         body = deployment.model_dump_json(by_alias=True).encode()
         self._json_cache[row.uid] = (key, body)
+        return body
+
+    def list_body(self, query: Any, count: int | None) -> bytes:
+        """A whole list response (`{"start","count","total","items"}`), as bytes.
+
+        The page is kept while nothing it shows can have changed: no deployment was written
+        (the store's generation) and no replica count moved (the runtime's fingerprint).  A
+        warm 1,000-deployment page is then one dictionary look-up instead of a query and a
+        multi-megabyte join."""
+        key = (repr(query), count)
+        fingerprint = (self.store.generation, self.runtime.api_replica_counts_all())
+        cached = self._page_cache.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        total, items = self.list_json(query)
+        head = json.dumps({"start": query.start, "count": len(items) if count is None else count,
+                           "total": total})
+        # One join: `a + b + c` of a multi-megabyte page copies it three times (measured: ~4 ms
+        # of a 1,000-deployment list, against ~0.4 ms for a single join).
+        parts = [head[:-1].encode() + b',"items":[']
+        for item in items:
+            parts.append(item)
+            parts.append(b",")
+        if items:
+            parts.pop()
+        parts.append(b"]}")
+        body = b"".join(parts)
+        self._page_cache.pop(key, None)
+        if len(body) <= PAGE_CACHE_BYTES // 2:
+            self._page_cache[key] = (fingerprint, body)
+            while sum(len(b) for _, b in self._page_cache.values()) > PAGE_CACHE_BYTES:
+                self._page_cache.pop(next(iter(self._page_cache)))
         return body
 
     def list_json(self, query: Any) -> tuple[int, list[bytes]]:
@@ -138,10 +173,11 @@ class ControlPlane:
         total, keys = self.store.list_deployment_versions(query)
         out: list[bytes | None] = []
         missing: list[str] = []
+        cache = self._json_cache
+        counts = self.runtime.api_replica_counts
         for uid, version in keys:
-            counts = self._replica_counts(uid)
-            cached = self._json_cache.get(uid)
-            if cached is not None and cached[0] == (version, counts.ready, counts.desired):
+            cached = cache.get(uid)
+            if cached is not None and cached[0] == (version, *counts(uid)):
                 out.append(cached[1])
             else:
                 out.append(None)

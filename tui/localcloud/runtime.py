@@ -251,6 +251,24 @@ class Runtime:
         dep = self._deployments.get(uid)
         return dep is not None and not dep.terminating
 
+    def api_replica_counts(self, uid: str) -> tuple[int, int]:
+        """(ready, desired) API-server replicas, terminating ones left out: what a list row
+        shows, without building a ReplicaInfo per replica (lists ask this per deployment)."""
+        dep = self._deployments.get(uid)
+        if dep is None:
+            return (0, 0)
+        ready = desired = 0
+        for r in dep.all_replicas():
+            if r.runner_name is None and not r.terminating:
+                desired += 1
+                ready += r.ready
+        return (ready, desired)
+
+    def api_replica_counts_all(self) -> tuple[tuple[str, int, int], ...]:
+        """(uid, ready, desired) of every deployment the runtime holds: a cheap fingerprint of
+        the replica counts that list pages show (a deployment it does not hold shows 0/0)."""
+        return tuple((uid, *self.api_replica_counts(uid)) for uid in self._deployments)
+
     def replicas(self, uid: str) -> list[ReplicaInfo]:
         """API-server replicas first, then runners; then by start time, then name."""
         dep = self._deployments.get(uid)

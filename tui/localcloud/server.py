@@ -248,11 +248,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     def _list(cluster: str | None, start: int, count: int | None, search: str | None,
               q: str | None) -> Response:
         query = parse_deployment_query(cluster, start, count, search, q)
-        total, items = plane.list_json(query)
-        head = json.dumps({"start": query.start, "count": len(items) if count is None else count,
-                           "total": total})
-        body = head[:-1].encode() + b',"items":[' + b",".join(items) + b"]}"
-        return Response(body, media_type="application/json")
+        return Response(plane.list_body(query, count), media_type="application/json")
 
     def deployment_response(row: Any) -> Response:
         return Response(plane.render_json(row), media_type="application/json")

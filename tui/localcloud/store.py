@@ -230,6 +230,9 @@ class Store:
         self._conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        # Bumped by every committed transaction that may change a deployment (all but event
+        # inserts): a rendered list page stays valid while it and the replica counts stand still.
+        self.generation = 0
         self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL is durable against a process crash (kill -9) in WAL mode; only power loss can
         # drop the last transactions.
@@ -252,7 +255,8 @@ class Store:
                     c.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, deployments: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction; `deployments=False` promises it leaves the deployments table alone."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -262,6 +266,9 @@ class Store:
                 raise
             else:
                 self._conn.execute("COMMIT")
+            finally:
+                if deployments:
+                    self.generation += 1
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -664,7 +671,7 @@ class Store:
         object_name: str,
     ) -> EventRow | None:
         ts = iso(now())
-        with self._tx() as c:
+        with self._tx(deployments=False) as c:
             row = c.execute("SELECT id FROM deployments WHERE uid = ?", (deployment_uid,)).fetchone()
             if row is None:
                 return None
