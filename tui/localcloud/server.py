@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -110,11 +111,22 @@ async def read_body(request: Request, model: type[m.RequestModel]) -> Any:
         raise InvalidRequest("invalid request: " + "; ".join(m.describe_validation_error(exc))) from None
 
 
+# Offsets and counts beyond this are clamped: SQLite integers are 64-bit, and a bigger one made
+# the query fail with a 500 (found by fuzzing).
+MAX_INDEX = 2**62
+
+
+def index(value: int) -> int:
+    """A `start`, `count` or `after` query value as a usable offset: 0 <= value <= MAX_INDEX."""
+    return min(max(value, 0), MAX_INDEX)
+
+
 def parse_deployment_query(
     cluster: str | None, start: int, count: int | None, search: str | None, q: str | None
 ) -> DeploymentQuery:
     """Yatai's list query: `start`, `count`, `search`, and `q` tokens (reference §9.4)."""
-    query = DeploymentQuery(cluster=cluster, start=max(start, 0), count=count, search=search or None)
+    query = DeploymentQuery(cluster=cluster, start=index(start),
+                            count=None if count is None else index(count), search=search or None)
     for token in (q or "").split():
         key, sep, value = token.partition(":")
         if not sep:
@@ -215,7 +227,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
                 resource_type = token.split(":", 1)[1]
             elif token == "sort:created_at-asc":
                 desc = False
-        total, rows = plane.store.list_audit_events(max(start, 0), max(count, 0), resource_type, desc)
+        total, rows = plane.store.list_audit_events(index(start), index(count), resource_type, desc)
         return ok(m.AuditEventListSchema(
             start=start, count=count, total=total,
             items=[_audit(row) for row in rows],
@@ -235,7 +247,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         if search and search not in plane.cluster_name:
             items = []
         total = len(items)
-        items = items[max(start, 0): max(start, 0) + max(count, 0)]
+        items = items[index(start): index(start) + index(count)]
         return ok(m.ClusterListSchema(start=start, count=count, total=total, items=items))
 
     @app.get("/api/v1/clusters/{cluster}")
@@ -304,7 +316,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     async def list_revisions(cluster: str, namespace: str, name: str, start: int = 0,
                              count: int = 20) -> Response:
         row = plane.find(cluster, namespace, name)
-        total, rows = plane.store.list_revisions(row.id, max(start, 0), max(count, 0))
+        total, rows = plane.store.list_revisions(row.id, index(start), index(count))
         return ok(m.DeploymentRevisionListSchema(
             start=start, count=count, total=total,
             items=[plane.render_revision(r) for r in rows],
@@ -322,7 +334,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     async def metrics(cluster: str, namespace: str, name: str,
                       since_seconds: float = 600) -> Response:
         row = plane.find(cluster, namespace, name)
-        since = min(max(since_seconds, 1.0), 3600.0)
+        since = 600.0 if math.isnan(since_seconds) else min(max(since_seconds, 1.0), 3600.0)
         return ok(plane.runtime.metrics(row.uid, since_seconds=since))
 
     @app.get(base + "/pods")
@@ -334,7 +346,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     async def kube_events(cluster: str, namespace: str, name: str, after: int = 0,
                           limit: int = 200) -> Response:
         row = plane.find(cluster, namespace, name)
-        events = plane.events(row, after_id=max(after, 0), limit=min(max(limit, 1), 2000))
+        events = plane.events(row, after_id=index(after), limit=min(max(limit, 1), 2000))
         return ok([e.to_wire() for _, e in events])
 
     # ------------------------------------------------------------------ bentos
@@ -342,7 +354,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     @app.get("/api/v1/bento_repositories")
     async def bento_repositories(start: int = 0, count: int = 100, search: str | None = None) -> Response:
         items = _repositories(search)
-        page = items[max(start, 0): max(start, 0) + max(count, 0)]
+        page = items[index(start): index(start) + index(count)]
         return ok(m.BentoRepositoryListSchema(start=start, count=count, total=len(items), items=page))
 
     def _repositories(search: str | None) -> list[m.BentoRepositorySchema]:
@@ -373,7 +385,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         rows = [b for b in plane.bentos() if b.repository == repo]
         if not rows:
             raise NotFound(f"get bento repository {repo}: record not found")
-        page = rows[max(start, 0): max(start, 0) + max(count, 0)]
+        page = rows[index(start): index(start) + index(count)]
         return ok(m.ListSchema[m.BentoFullSchema](
             start=start, count=count, total=len(rows), items=[bento(plane.ident, b) for b in page]))
 
@@ -391,7 +403,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         from tui.localcloud.views import bento
 
         rows = plane.bentos()
-        page = rows[max(start, 0): max(start, 0) + max(count, 0)]
+        page = rows[index(start): index(start) + index(count)]
         return ok(m.ListSchema[m.BentoFullSchema](
             start=start, count=count, total=len(rows), items=[bento(plane.ident, b) for b in page]))
 
