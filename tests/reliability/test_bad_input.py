@@ -3,9 +3,9 @@
 tests/localcloud/test_api.py already covers one bad name, an unknown top-level key, a wrong
 type, a wrong mode, a missing bento, a bad namespace, malformed JSON and a 12 MB body (with a
 Content-Length); tests/localcloud/test_live.py a malformed frame on the subscription socket.
-These add what they do not: bodies streamed without a Content-Length, many invalid names and
-enums at nested paths, a PATCH naming a missing bento, a PATCH to a deleted deployment, absurd
-numbers in query strings, and sockets of missing deployments.  After each test, the
+These add what they do not: every socket, binary and oversized frames, bodies streamed without
+a Content-Length, many invalid names and enums at nested paths, a PATCH naming a missing bento,
+a PATCH to a deleted deployment, and absurd numbers in query strings.  After each test, the
 server log must hold no traceback.
 """
 
@@ -190,6 +190,40 @@ def read_error(ws, timeout: float = 5.0) -> str:
             assert message["message"]
             return message["message"]
     raise AssertionError("no error envelope")
+
+
+FRAMES = [
+    ("not json", "not JSON"),
+    ("[1, 2]", "invalid message"),
+    ('{"type": "shout"}', "type"),
+    ('{"type": "data", "payload": {"id": 1}, "extra": true}', "extra: unknown key"),
+    ('{"type": "data", "payload": "x"', "JSON"),
+    ("{" * 5000, "JSON"),
+]
+
+
+@pytest.mark.parametrize("which", ["pods", "kube_events", "tail", "subscription"])
+def test_malformed_frames_on_every_socket(http: httpx.Client, idle: str, which: str) -> None:
+    path = next(p for p in ws_paths(idle) if which in p)
+    with connect_ws(path, http) as ws:
+        for frame, needle in FRAMES:
+            ws.send_text(frame)
+            assert needle in read_error(ws), frame
+        ws.send_bytes(b"\x00\xffbinary")
+        assert "text" in read_error(ws)
+        ws.send_text("x" * (2 * 1024 * 1024))  # 2 MB of garbage
+        assert read_error(ws, 15)
+        ws.send_text(json.dumps({"type": "heartbeat"}))
+        ws.send_text("")
+        if which == "tail":
+            ws.send_text(json.dumps({"type": "data", "payload": {"id": "r", "tail_lines": -5}}))
+            assert "tail_lines" in read_error(ws)
+        if which == "subscription":
+            ws.send_text(json.dumps({"type": "data", "payload": {
+                "action": "subscribe", "resource_type": "planet", "resource_uids": [1]}}))
+            problem = read_error(ws)
+            assert "resource_type" in problem and "resource_uids[0]" in problem
+    assert http.get("/api/v1/auth/current").status_code == 200
 
 
 def test_sockets_of_missing_deployments_say_so(http: httpx.Client) -> None:

@@ -43,9 +43,21 @@ async def _read_client(websocket: WebSocket, on_data: Callable[[Any], Awaitable[
     """Consume client frames until the peer closes."""
     while True:
         try:
-            text = await websocket.receive_text()
+            frame = await websocket.receive()
         except (WebSocketDisconnect, RuntimeError):
             return
+        if frame["type"] == "websocket.disconnect":
+            return
+        text = frame.get("text")
+        if text is None:
+            # A binary frame (receive_text() raised KeyError on one and killed the socket).
+            # Like Yatai's ReadJSON, read it as JSON text when it is UTF-8.
+            try:
+                text = (frame.get("bytes") or b"").decode("utf-8")
+            except UnicodeDecodeError:
+                await send_error(websocket, "invalid message: a binary frame that is not UTF-8 "
+                                            "text; send JSON text frames")
+                continue
         if not text.strip():
             continue  # the dashboard's keep-alive
         try:
