@@ -691,6 +691,27 @@ class Store:
             event = c.execute("SELECT * FROM kube_events WHERE id = ?", (event_id,)).fetchone()
         return self._event(event)
 
+    def add_events(self, deployment_uid: str, events: list[tuple[str, str, str, str, str]]) -> int:
+        """Many (reason, message, type, object_kind, object_name) events in one transaction
+        (the bench's event source); returns how many were written."""
+        ts = iso(now())
+        with self._tx(deployments=False) as c:
+            row = c.execute("SELECT id FROM deployments WHERE uid = ?", (deployment_uid,)).fetchone()
+            if row is None:
+                return 0
+            c.executemany(
+                "INSERT INTO kube_events(uid, deployment_id, reason, message, type, object_kind, "
+                "object_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(new_uid(), row["id"], *event, ts) for event in events],
+            )
+            c.execute(
+                "DELETE FROM kube_events WHERE deployment_id = ? AND id <= ("
+                " SELECT id FROM kube_events WHERE deployment_id = ? "
+                " ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                (row["id"], row["id"], MAX_EVENTS_PER_DEPLOYMENT),
+            )
+        return len(events)
+
     @staticmethod
     def _event(row: sqlite3.Row) -> EventRow:
         return EventRow(
