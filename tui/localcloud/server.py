@@ -19,13 +19,12 @@ from typing import Any
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui import __version__
 from tui.api import models as m
-from tui.localcloud import debug
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
 from tui.localcloud.store import DeploymentQuery, NotFound
@@ -75,6 +74,90 @@ class TokenGuard:
     @staticmethod
     def _guarded(path: str) -> bool:
         return (path.startswith("/api/") or path.startswith("/ws/")) and path not in PUBLIC_PATHS
+
+
+# ----------------------------------------------------------------------------- OpenAPI
+#
+# The routes return pre-rendered JSON, so FastAPI cannot see what they answer: `described`
+# names the success model of each route (documentation only, nothing is re-validated), and
+# `describe_openapi` replaces FastAPI's generic 422 with what the server really sends (400
+# `{"error"}`, 403 `{"message"}`, 404 `{"error"}`), declares the token as the security scheme and
+# the create / update bodies, which `read_body` parses itself.  tests/reliability fuzzes the
+# server from this document and checks every response against it.
+
+
+class ErrorBody(BaseModel):
+    """400 and 404: what is wrong (for a 404, `... record not found`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    error: str
+
+
+class AuthErrorBody(BaseModel):
+    """403: the API token is missing or wrong."""
+
+    model_config = ConfigDict(extra="forbid")
+    message: str
+
+
+REQUEST_BODIES: dict[str, type[BaseModel]] = {
+    "CreateDeploymentSchema": m.CreateDeploymentSchema,
+    "UpdateDeploymentSchema": m.UpdateDeploymentSchema,
+}
+REQUEST_PREFIX = "Request."
+SECURITY_SCHEME = "YataiApiToken"
+
+
+def described(model: Any, body: type[BaseModel] | None = None) -> dict[str, Any]:
+    """Route decorator arguments documenting the success body (and the request body)."""
+    extra: dict[str, Any] = {"responses": {200: {"model": model, "description": "Success"}}}
+    if body is not None:
+        ref = f"#/components/schemas/{REQUEST_PREFIX}{body.__name__}"
+        extra["openapi_extra"] = {"requestBody": {
+            "required": True, "content": {"application/json": {"schema": {"$ref": ref}}}}}
+    return extra
+
+
+def describe_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make FastAPI's generated document say what the server really answers (in place)."""
+    from pydantic.json_schema import models_json_schema
+
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    errors = {
+        "400": ("Invalid request: `error` says what, with the field path", "ErrorBody"),
+        "403": ("Missing or wrong X-YATAI-API-TOKEN", "AuthErrorBody"),
+        "404": ("The cluster, namespace or record does not exist", "ErrorBody"),
+    }
+    for name, model in (("ErrorBody", ErrorBody), ("AuthErrorBody", AuthErrorBody)):
+        schemas[name] = model.model_json_schema()
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            takes_input = responses.pop("422", None) is not None or "requestBody" in operation
+            wanted = []
+            if takes_input:
+                wanted.append("400")
+            if "{" in path:
+                wanted.append("404")
+            if TokenGuard._guarded(path):
+                wanted.append("403")
+                operation["security"] = [{SECURITY_SCHEME: []}]
+            for code in wanted:
+                description, ref = errors[code]
+                responses[code] = {"description": description, "content": {"application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    _, definitions = models_json_schema(
+        [(model, "validation") for model in REQUEST_BODIES.values()],
+        ref_template=f"#/components/schemas/{REQUEST_PREFIX}{{model}}",
+    )
+    for name, definition in definitions.get("$defs", {}).items():
+        schemas[REQUEST_PREFIX + name] = definition
+    components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
+        "type": "apiKey", "in": "header", "name": "X-YATAI-API-TOKEN"}
+    return schema
 
 
 def ok(model: BaseModel | dict[str, Any] | list[Any]) -> Response:
@@ -171,6 +254,14 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         description="The BentoCloud v1 API (Yatai-compatible) served on this machine.",
         lifespan=lifespan,
     )
+    generated_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            describe_openapi(generated_openapi())
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(TokenGuard, token=token)
     app.mount("/gw", plane.runtime.gateway_app)
 
@@ -209,17 +300,17 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     async def version() -> dict[str, Any]:
         return {"version": __version__, "git_commit": "", "build_date": ""}
 
-    @app.get("/api/v1/auth/current")
+    @app.get("/api/v1/auth/current", **described(m.UserSchema))
     async def current_user() -> Response:
         return ok(plane.ident.user)
 
-    @app.get("/api/v1/current_org")
+    @app.get("/api/v1/current_org", **described(m.OrganizationSchema))
     async def current_org() -> Response:
         data = plane.ident.organization.to_wire()
         data["config"] = {}
         return ok(data)
 
-    @app.get("/api/v1/current_org/events")
+    @app.get("/api/v1/current_org/events", **described(m.AuditEventListSchema))
     async def org_events(start: int = 0, count: int = 20, q: str | None = None) -> Response:
         resource_type = None
         desc = True
@@ -241,7 +332,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     # ------------------------------------------------------------------ clusters
 
-    @app.get("/api/v1/clusters")
+    @app.get("/api/v1/clusters", **described(m.ClusterListSchema))
     async def clusters(start: int = 0, count: int = 20, search: str | None = None,
                        q: str | None = None) -> Response:
         items = [plane.ident.cluster]
@@ -251,7 +342,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         items = items[index(start): index(start) + index(count)]
         return ok(m.ClusterListSchema(start=start, count=count, total=total, items=items))
 
-    @app.get("/api/v1/clusters/{cluster}")
+    @app.get("/api/v1/clusters/{cluster}", **described(m.ClusterFullSchema))
     async def cluster(cluster: str) -> Response:
         plane.check_cluster(cluster)
         return ok(plane.ident.cluster.model_dump(mode="json", by_alias=True))
@@ -266,18 +357,19 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     def deployment_response(row: Any) -> Response:
         return Response(plane.render_json(row), media_type="application/json")
 
-    @app.get("/api/v1/clusters/{cluster}/deployments")
+    @app.get("/api/v1/clusters/{cluster}/deployments", **described(m.DeploymentListSchema))
     async def list_deployments(cluster: str, start: int = 0, count: int | None = None,
                                search: str | None = None, q: str | None = None) -> Response:
         plane.check_cluster(cluster)
         return _list(cluster, start, count, search, q)
 
-    @app.get("/api/v1/deployments")
+    @app.get("/api/v1/deployments", **described(m.DeploymentListSchema))
     async def list_org_deployments(start: int = 0, count: int | None = None,
                                    search: str | None = None, q: str | None = None) -> Response:
         return _list(None, start, count, search, q)
 
-    @app.post("/api/v1/clusters/{cluster}/deployments")
+    @app.post("/api/v1/clusters/{cluster}/deployments",
+              **described(m.DeploymentSchema, body=m.CreateDeploymentSchema))
     async def create_deployment(cluster: str, request: Request) -> Response:
         plane.check_cluster(cluster)
         body = await read_body(request, m.CreateDeploymentSchema)
@@ -286,34 +378,34 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     base = "/api/v1/clusters/{cluster}/namespaces/{namespace}/deployments/{name}"
 
-    @app.get(base)
+    @app.get(base, **described(m.DeploymentSchema))
     async def get_deployment(cluster: str, namespace: str, name: str) -> Response:
         return deployment_response(plane.find(cluster, namespace, name))
 
-    @app.patch(base)
+    @app.patch(base, **described(m.DeploymentSchema, body=m.UpdateDeploymentSchema))
     async def update_deployment(cluster: str, namespace: str, name: str, request: Request) -> Response:
         row = plane.find(cluster, namespace, name)
         body = await read_body(request, m.UpdateDeploymentSchema)
         return deployment_response(await plane.update(row, body))
 
-    @app.post(base + "/terminate")
+    @app.post(base + "/terminate", **described(m.DeploymentSchema))
     async def terminate_deployment(cluster: str, namespace: str, name: str) -> Response:
         row = plane.find(cluster, namespace, name)
         return deployment_response(await plane.terminate(row))
 
-    @app.post(base + "/sync_status")
+    @app.post(base + "/sync_status", **described(m.DeploymentSchema))
     async def sync_status(cluster: str, namespace: str, name: str) -> Response:
         row = plane.find(cluster, namespace, name)
         return deployment_response(await plane.sync_status(row))
 
-    @app.delete(base)
+    @app.delete(base, **described(m.DeploymentSchema))
     async def delete_deployment(cluster: str, namespace: str, name: str) -> Response:
         row = plane.find(cluster, namespace, name)
         rendered = plane.render_json(row)
         await plane.delete(row)
         return Response(rendered, media_type="application/json")
 
-    @app.get(base + "/revisions")
+    @app.get(base + "/revisions", **described(m.DeploymentRevisionListSchema))
     async def list_revisions(cluster: str, namespace: str, name: str, start: int = 0,
                              count: int = 20) -> Response:
         row = plane.find(cluster, namespace, name)
@@ -323,7 +415,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
             items=[plane.render_revision(r) for r in rows],
         ))
 
-    @app.get(base + "/revisions/{revision_uid}")
+    @app.get(base + "/revisions/{revision_uid}", **described(m.DeploymentRevisionSchema))
     async def get_revision(cluster: str, namespace: str, name: str, revision_uid: str) -> Response:
         row = plane.find(cluster, namespace, name)
         revision = plane.store.get_revision(row.id, revision_uid)
@@ -331,19 +423,19 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
             raise NotFound(f"get deployment revision {revision_uid}: record not found")
         return ok(plane.render_revision(revision))
 
-    @app.get(base + "/metrics")
+    @app.get(base + "/metrics", **described(m.DeploymentMetricsSchema))
     async def metrics(cluster: str, namespace: str, name: str,
                       since_seconds: float = 600) -> Response:
         row = plane.find(cluster, namespace, name)
         since = 600.0 if math.isnan(since_seconds) else min(max(since_seconds, 1.0), 3600.0)
         return ok(plane.runtime.metrics(row.uid, since_seconds=since))
 
-    @app.get(base + "/pods")
+    @app.get(base + "/pods", **described(list[m.KubePodSchema]))
     async def pods(cluster: str, namespace: str, name: str) -> Response:
         row = plane.find(cluster, namespace, name)
         return ok([p.to_wire() for p in plane.pods(row)])
 
-    @app.get(base + "/kube_events")
+    @app.get(base + "/kube_events", **described(list[m.KubeEvent]))
     async def kube_events(cluster: str, namespace: str, name: str, after: int = 0,
                           limit: int = 200) -> Response:
         row = plane.find(cluster, namespace, name)
@@ -352,7 +444,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     # ------------------------------------------------------------------ bentos
 
-    @app.get("/api/v1/bento_repositories")
+    @app.get("/api/v1/bento_repositories", **described(m.BentoRepositoryListSchema))
     async def bento_repositories(start: int = 0, count: int = 100, search: str | None = None) -> Response:
         items = _repositories(search)
         page = items[index(start): index(start) + index(count)]
@@ -372,14 +464,15 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
                                         n_deployments=plane.store.count_deployments_of_repository(name)))
         return out
 
-    @app.get("/api/v1/bento_repositories/{repo}")
+    @app.get("/api/v1/bento_repositories/{repo}", **described(m.BentoRepositorySchema))
     async def bento_repository_get(repo: str) -> Response:
         matches = [r for r in _repositories(None) if r.name == repo]
         if not matches:
             raise NotFound(f"get bento repository {repo}: record not found")
         return ok(matches[0])
 
-    @app.get("/api/v1/bento_repositories/{repo}/bentos")
+    @app.get("/api/v1/bento_repositories/{repo}/bentos",
+             **described(m.ListSchema[m.BentoFullSchema]))
     async def bento_list(repo: str, start: int = 0, count: int = 100) -> Response:
         from tui.localcloud.views import bento
 
@@ -390,7 +483,8 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return ok(m.ListSchema[m.BentoFullSchema](
             start=start, count=count, total=len(rows), items=[bento(plane.ident, b) for b in page]))
 
-    @app.get("/api/v1/bento_repositories/{repo}/bentos/{version}")
+    @app.get("/api/v1/bento_repositories/{repo}/bentos/{version}",
+             **described(m.BentoFullSchema))
     async def bento_get(repo: str, version: str) -> Response:
         from tui.localcloud.views import bento
 
@@ -399,7 +493,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
             raise NotFound(f"get bento {repo}:{version}: record not found")
         return ok(bento(plane.ident, row))
 
-    @app.get("/api/v1/bentos")
+    @app.get("/api/v1/bentos", **described(m.ListSchema[m.BentoFullSchema]))
     async def bentos_flat(start: int = 0, count: int = 100) -> Response:
         from tui.localcloud.views import bento
 
@@ -408,12 +502,9 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return ok(m.ListSchema[m.BentoFullSchema](
             start=start, count=count, total=len(rows), items=[bento(plane.ident, b) for b in page]))
 
-    @app.get("/api/v1/models")
+    @app.get("/api/v1/models", **described(m.ListSchema[dict[str, Any]]))
     async def models_flat(start: int = 0, count: int = 100) -> Response:
         return ok({"start": start, "count": count, "total": 0, "items": []})
-
-    if debug.enabled():  # bench-only routes, off by default (tui/localcloud/debug.py)
-        debug.register(app, plane)
 
     # ------------------------------------------------------------------ websockets
 
