@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui import __version__
 from tui.api import models as m
+from tui.localcloud import debug
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
 from tui.localcloud.store import DeploymentQuery, NotFound
@@ -505,6 +506,9 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     @app.get("/api/v1/models", **described(m.ListSchema[dict[str, Any]]))
     async def models_flat(start: int = 0, count: int = 100) -> Response:
         return ok({"start": start, "count": count, "total": 0, "items": []})
+
+    if debug.enabled():  # bench-only routes, off by default (tui/localcloud/debug.py)
+        debug.register(app, plane)
 
     # ------------------------------------------------------------------ websockets
 
