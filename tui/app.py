@@ -72,11 +72,21 @@ class BentoTUI(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_timer(5.0, self.startup_finished)  # in case the list never paints
         self._choose_theme()
         self._apply_keymap()
         for problem in self.settings.problems:
             self.notify(problem, title="Configuration", severity="warning", timeout=10)
         self.connect()
+
+    def startup_finished(self) -> None:
+        """The first list is on screen: turn the garbage collector back on (`bentotui` starts
+        with it off), with everything start-up made frozen out of its passes."""
+        import gc
+
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     # ------------------------------------------------------------------ theme and keymap
 

@@ -84,6 +84,13 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _run_tui(args: argparse.Namespace) -> int:
+    # No cyclic garbage collection while starting: imports and the first page allocate a lot
+    # and almost nothing of it is garbage, and the collector's passes over it cost ~10% of the
+    # start.  The app turns it back on (after freezing what start-up made) once the list is
+    # painted: BentoTUI.startup_finished.
+    import gc
+
+    gc.disable()
     from tui.api.contexts import ContextError, resolve_context
 
     try:

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tui.api.models import describe_validation_error
@@ -104,6 +103,8 @@ def load_yatai_config(
         return YataiConfig()
     except (OSError, UnicodeDecodeError) as exc:
         raise ContextError(f"cannot read {path}: {exc}") from None
+    import yaml  # here, not at the top: a start without a context file never needs it (~25 ms)
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -161,7 +161,8 @@ def dns_1035_error(value: str) -> str | None:
 class WireModel(BaseModel):
     """Response-side model: unknown keys from the server are ignored."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True, use_enum_values=False)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, use_enum_values=False,
+                              defer_build=True)
 
     def to_wire(self) -> dict[str, Any]:
         """JSON-ready dict with wire aliases (camelCase where the API uses it)."""
@@ -174,7 +175,7 @@ class RequestModel(BaseModel):
     ``null`` means "not set"; `to_wire` drops unset values.
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod

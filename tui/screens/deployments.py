@@ -20,7 +20,6 @@ from textual.widgets import Footer, Input, Static
 
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
-from tui.api.streams import StreamStatus, subscribe_resources
 from tui.messages import ConnectionChanged
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_table import DeploymentTable
@@ -98,6 +97,7 @@ class DeploymentsScreen(Screen[None]):
                 if first and len(seen) >= min(PAGE_SIZE, 60):
                     self.table.upsert_many(seen)
                     self._after_data()
+                    self.call_after_refresh(self.app.startup_finished)
                     first = False
                 elif len(seen) % PAGE_SIZE == 0:
                     self.table.upsert_many(seen[-PAGE_SIZE:])
@@ -112,6 +112,7 @@ class DeploymentsScreen(Screen[None]):
             return
         self.table.replace_all(seen)
         self._after_data()
+        self.call_after_refresh(self.app.startup_finished)
         self.post_message(ConnectionChanged("connected"))
         self._sync_subscription()
 
@@ -151,6 +152,10 @@ class DeploymentsScreen(Screen[None]):
         session = self.app.session
         if session is None:
             return
+        # Imported here, not at the top: httpx-ws and wsproto cost ~30 ms that the first paint
+        # of the list need not wait for.
+        from tui.api.streams import StreamStatus, subscribe_resources
+
         cluster_push = session.has_extension("subscription_cluster")
         stream = subscribe_resources(
             session.client, [], cluster_name=session.cluster if cluster_push else None
