@@ -31,7 +31,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
 from tui.api import models as m
-from tui.api.errors import ApiError
+from tui.api.errors import ApiError, ConnectionFailed
 from tui.widgets.choice import ChoiceButton
 from tui.widgets.context_bar import ContextBar
 
@@ -821,11 +821,13 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                     self.deployment.kube_namespace)
         except ApiError as exc:
             self._submitting = False
-            self._show_server_error(exc.message)
+            unreachable = isinstance(exc, ConnectionFailed)
+            self._show_server_error(exc.message, unreachable=unreachable)
             self._paint_status(self.check)
             self.refresh_bindings()
-            self.app.notify(exc.message, title="The server refused the deployment", severity="error",
-                            timeout=10)
+            title = ("Not sent: the server cannot be reached" if unreachable
+                     else "The server refused the deployment")
+            self.app.notify(exc.message, title=title, severity="error", timeout=10)
             return
         self._done = True
         verb = "Created" if self.deployment is None else "Updated"
@@ -839,12 +841,15 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
 
         show_deployment(app, result)
 
-    def _show_server_error(self, message: str | None) -> None:
+    def _show_server_error(self, message: str | None, unreachable: bool = False) -> None:
         self.server_error = message
         box = self.query_one("#editor-error", Static)
         box.display = bool(message)
         if message:
-            text = Text("✗ The server refused it: ", style="bold")
+            # A refusal and no answer at all are different: the second is worth retrying as is.
+            lead = "✗ Not sent, the text is kept (ctrl+s retries): " if unreachable else \
+                "✗ The server refused it: "
+            text = Text(lead, style="bold")
             text.append(message)
             box.update(text)
 
