@@ -5,6 +5,7 @@ default run (`.venv/bin/python -m pytest -q`, which `.ci/run` runs) includes the
 Full length, as reported in the issue's note:
 
     BENTOTUI_SOAK_SECONDS=60 BENTOTUI_OUTAGE_SECONDS=30 BENTOTUI_FUZZ_EXAMPLES=100 \\
+    BENTOTUI_KILL_ROUNDS=5 BENTOTUI_RACE_ROUNDS=100 BENTOTUI_PROPERTY_EXAMPLES=2000 \\
         .venv/bin/python -m pytest -m slow tests/reliability -s
 
 Each slow test prints one `FIGURES {...}` line (with -s) with what it measured.
@@ -30,7 +31,7 @@ def env_number(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
-def soak_seconds(default: float = 6.0) -> float:
+def soak_seconds(default: float = 5.0) -> float:
     """How long a soak (replica chaos, load) runs: BENTOTUI_SOAK_SECONDS, full length 60."""
     return env_number("BENTOTUI_SOAK_SECONDS", default)
 

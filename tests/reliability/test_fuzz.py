@@ -11,7 +11,7 @@ name a bento or deployment that does not exist: 400/404 is right) and `unsupport
 (Yatai answers 404 `not found this router with method X` for a wrong method, not 405;
 reference §9.3, kept for the bentoml client).
 
-Examples per operation and mode: BENTOTUI_FUZZ_EXAMPLES (default 4; the note's figures use 100).
+Examples per operation and mode: BENTOTUI_FUZZ_EXAMPLES (default 3; the note's figures use 100).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ REAL = {"cluster": "default", "namespace": "yatai", "name": "fuzz-target"}
 
 
 def examples() -> int:
-    return int(env_number("BENTOTUI_FUZZ_EXAMPLES", 4))
+    return int(env_number("BENTOTUI_FUZZ_EXAMPLES", 3))
 
 
 @pytest.mark.slow
