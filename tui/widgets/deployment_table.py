@@ -76,12 +76,18 @@ COLUMNS = [
     Column("updated", "UPDATED", 11),
 ]
 MIN_FLEX = 12
+STRIP_CACHE_SIZE = 1000  # painted rows kept (a few screens' worth, any width)
+
+
+def haystack(d: DeploymentSchema) -> str:
+    """What the filter searches: the name, bento tag, status, mode and description."""
+    return f"{d.name} {d.bento_tag} {d.status.value} {mode_title(d.mode)} {d.description or ''}".lower()
 
 
 def matches(d: DeploymentSchema, needle: str) -> bool:
     """Filter: every word must appear in the name, bento tag, status or mode."""
-    haystack = f"{d.name} {d.bento_tag} {d.status.value} {mode_title(d.mode)} {d.description or ''}".lower()
-    return all(word in haystack for word in needle.lower().split())
+    text = haystack(d)
+    return all(word in text for word in needle.lower().split())
 
 
 class DeploymentTable(ScrollView, can_focus=True):
@@ -120,7 +126,12 @@ class DeploymentTable(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._items: dict[str, DeploymentSchema] = {}
         self._rows: list[str] = []  # uids in display order (filtered, sorted)
-        self._index: dict[str, int] = {}
+        self._index_cache: dict[str, int] | None = {}  # uid -> row; built when first needed
+        # Kept between rebuilds so a filter keystroke over 10,000 rows neither re-sorts nor
+        # re-lowercases: every item's filter text, and all uids in sort order (None = stale).
+        self._haystacks: dict[str, str] = {}
+        self._ordered: list[str] | None = None
+        self._strips: dict[tuple[object, ...], tuple[DeploymentSchema, Strip]] = {}
         self.filter_text = ""
         self.sort_key = "created"
         self.sort_desc = True
@@ -152,7 +163,13 @@ class DeploymentTable(ScrollView, can_focus=True):
 
     def replace_all(self, deployments: Iterable[DeploymentSchema]) -> None:
         """A full list from the server: rows that vanished go, the cursor stays on its uid."""
-        self._items = {d.uid: d for d in deployments}
+        items = {d.uid: d for d in deployments}
+        old = self._items
+        if items.keys() != old.keys() or any(old[uid] is not d for uid, d in items.items()):
+            self._haystacks = {uid: h for uid, h in self._haystacks.items()
+                               if old.get(uid) is items.get(uid)}
+            self._items = items
+            self._ordered = None
         self._rebuild()
 
     def upsert_many(self, deployments: Iterable[DeploymentSchema]) -> None:
@@ -161,11 +178,13 @@ class DeploymentTable(ScrollView, can_focus=True):
         for d in deployments:
             old = self._items.get(d.uid)
             self._items[d.uid] = d
+            self._haystacks.pop(d.uid, None)
             if old is None or self._position_changes(old, d):
                 changed_order = True
             else:
                 repaint_only.append(d.uid)
         if changed_order:
+            self._ordered = None
             self._rebuild()
         else:
             for uid in repaint_only:
@@ -176,6 +195,8 @@ class DeploymentTable(ScrollView, can_focus=True):
 
     def remove(self, uid: str) -> None:
         if self._items.pop(uid, None) is not None:
+            self._haystacks.pop(uid, None)
+            self._ordered = None
             self._rebuild()
 
     def _position_changes(self, old: DeploymentSchema, new: DeploymentSchema) -> bool:
@@ -187,8 +208,11 @@ class DeploymentTable(ScrollView, can_focus=True):
         return False
 
     def set_filter(self, text: str) -> None:
-        self.filter_text = text.strip()
-        self._rebuild()
+        old, self.filter_text = self.filter_text, text.strip()
+        if self.filter_text == old:
+            return
+        # Typing on narrows the rows shown: filter those (already in order), not all items.
+        self._rebuild(narrowing=bool(old) and self.filter_text.startswith(old))
 
     def set_sort(self, key: str, desc: bool | None = None) -> None:
         if key == self.sort_key and desc is None:
@@ -196,17 +220,54 @@ class DeploymentTable(ScrollView, can_focus=True):
         else:
             self.sort_key = key
             self.sort_desc = SORT_DESC[key] if desc is None else desc
+        self._ordered = None
         self._rebuild()
 
-    def _rebuild(self) -> None:
-        items = self._items.values()
+    @property
+    def _index(self) -> dict[str, int]:
+        if self._index_cache is None:
+            self._index_cache = {uid: i for i, uid in enumerate(self._rows)}
+        return self._index_cache
+
+    def _all_haystacks(self) -> dict[str, str]:
+        hs = self._haystacks
+        if len(hs) != len(self._items):
+            for uid, d in self._items.items():
+                if uid not in hs:
+                    hs[uid] = haystack(d)
+        return hs
+
+    def _row_of(self, uid: str | None) -> int | None:
+        if uid is None:
+            return None
+        if self._index_cache is not None:
+            return self._index_cache.get(uid)
+        try:
+            return self._rows.index(uid)  # one C-speed scan beats building the index per key
+        except ValueError:
+            return None
+
+    def _rebuild(self, narrowing: bool = False) -> None:
+        if narrowing:
+            candidates = self._rows
+        else:
+            if self._ordered is None:
+                ordered = sorted(self._items.values(), key=SORTS[self.sort_key], reverse=self.sort_desc)
+                self._ordered = [d.uid for d in ordered]
+            candidates = self._ordered
         if self.filter_text:
-            items = [d for d in items if matches(d, self.filter_text)]
-        ordered = sorted(items, key=SORTS[self.sort_key], reverse=self.sort_desc)
-        self._rows = [d.uid for d in ordered]
-        self._index = {uid: i for i, uid in enumerate(self._rows)}
-        if self.cursor_uid in self._index:
-            self._cursor_row = self._index[self.cursor_uid]
+            words = self.filter_text.lower().split()
+            hs = self._all_haystacks()
+            rows = candidates
+            for word in words:  # one pass per word, each a tight comprehension
+                rows = [uid for uid in rows if word in hs[uid]]
+            self._rows = rows if rows is not candidates else list(candidates)
+        else:
+            self._rows = list(candidates)
+        self._index_cache = None
+        cursor_row = self._row_of(self.cursor_uid)
+        if cursor_row is not None:
+            self._cursor_row = cursor_row
         elif self._rows:
             # the selected deployment left the view: stay at the same place in the list
             self._cursor_row = min(self._cursor_row, len(self._rows) - 1)
@@ -214,9 +275,22 @@ class DeploymentTable(ScrollView, can_focus=True):
         else:
             self._cursor_row = 0
             self._set_cursor_uid(None)
-        self.virtual_size = Size(self.size.width, len(self._rows))
+        self._set_virtual_height(len(self._rows))
         self._scroll_cursor_into_view()
         self.refresh()
+
+    def _set_virtual_height(self, rows: int) -> None:
+        """A new row count without a layout pass of the whole screen: `virtual_size` is a
+        layout reactive, but this table's height is `1fr` and never depends on it, so only its
+        scroll range and scrollbar need updating (a full re-layout costs ~15 ms a keystroke)."""
+        size = Size(self.size.width, rows)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size:
+            self.virtual_size = size
+            return
+        self.set_reactive(DeploymentTable.virtual_size, size)
+        self._scroll_update(size)  # scrollbar visibility and thumb; re-lays out only if shown/hidden
 
     # ------------------------------------------------------------------ cursor
 
@@ -351,15 +425,27 @@ class DeploymentTable(ScrollView, can_focus=True):
         if row >= len(self._rows):
             return Strip([Segment(" " * width, base)], width)
         d = self._items[self._rows[row]]
-        text = self.row_text(d, width)
+        cursor = row == self._cursor_row
         style = base
-        if row == self._cursor_row:
+        if cursor:
             style = base + self.get_component_rich_style("deployment-table--cursor")
+        # A filter keystroke or a scroll repaints rows painted moments ago: keep their strips,
+        # keyed by everything a row's look depends on (the deployment object itself included,
+        # so a pushed change is never shown stale).
+        key = (d.uid, width, cursor, style, self.wide, self.sort_key)
+        cached = self._strips.get(key)
+        if cached is not None and cached[0] is d:
+            return cached[1]
+        text = self.row_text(d, width)
         segments = list(text.render(self.app.console))
-        strip = Strip(segments).apply_style(style) if row != self._cursor_row else Strip(
+        strip = Strip(segments).apply_style(style) if not cursor else Strip(
             [Segment(s.text, (style + s.style) if s.style else style) for s in segments]
         )
-        return strip.extend_cell_length(width, style).crop(0, width)
+        strip = strip.extend_cell_length(width, style).crop(0, width)
+        if len(self._strips) >= STRIP_CACHE_SIZE:
+            self._strips.pop(next(iter(self._strips)))
+        self._strips[key] = (d, strip)
+        return strip
 
 
 def _fit(text: str, width: int) -> str:
