@@ -14,7 +14,8 @@ bounded by the cold-start timeout or the request timeout) and an Online Service 
 buffered, so a replica dying under a request is retried once on another ready replica (a
 request that reached a replica which then died may thus run twice).  The ``Authorization``
 header is removed when it carries the control plane's token (and always when the deployment
-requires it); another bearer value is the service's own and passes through.  Every answer,
+requires it); another bearer value is the service's own and passes through.  An
+``X-YATAI-API-TOKEN`` header is always removed.  Every answer,
 the gateway's own errors included, is recorded for the metrics.
 """
 
@@ -53,7 +54,9 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
-DROP_REQUEST = HOP_BY_HOP | {b"host", b"content-length"}
+# X-YATAI-API-TOKEN is the control plane's own credential: the service (user code that can read
+# every header) must never get it, whoever sent it.
+DROP_REQUEST = HOP_BY_HOP | {b"host", b"content-length", b"x-yatai-api-token"}
 DROP_RESPONSE = HOP_BY_HOP | {b"date", b"server"}  # the front server adds its own
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
