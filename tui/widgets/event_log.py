@@ -15,6 +15,7 @@ import bisect
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual import on
@@ -83,8 +84,15 @@ class EventList(ScrollView, can_focus=True):
         self._seen: set[tuple[object, ...]] = set()
         self._seq = 0
         self.words: list[str] = []
-        self._lines: list[Strip] = []
+        # What is shown, newest first, and the first line of each: an event is rendered only
+        # when one of its lines is painted, so a storm of 2,000 events a second costs a count
+        # per event, not a wrap and render each (most scroll away unseen).
+        self._shown: list[tuple[int, m.KubeEvent]] = []
+        self._starts: list[int] = []
+        self._total_lines = 0
+        self._width = 0  # the width the line counts are for
         self._cache: dict[int, tuple[int, tuple[str, ...], list[Strip]]] = {}
+        self._counts: dict[int, tuple[int, int]] = {}  # seq -> (width, lines)
         self.empty_text = "No events yet."
 
     # ------------------------------------------------------------------ data
@@ -98,12 +106,17 @@ class EventList(ScrollView, can_focus=True):
                 continue
             self._seen.add(key)
             self._seq += 1
-            bisect.insort(self.events, (event_time(event), self._seq, event), key=lambda e: (e[0], e[1]))
+            entry = (event_time(event), self._seq, event)
+            if not self.events or entry[0] >= self.events[-1][0]:
+                self.events.append(entry)  # the usual case: events arrive in time order
+            else:
+                bisect.insort(self.events, entry, key=lambda e: (e[0], e[1]))
             added += 1
         if len(self.events) > MAX_EVENTS:
             for _, seq, old in self.events[: len(self.events) - MAX_EVENTS]:
                 self._seen.discard(event_key(old))
                 self._cache.pop(seq, None)
+                self._counts.pop(seq, None)
             del self.events[: len(self.events) - MAX_EVENTS]
         if added:
             self.rebuild()
@@ -125,19 +138,57 @@ class EventList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ painting
 
     def rebuild(self) -> None:
-        width = max(self.scrollable_content_region.width, 20)
-        lines: list[Strip] = []
-        for _, seq, event in reversed(self.events):
-            if not matches(event, self.words, self.deployment_name):
-                continue
-            cached = self._cache.get(seq)
-            if cached is None or cached[0] != width or cached[1] != tuple(self.words):
-                cached = (width, tuple(self.words), self._render_event(event, width))
-                self._cache[seq] = cached
-            lines.extend(cached[2])
-        self._lines = lines
-        self.virtual_size = Size(width, len(lines))
+        self._layout_lines()
+        if max(self.scrollable_content_region.width, 20) != self._width:
+            self._layout_lines()  # the scrollbar came or went: count again at the new width
         self.refresh()
+
+    def _layout_lines(self) -> None:
+        width = self._width = max(self.scrollable_content_region.width, 20)
+        words = tuple(self.words)
+        shown: list[tuple[int, m.KubeEvent]] = []
+        starts: list[int] = []
+        total = 0
+        count = self._line_count
+        for _, seq, event in reversed(self.events):
+            if words and not matches(event, self.words, self.deployment_name):
+                continue
+            shown.append((seq, event))
+            starts.append(total)
+            total += count(seq, event, width)
+        self._shown, self._starts, self._total_lines = shown, starts, total
+        size = Size(width, total)
+        if size != self.virtual_size:
+            if self.is_mounted and self.container_size:
+                # not a layout pass of the whole screen per batch of events: this list's
+                # height never depends on its content (see DeploymentTable._set_virtual_height)
+                self.set_reactive(EventList.virtual_size, size)
+                self._scroll_update(size)
+            else:
+                self.virtual_size = size
+
+    def _line_count(self, seq: int, event: m.KubeEvent, width: int) -> int:
+        """Lines the event takes at `width`, without rendering it when its message fits."""
+        known = self._counts.get(seq)
+        if known is not None and known[0] == width:
+            return known[1]
+        message = event.message or ""
+        if event.count and event.count > 1:
+            message += f" (×{event.count})"
+        indent = len(clock(event.display_time)) + 4 + REASON_W + ((1 + OBJECT_W) if width >= 64 else 0)
+        if "\n" not in message and "\t" not in message and cell_len(message) <= max(width - indent, 10):
+            lines = 1
+        else:
+            lines = len(self._strips(seq, event, width))
+        self._counts[seq] = (width, lines)
+        return lines
+
+    def _strips(self, seq: int, event: m.KubeEvent, width: int) -> list[Strip]:
+        cached = self._cache.get(seq)
+        if cached is None or cached[0] != width or cached[1] != tuple(self.words):
+            cached = (width, tuple(self.words), self._render_event(event, width))
+            self._cache[seq] = cached
+        return cached[2]
 
     def _render_event(self, event: m.KubeEvent, width: int) -> list[Strip]:
         console = self.app.console
@@ -179,14 +230,20 @@ class EventList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         index = int(self.scroll_offset.y) + y
         style = self.rich_style
-        if not self._lines:
+        if not self._shown:
             if y == 0:
                 text = Text(self.empty_text, style="dim")
                 return Strip(list(text.render(self.app.console))).extend_cell_length(width).crop(0, width).apply_style(style)
             return Strip([Segment(" " * width, style)], width)
-        if index >= len(self._lines):
+        if index >= self._total_lines:
             return Strip([Segment(" " * width, style)], width)
-        return self._lines[index].apply_style(style)
+        i = bisect.bisect_right(self._starts, index) - 1
+        seq, event = self._shown[i]
+        strips = self._strips(seq, event, self._width)
+        offset = index - self._starts[i]
+        if offset >= len(strips):  # (cannot happen: counts agree with renders)
+            return Strip([Segment(" " * width, style)], width)
+        return strips[offset].apply_style(style)
 
     def on_resize(self) -> None:
         self.rebuild()
@@ -318,4 +375,4 @@ class EventsView(Vertical):
                 bar.append(" · s to resume")
         if self.note:
             bar.append(f" · {self.note}", style="bold yellow")
-        self.query_one("#events-bar", Static).update(bar)
+        self.query_one("#events-bar", Static).update(bar, layout=False)  # height 1 (DEFAULT_CSS)
