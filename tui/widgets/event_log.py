@@ -12,6 +12,7 @@ and shown when following resumes.
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
@@ -24,12 +25,14 @@ from textual.containers import Vertical
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from tui.api import models as m
 from tui.widgets.humanize import clock
 
 MAX_EVENTS = 1000
+REBUILD_INTERVAL = 0.1  # seconds: arriving events are shown at most 10 times a second
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 TIME_W = 8
@@ -91,6 +94,9 @@ class EventList(ScrollView, can_focus=True):
         self._starts: list[int] = []
         self._total_lines = 0
         self._width = 0  # the width the line counts are for
+        self._warnings = 0
+        self._last_rebuild = 0.0
+        self._rebuild_timer: Timer | None = None
         self._cache: dict[int, tuple[int, tuple[str, ...], list[Strip]]] = {}
         self._counts: dict[int, tuple[int, int]] = {}  # seq -> (width, lines)
         self.empty_text = "No events yet."
@@ -107,6 +113,7 @@ class EventList(ScrollView, can_focus=True):
             self._seen.add(key)
             self._seq += 1
             entry = (event_time(event), self._seq, event)
+            self._warnings += event.is_warning
             if not self.events or entry[0] >= self.events[-1][0]:
                 self.events.append(entry)  # the usual case: events arrive in time order
             else:
@@ -114,13 +121,25 @@ class EventList(ScrollView, can_focus=True):
             added += 1
         if len(self.events) > MAX_EVENTS:
             for _, seq, old in self.events[: len(self.events) - MAX_EVENTS]:
+                self._warnings -= old.is_warning
                 self._seen.discard(event_key(old))
                 self._cache.pop(seq, None)
                 self._counts.pop(seq, None)
             del self.events[: len(self.events) - MAX_EVENTS]
         if added:
-            self.rebuild()
+            self._request_rebuild()
         return added
+
+    def _request_rebuild(self) -> None:
+        """Rebuild now, or, within REBUILD_INTERVAL of the last one, once at its end: a storm
+        of events is shown 10 times a second (faster than anyone reads), not per batch."""
+        if self._rebuild_timer is not None:
+            return
+        wait = self._last_rebuild + REBUILD_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self.rebuild()
+        else:
+            self._rebuild_timer = self.set_timer(wait, self.rebuild)
 
     def visible(self) -> list[m.KubeEvent]:
         """The events shown, newest first."""
@@ -133,11 +152,15 @@ class EventList(ScrollView, can_focus=True):
 
     @property
     def warnings(self) -> int:
-        return sum(1 for _, _, e in self.events if e.is_warning)
+        return self._warnings
 
     # ------------------------------------------------------------------ painting
 
     def rebuild(self) -> None:
+        if self._rebuild_timer is not None:
+            self._rebuild_timer.stop()
+            self._rebuild_timer = None
+        self._last_rebuild = time.monotonic()
         self._layout_lines()
         if max(self.scrollable_content_region.width, 20) != self._width:
             self._layout_lines()  # the scrollbar came or went: count again at the new width
@@ -175,7 +198,7 @@ class EventList(ScrollView, can_focus=True):
         message = event.message or ""
         if event.count and event.count > 1:
             message += f" (×{event.count})"
-        indent = len(clock(event.display_time)) + 4 + REASON_W + ((1 + OBJECT_W) if width >= 64 else 0)
+        indent = TIME_W + 4 + REASON_W + ((1 + OBJECT_W) if width >= 64 else 0)  # clock(): HH:MM:SS
         if "\n" not in message and "\t" not in message and cell_len(message) <= max(width - indent, 10):
             lines = 1
         else:
@@ -266,6 +289,8 @@ class EventsView(Vertical):
         self.pending_count = 0
         self.note = ""
         self.loaded = False
+        self._last_bar = 0.0
+        self._bar_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter events: reason, message, replica…  (esc clears)", id="events-filter")
@@ -299,7 +324,7 @@ class EventsView(Vertical):
             self.pending_count += len(fresh)
             if len(self.pending) > MAX_EVENTS:
                 del self.pending[: len(self.pending) - MAX_EVENTS]
-        self._paint_bar()
+        self._request_bar()
 
     def toggle_follow(self) -> None:
         self.following = not self.following
@@ -350,7 +375,21 @@ class EventsView(Vertical):
 
     # ------------------------------------------------------------------ bar
 
+    def _request_bar(self) -> None:
+        """Repaint the bar now, or at the end of the current REBUILD_INTERVAL (as the list)."""
+        if self._bar_timer is not None:
+            return
+        wait = self._last_bar + REBUILD_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._paint_bar()
+        else:
+            self._bar_timer = self.set_timer(wait, self._paint_bar)
+
     def _paint_bar(self) -> None:
+        if self._bar_timer is not None:
+            self._bar_timer.stop()
+            self._bar_timer = None
+        self._last_bar = time.monotonic()
         events = self.list
         total = len(events.events)
         bar = Text(no_wrap=True, overflow="ellipsis")
