@@ -8,7 +8,14 @@ Measures, against a real control plane in a temporary home:
 - cold_start_s: function-mode deployment scaled to zero, first request to first response
   (median of 3);
 - status_push_ms p50/p95: POST terminate to the `terminating` push on a subscription socket;
-- list_ms p50/p99: GET deployments list with N deployments (count=N);
+- list_ms p50/p99: GET deployments list with N deployments (count=N), through httpx as a
+  client sees it (the N deployments are written with the project's Store while the control
+  plane is stopped, see tests/bench/common.populate_store; one request warms the render cache);
+- gateway_ms: the same small request (sentiment /analyze) sent straight to the replica's port
+  and through the gateway (`{url}/analyze`), alternately on kept-alive connections; p50 of
+  each and `overhead_p50` = the median of the paired differences;
+- concurrent_cold (P7): 500 concurrent requests to a function-mode deployment scaled to zero;
+  each answer is checked against the same request made once the replica is warm;
 - rss_mb of the control plane and of one replica process.
 """
 
@@ -28,6 +35,7 @@ from httpx_ws import connect_ws
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.bench.common import populate_store  # noqa: E402
 from tests.harness import LocalCloud, wait_for  # noqa: E402
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
@@ -96,10 +104,83 @@ def status_push_ms(http: httpx.Client, v: str, runs: int = 20) -> dict[str, floa
             "p95": round(timings[int(len(timings) * 0.95) - 1], 2)}
 
 
+def gateway_overhead(http: httpx.Client, v: str, samples: int) -> dict[str, float]:
+    name = "bench-gw"
+    http.post("/api/v1/clusters/default/deployments", json=body(name, "sentiment", v))
+    wait_for(lambda: http.get(f"{NS}/{name}").json()["status"] == "running", 30)
+    url = http.get(f"{NS}/{name}").json()["urls"][0]
+    port = http.get(f"{NS}/{name}/pods").json()[0]["usage"]["port"]
+    payload = {"text": "a good and pleasant day"}
+    direct, via, diffs = [], [], []
+    with httpx.Client(timeout=30) as to_replica, httpx.Client(timeout=30) as to_gateway:
+        for _ in range(20):  # warm both connections and the replica
+            to_replica.post(f"http://127.0.0.1:{port}/analyze", json=payload)
+            to_gateway.post(f"{url}/analyze", json=payload)
+        for i in range(samples):
+            order = [(to_replica, f"http://127.0.0.1:{port}/analyze", direct),
+                     (to_gateway, f"{url}/analyze", via)]
+            if i % 2:
+                order.reverse()
+            for client, target, out in order:
+                start = time.perf_counter()
+                response = client.post(target, json=payload)
+                out.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 200, response.text
+            diffs.append(via[-1] - direct[-1])
+    direct.sort()
+    via.sort()
+    return {"samples": samples, "direct_p50": round(statistics.median(direct), 3),
+            "gateway_p50": round(statistics.median(via), 3),
+            "overhead_p50": round(statistics.median(diffs), 3)}
+
+
+def concurrent_cold(http: httpx.Client, v: str, n: int = 500) -> dict[str, object]:
+    """n requests at once to a function-mode deployment at zero replicas: every one answered,
+    and answered right (the same as once warm)."""
+    import asyncio
+
+    name = "bench-p7"
+    doc = body(name, "sentiment", v, mode="function")
+    doc["targets"][0]["config"]["hpa_conf"] = {"min_replicas": 0, "max_replicas": 2}
+    http.post("/api/v1/clusters/default/deployments", json=doc)
+    wait_for(lambda: http.get(f"{NS}/{name}").json()["status"] == "running", 30)
+    wait_for(lambda: http.get(f"{NS}/{name}/pods").json() == [], 30, what="scale to zero")
+    url = http.get(f"{NS}/{name}").json()["urls"][0]
+    texts = ["what a great and wonderful day", "an awful, terrible mess", "the table is brown",
+             "good food but bad service", "i love it"]
+
+    async def storm() -> list[tuple[int, int, str, float]]:
+        limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
+        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+            async def one(i: int) -> tuple[int, int, str, float]:
+                start = time.perf_counter()
+                try:
+                    response = await client.post(f"{url}/analyze", json={"text": texts[i % len(texts)]})
+                    return i, response.status_code, response.text, time.perf_counter() - start
+                except httpx.HTTPError as exc:
+                    return i, 0, repr(exc), time.perf_counter() - start
+            return await asyncio.gather(*(one(i) for i in range(n)))
+
+    started = time.perf_counter()
+    answers = asyncio.run(storm())
+    wall = time.perf_counter() - started
+    expected = {t: httpx.post(f"{url}/analyze", json={"text": t}, timeout=30).text for t in texts}
+    ok = sum(1 for i, status, text, _ in answers if status == 200 and text == expected[texts[i % len(texts)]])
+    failures = [(status, text[:200]) for i, status, text, _ in answers
+                if not (status == 200 and text == expected[texts[i % len(texts)]])][:5]
+    latencies = sorted(a[3] for a in answers)
+    return {"requests": n, "answered_correctly": ok, "dropped_or_wrong": n - ok,
+            "first_failures": failures, "wall_s": round(wall, 3),
+            "latency_p50_s": round(latencies[len(latencies) // 2], 3),
+            "latency_max_s": round(latencies[-1], 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deployments", type=int, default=100)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--gateway-samples", type=int, default=300)
+    parser.add_argument("--concurrent", type=int, default=500)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-localcloud-"))
     cloud = LocalCloud(home, env_overrides={"BENTOTUI_RUNTIME_IDLE_SCALE_TO_ZERO_S": "1"}).start()
@@ -114,12 +195,26 @@ def main() -> None:
             colds = [cold_start(http, senti, f"bench-cold-{i}") for i in range(3)]
             result["cold_start_s"] = {"median": round(statistics.median(colds), 3),
                                       "all": [round(c, 3) for c in colds]}
+            result["gateway_ms"] = gateway_overhead(http, senti, args.gateway_samples)
+            result["concurrent_cold"] = concurrent_cold(http, senti, args.concurrent)
             pods = http.get(f"{NS}/bench-run-0/pods").json()
             replica_rss = [psutil.Process(p["usage"]["pid"]).memory_info().rss for p in pods]
+            result["rss_mb"] = {
+                "control_plane": round(psutil.Process(cloud.proc.pid).memory_info().rss / 2**20, 1),
+                "replica_api_server": round(replica_rss[0] / 2**20, 1) if replica_rss else None,
+                "replicas_of_one_deployment": [round(r / 2**20, 1) for r in replica_rss],
+            }
+        with cloud.client() as http:
             existing = http.get("/api/v1/clusters/default/deployments", params={"count": 1}).json()["total"]
-            for i in range(max(args.deployments - existing, 0)):
-                http.post("/api/v1/clusters/default/deployments",
-                          json=body(f"bench-list-{i}", "iris_classifier", iris, deploy=False))
+        missing = max(args.deployments - existing, 0)
+        if missing:
+            populate_store(cloud, [f"bench-list-{i}" for i in range(missing)])
+        with cloud.client() as http:
+            # the restart brings the running deployments back: let them settle first
+            wait_for(lambda: not http.get("/api/v1/clusters/default/deployments",
+                                          params={"count": 10, "q": "status:deploying,image-building"}
+                                          ).json()["items"], 60, what="deployments to settle")
+            http.get("/api/v1/clusters/default/deployments", params={"count": args.deployments})
             timings = []
             for _ in range(args.samples):
                 start = time.perf_counter()
@@ -132,11 +227,6 @@ def main() -> None:
                 "deployments": args.deployments,
                 "p50": round(timings[len(timings) // 2], 2),
                 "p99": round(timings[int(len(timings) * 0.99) - 1], 2),
-            }
-            result["rss_mb"] = {
-                "control_plane": round(psutil.Process(cloud.proc.pid).memory_info().rss / 2**20, 1),
-                "replica_api_server": round(replica_rss[0] / 2**20, 1) if replica_rss else None,
-                "replicas_of_one_deployment": [round(r / 2**20, 1) for r in replica_rss],
             }
     finally:
         cloud.stop()
