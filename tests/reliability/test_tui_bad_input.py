@@ -102,6 +102,21 @@ async def test_a_context_file_that_is_not_yaml_in_the_picker(cloud: LocalCloud) 
         assert any("not valid YAML" in m and str(path) in m for m in notes(app)), notes(app)
 
 
+async def test_keys_typed_while_the_list_appears_are_not_swallowed(cloud: LocalCloud) -> None:
+    """The filter box (hidden) took the focus for a moment while the list mounted: a key typed
+    then went into it and filtered the list invisibly, and its action never ran."""
+    from tui.screens.help import HelpScreen
+
+    for _ in range(3):  # the window is a few milliseconds wide: try more than once
+        app = BentoTUI(local_context(cloud))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(lambda: isinstance(app.screen, DeploymentsScreen), 30, pilot, "the list")
+            listing = app.screen
+            await pilot.press("question_mark")  # at once
+            await until(lambda: isinstance(app.screen, HelpScreen), 5, pilot, "help opened by the key")
+            assert listing.query_one("#filter").value == ""
+
+
 # --------------------------------------------------------------------------- endpoints
 
 

@@ -88,11 +88,17 @@ class DeploymentsScreen(Screen[None]):
         super().__init__()
         self._shared = SharedParts()  # one copy of the creators, clusters and bentos of the list
 
+    # The table, not the first focusable widget: the filter box was focused for a moment while
+    # the screen mounted, and keys typed then went into it, hidden (an invisible filter).
+    AUTO_FOCUS = "#deployments"
+
     def compose(self) -> ComposeResult:
         yield ContextBar()
         with Vertical(id="list-body"):
-            yield FilterInput(self._filter_changed, placeholder="filter: name, bento, status…  (esc clears)",
-                              id="filter")
+            filter_box = FilterInput(self._filter_changed,
+                                     placeholder="filter: name, bento, status…  (esc clears)", id="filter")
+            filter_box.display = False  # hidden from the start: never focusable until / opens it
+            yield filter_box
             yield Static(id="list-header")
             yield DeploymentTable(id="deployments")
             yield Static(id="list-empty")
