@@ -150,7 +150,8 @@ class BentoTUI(App[int]):
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
                 attempt += 1
                 self.connection_state = "reconnecting"
-                self._show_connecting(f"Cannot connect to {self.context.name}: {exc}\n"
+                what = "Cannot use" if exc.answered else "Cannot connect to"
+                self._show_connecting(f"{what} {self.context.name}: {exc}\n"
                                       f"Retrying in {delay:.0f} s… (x switches context, q quits)")
                 await asyncio.sleep(delay)
         old = self.session

@@ -12,11 +12,19 @@ from typing import Any
 
 from tui.api.client import BentoCloudClient
 from tui.api.contexts import Context
-from tui.api.errors import ApiError
+from tui.api.errors import ApiError, ConnectionFailed
 
 
 class SessionError(Exception):
-    """The context could not be opened; the message says why."""
+    """The context could not be opened; the message says why.
+
+    `answered` tells a server that answered wrongly (HTML from a proxy, a refused token) from
+    one that could not be reached: the user's next step differs.
+    """
+
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered
 
 
 @dataclass
@@ -78,7 +86,7 @@ async def open_session(context: Context, cluster: str | None = None) -> Session:
         session.clusters = [c.name for c in clusters.items]
     except ApiError as exc:
         await client.aclose()
-        raise SessionError(exc.message) from None
+        raise SessionError(exc.message, answered=not isinstance(exc, ConnectionFailed)) from None
     if cluster and cluster in session.clusters:
         session.cluster = cluster
     elif session.clusters:

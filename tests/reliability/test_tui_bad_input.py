@@ -178,8 +178,9 @@ def html_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
 async def test_an_endpoint_that_answers_html(html_endpoint: str) -> None:
     app = BentoTUI(remote(html_endpoint, "secret-token-xyz"))
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(lambda: "Cannot connect to remote" in screen_text(app), 15, pilot, "the message")
+        await until(lambda: "Cannot use remote" in screen_text(app), 15, pilot, "the message")
         text = " ".join(screen_text(app).split())
+        assert "Cannot connect" not in text  # it answered: the message must not say otherwise
         assert "text/html" in text or "HTTP 502" in text, text  # what answered, and how
         assert "sign in" in text.lower()  # enough of the page to recognise the proxy
         assert "secret-token-xyz" not in text
