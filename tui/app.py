@@ -14,6 +14,7 @@ from textual.widgets import Footer, Static
 
 from tui.api import models as m
 from tui.api.contexts import Context, ContextError, list_contexts
+from tui.api.prefetch import Prefetch
 from tui.config import Settings, load_settings
 from tui.messages import ConnectionChanged
 from tui.session import Session, SessionError, open_session
@@ -53,8 +54,10 @@ class BentoTUI(App[int]):
         settings: Settings | None = None,
         read_only: bool | None = None,
         theme: str | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
         super().__init__()
+        self._prefetch = prefetch  # the first connection's requests, already under way
         from tui.commands import BentoCommands
 
         self.COMMANDS = App.COMMANDS | {BentoCommands}
@@ -144,7 +147,8 @@ class BentoTUI(App[int]):
         while True:
             try:
                 self.connection_state = "connecting"
-                session = await open_session(self.context, cluster)
+                prefetch, self._prefetch = self._prefetch, None
+                session = await open_session(self.context, cluster, prefetch=prefetch)
                 break
             except SessionError as exc:
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
@@ -308,9 +312,9 @@ def keymap_conflicts(keymap: dict[str, str], app: BentoTUI) -> list[str]:
 
 
 def run_app(context: Context, *, read_only: bool = False, theme: str | None = None,
-            mouse: bool = False) -> int:
+            mouse: bool = False, prefetch: Prefetch | None = None) -> int:
     settings = load_settings()
-    app = BentoTUI(context, settings=settings, read_only=read_only, theme=theme)
+    app = BentoTUI(context, settings=settings, read_only=read_only, theme=theme, prefetch=prefetch)
     result = app.run(mouse=mouse or settings.mouse)
     return int(result or 0)
 

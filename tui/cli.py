@@ -103,9 +103,19 @@ def _run_tui(args: argparse.Namespace) -> int:
     except ContextError as exc:
         print(f"bentotui: {exc}", file=sys.stderr)
         return 2
+    # The first requests go out now, while Textual is still importing (tui/api/prefetch.py).
+    from tui.api.prefetch import Prefetch
+
+    endpoint, token = context.endpoint, context.api_token
+    if context.is_local and not endpoint:  # a local control plane that is already up
+        from tui.localcloud.daemon import running_endpoint, state_paths
+
+        endpoint, token = running_endpoint(state_paths()) or (None, None)
+    prefetch = Prefetch.start_for(endpoint, token)
     from tui.app import run_app
 
-    return run_app(context, read_only=args.read_only, theme=args.theme, mouse=args.mouse)
+    return run_app(context, read_only=args.read_only, theme=args.theme, mouse=args.mouse,
+                   prefetch=prefetch)
 
 
 if __name__ == "__main__":

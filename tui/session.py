@@ -13,6 +13,7 @@ from typing import Any
 from tui.api.client import BentoCloudClient
 from tui.api.contexts import Context
 from tui.api.errors import ApiError, ConnectionFailed
+from tui.api.prefetch import Prefetch
 
 
 class SessionError(Exception):
@@ -72,13 +73,23 @@ async def start_local_control_plane() -> Context:
     return local_context().with_endpoint(status.endpoint, token)
 
 
-async def open_session(context: Context, cluster: str | None = None) -> Session:
-    """Connect: start the local control plane when needed, learn the clusters and extensions."""
+async def open_session(context: Context, cluster: str | None = None,
+                       prefetch: Prefetch | None = None) -> Session:
+    """Connect: start the local control plane when needed, learn the clusters and extensions.
+    `prefetch` answers the first requests if it was started for this same endpoint."""
     if context.is_local and not context.endpoint:
-        context = await start_local_control_plane()
+        if prefetch is not None and await prefetch.server_answered():
+            # found up by `bentotui` itself (daemon.running_endpoint), and it answered
+            from tui.api.contexts import local_context
+
+            context = local_context().with_endpoint(prefetch.endpoint, prefetch.token)
+        else:
+            context = await start_local_control_plane()
     if not context.endpoint or not context.api_token:
         raise SessionError(f"context {context.name!r} has no endpoint or API token")
-    client = BentoCloudClient(context.endpoint, context.api_token)
+    if prefetch is not None and prefetch.endpoint != context.endpoint.rstrip("/"):
+        prefetch = None
+    client = BentoCloudClient(context.endpoint, context.api_token, prefetch=prefetch)
     session = Session(context=context, client=client)
     try:
         session.info = await client.server_info() or {}

@@ -3,10 +3,11 @@
     .venv/bin/python tests/bench/bench_tui.py [--rounds 5] [--status-changes 20] [--idle-seconds 10]
 
 - P1 `startup`: wall time from starting the installed `bentotui` (in an 80x24 pty, `--endpoint`
-  and `--api-token` of an already running control plane) to the list of 100 painted (the pyte
-  screen shows the rows and "100 deployments"), against the wall time of `bentoml deployment
-  list` (the real bentoml 1.1.11 CLI, logged in to the same server), measured in alternating
-  rounds in one run; the figure is the ratio of the medians.
+  and `--api-token` of an already running control plane; and plain `bentotui` finding that
+  control plane through its BENTOTUI_HOME) to the list of 100 painted (the pyte screen shows the
+  rows and "100 deployments"), against the wall time of `bentoml deployment list` (the real
+  bentoml 1.1.11 CLI, logged in to the same server), measured in alternating rounds in one run;
+  the figure is the ratio of the medians.
 - P2 `status_to_screen_ms`: a deployment's status changed on the server (POST terminate) to the
   new status on screen, for `--status-changes` deployments; p50 / p95 / max.
 - P5 `idle_bytes`: bytes the app writes to the terminal in `--idle-seconds` seconds while nothing
@@ -74,8 +75,15 @@ def painted(text: str) -> bool:
     return f"{N} deployments" in text and "bench-0" in text and "non-deployed" in text
 
 
-def time_bentotui_start(cloud: LocalCloud, home: Path) -> float:
-    term = Pty(tui_argv(cloud), tui_env(home, 80, 24), home, 80, 24)
+def time_bentotui_start(cloud: LocalCloud, home: Path, local: bool = False) -> float:
+    """`bentotui --endpoint … --api-token …`, or with `local` plain `bentotui` with the control
+    plane's BENTOTUI_HOME (no bentoml login, so it uses the local control plane it finds up)."""
+    env = tui_env(home, 80, 24)
+    argv = tui_argv(cloud)
+    if local:
+        env["BENTOTUI_HOME"] = str(cloud.home)
+        argv = argv[:1]
+    term = Pty(argv, env, home, 80, 24)
     try:
         at = term.wait_for(painted, "the list of 100", timeout=60)
         return at - term.started
@@ -138,20 +146,22 @@ def idle_bytes(cloud: LocalCloud, home: Path, seconds: float) -> dict[str, objec
 def startup(cloud: LocalCloud, home: Path, rounds: int) -> dict[str, object]:
     argv, env = bentoml_cli(home, cloud)
     time_bentoml_list(argv, env, home)  # warm the disk cache and the server's render cache
-    time_bentotui_start(cloud, home)
-    tui, cli = [], []
-    for i in range(rounds):  # alternate, so drift hits both alike
-        if i % 2:
-            tui.append(time_bentotui_start(cloud, home))
-            cli.append(time_bentoml_list(argv, env, home))
-        else:
-            cli.append(time_bentoml_list(argv, env, home))
-            tui.append(time_bentotui_start(cloud, home))
+    time_bentotui_start(cloud, home)  # warm-up: writes the bytecode cache
+    time_bentotui_start(cloud, home, local=True)
+    tui, local, cli = [], [], []
+    for i in range(rounds):  # alternate, so drift hits all alike
+        runs = [lambda: cli.append(time_bentoml_list(argv, env, home)),
+                lambda: tui.append(time_bentotui_start(cloud, home)),
+                lambda: local.append(time_bentotui_start(cloud, home, local=True))]
+        for run in runs[i % 3:] + runs[:i % 3]:
+            run()
     return {
         "deployments": N,
         "bentotui_s": {"median": r(median(tui), 3), "all": [r(t, 3) for t in tui]},
+        "bentotui_local_home_s": {"median": r(median(local), 3), "all": [r(t, 3) for t in local]},
         "bentoml_list_s": {"median": r(median(cli), 3), "all": [r(t, 3) for t in cli]},
         "ratio": r(median(tui) / median(cli), 3),
+        "ratio_local_home": r(median(local) / median(cli), 3),
         "ratios": [r(a / b, 3) for a, b in zip(tui, cli)],
     }
 

@@ -125,7 +125,12 @@ def populate_store(cloud: LocalCloud, names: list[str], repo: str = "iris_classi
 def tui_env(home: Path, columns: int, lines: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BENTO_CLOUD_", "TEXTUAL", "PYTEST")) and k not in ("COLORTERM", "NO_COLOR")}
+    # An installed bentotui runs from compiled bytecode: never measure it compiling its modules
+    # on every start (PYTHONDONTWRITEBYTECODE may be set in a developer's or CI's shell).  The
+    # .pyc files go to the bench's own directory, written by its first (warm-up) start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update({
+        "PYTHONPYCACHEPREFIX": str(home / "pycache"),
         "TERM": "xterm-256color",
         "BENTOTUI_HOME": str(home / "tui-home"),
         "BENTOML_HOME": str(home / "tui-bentoml-home"),

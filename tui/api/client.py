@@ -15,10 +15,9 @@ import socket
 import weakref
 from collections.abc import AsyncIterator
 from importlib import metadata
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from tui.api import models as m
@@ -33,6 +32,11 @@ from tui.api.errors import (
     redact,
     snippet,
 )
+
+if TYPE_CHECKING:  # httpx is imported on first use: it costs ~100 ms of every start
+    import httpx
+
+    from tui.api.prefetch import Prefetch
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,8 @@ def describe_transport_error(exc: Exception, endpoint: str, timeout: float) -> s
 
     httpx wraps the OS error (anyio says only "All connection attempts failed"), so the
     whole cause chain is read."""
+    import httpx
+
     chain = _cause_chain(exc)
     text = " | ".join(str(e) for e in chain).lower()
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
@@ -154,6 +160,25 @@ def is_route_absent(response: httpx.Response) -> bool:
     return not (isinstance(body, dict) and "error" in body)
 
 
+class PrefetchedResponse:
+    """A 200 answer made before the client existed (tui.api.prefetch): what `_call`,
+    `_parse` and `server_info` read of an httpx.Response."""
+
+    status_code = 200
+    reason_phrase = "OK"
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.headers = {"content-type": "application/json"}
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
 class BentoCloudClient:
     """Async client of one BentoCloud-compatible endpoint.
 
@@ -169,6 +194,7 @@ class BentoCloudClient:
         timeout: float = 10.0,
         organization: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        prefetch: Prefetch | None = None,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.timeout = timeout
@@ -181,15 +207,11 @@ class BentoCloudClient:
         }
         if organization:
             headers[ORGANIZATION_HEADER] = organization
-        self._http = httpx.AsyncClient(
-            base_url=self.endpoint,
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=CONNECT_TIMEOUT),
-            transport=transport,
-            # A plain-http endpoint (the local control plane) never does TLS: skip loading the
-            # CA bundle, which costs ~30-50 ms of every start. https verifies as usual.
-            verify=not self.endpoint.startswith("http://"),
-        )
+        self._headers = headers
+        self._transport = transport
+        self._prefetch = prefetch
+        self._http_client: httpx.AsyncClient | None = None
+        self._closed = False
         self._namespaces: dict[str, str] = {}
         self._namespace_locks: dict[str, asyncio.Lock] = {}
         self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -210,16 +232,36 @@ class BentoCloudClient:
         """Close the open streams made from this client, then the connection pool."""
         for stream in list(self._streams):
             await stream.aclose()
-        await self._http.aclose()
+        self._prefetch = None
+        self._closed = True
+        if self._http_client is not None:
+            await self._http_client.aclose()
 
     @property
     def http(self) -> httpx.AsyncClient:
-        """The underlying httpx client (carries the token header; used by `streams`)."""
-        return self._http
+        """The underlying httpx client (carries the token header; used by `streams`), made on
+        first use."""
+        if self._http_client is None:
+            import httpx
+
+            if self._closed:  # as httpx says of a closed client
+                raise RuntimeError("Cannot send a request, as the client has been closed.")
+            self._http_client = httpx.AsyncClient(
+                base_url=self.endpoint,
+                headers=self._headers,
+                timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT),
+                transport=self._transport,
+                # A plain-http endpoint (the local control plane) never does TLS: skip loading
+                # the CA bundle, ~30-50 ms of every start. https verifies as usual.
+                verify=not self.endpoint.startswith("http://"),
+            )
+        return self._http_client
 
     @property
     def closed(self) -> bool:
-        return self._http.is_closed
+        if self._http_client is None:
+            return self._closed
+        return self._http_client.is_closed
 
     def redact(self, text: str) -> str:
         """`text` with this client's token replaced by ``***``."""
@@ -239,9 +281,16 @@ class BentoCloudClient:
         body: Any = None,
     ) -> httpx.Response:
         """Send one request; transport failures become `ConnectionFailed`."""
+        if self._prefetch is not None and body is None:
+            prefetched = await self._prefetch.take_async(method, path, params)
+            if prefetched is not None:
+                log.debug("%s %s -> 200 (prefetched)", method, path)
+                return PrefetchedResponse(prefetched)  # type: ignore[return-value]
+        import httpx
+
         content = None if body is None else json.dumps(body).encode()
         try:
-            response = await self._http.request(method, path, params=params, content=content)
+            response = await self.http.request(method, path, params=params, content=content)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             message = describe_transport_error(exc, self.endpoint, self.timeout)
             log.debug("%s %s failed: %s", method, path, self.redact(message))

@@ -91,12 +91,33 @@ def _alive(pid: int) -> bool:
 
 
 def _answers(endpoint: str, timeout: float = 1.0) -> bool:
-    import httpx
+    # The standard library, not httpx: `bentotui` asks this before its first screen, and
+    # importing httpx costs ~100 ms.
+    import http.client
+    from urllib.parse import urlsplit
 
+    url = urlsplit(endpoint)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=timeout)
     try:
-        return httpx.get(f"{endpoint}/api/v1/info", timeout=timeout).status_code == 200
-    except httpx.HTTPError:
+        conn.request("GET", url.path.rstrip("/") + "/api/v1/info")
+        return conn.getresponse().status == 200
+    except (OSError, http.client.HTTPException):
         return False
+    finally:
+        conn.close()
+
+
+def running_endpoint(paths: StatePaths) -> tuple[str, str] | None:
+    """(endpoint, token) of a daemon that looks up (its pid file names a live process), without
+    asking it anything: for starting the first requests early (tui/api/prefetch.py)."""
+    info = _read_pidfile(paths)
+    try:
+        if not info or not _alive(int(info["pid"])):
+            return None
+        token = paths.token.read_text().strip()
+    except (OSError, KeyError, ValueError):
+        return None
+    return (str(info["endpoint"]), token) if token else None
 
 
 def status(paths: StatePaths) -> DaemonStatus:

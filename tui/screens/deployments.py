@@ -30,7 +30,7 @@ from tui.widgets.deployment_table import DeploymentTable
 if TYPE_CHECKING:
     from tui.app import BentoTUI
 
-PAGE_SIZE = 500
+PAGE_SIZE = 500  # tui.api.prefetch.FIRST_PAGE asks for the same first page
 
 
 class FilterInput(Input):
@@ -87,6 +87,9 @@ class DeploymentsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._shared = SharedParts()  # one copy of the creators, clusters and bentos of the list
+        self._live_started = False
+        self._loading = False
+        self._pushed_during_resync: list[set[str]] = []
 
     # The table, not the first focusable widget: the filter box was focused for a moment while
     # the screen mounted, and keys typed then went into it, hidden (an invisible filter).
@@ -110,8 +113,7 @@ class DeploymentsScreen(Screen[None]):
         self.table.focus()
         self._paint_header()
         self._show_empty("Loading deployments…")
-        self.load()
-        self.watch_live()
+        self.load()  # starts the live subscription once the first rows are painted
 
     @property
     def table(self) -> DeploymentTable:
@@ -127,6 +129,7 @@ class DeploymentsScreen(Screen[None]):
             return
         first = True
         seen: list[m.DeploymentSchema] = []
+        self._loading = True
         try:
             async for deployment in session.client.iter_deployments(session.cluster, page_size=PAGE_SIZE):
                 seen.append(self._shared.deployment(deployment))
@@ -134,6 +137,7 @@ class DeploymentsScreen(Screen[None]):
                     self.table.upsert_many(seen)
                     self._after_data()
                     self.call_after_refresh(self.app.startup_finished)
+                    self._start_live()
                     first = False
                 elif len(seen) % PAGE_SIZE == 0:
                     self.table.upsert_many(seen[-PAGE_SIZE:])
@@ -146,6 +150,9 @@ class DeploymentsScreen(Screen[None]):
         except ApiError as exc:
             self.notify(exc.message, title="Could not list deployments", severity="error")
             return
+        finally:
+            self._loading = False
+            self._start_live()
         self.table.replace_all(seen)
         self._after_data()
         self.call_after_refresh(self.app.startup_finished)
@@ -153,6 +160,48 @@ class DeploymentsScreen(Screen[None]):
             self.call_after_refresh(self.app.list_loaded)
         self.post_message(ConnectionChanged("connected"))
         self._sync_subscription()
+
+    def _start_live(self) -> None:
+        """The live subscription starts once the first rows are on screen (its websocket stack
+        is not worth delaying them for); it then re-reads the first page, so a change made
+        between that page's request and the subscription is not missed."""
+        if not self._live_started:
+            self._live_started = True
+            self.call_after_refresh(self.watch_live)
+
+    @work(exclusive=True, group="list-resync", exit_on_error=False)
+    async def resync_first_page(self) -> None:
+        session = self.app.session
+        if session is None:
+            return
+        # "connected" is reported just before the subscribe frame is sent: give the server a
+        # moment to take it, so this read is not older than the pushes that follow.
+        await asyncio.sleep(0.1)
+        table = self.table
+        before = {d.uid for d in table.all_items()}
+        pushed: set[str] = set()  # deployments pushed meanwhile: newer than this read, they win
+        self._pushed_during_resync.append(pushed)
+        try:
+            page = await session.client.list_deployments(session.cluster, start=0, count=PAGE_SIZE)
+        except ApiError:
+            return  # the stream's own reconnect (or ctrl+r) catches up
+        finally:
+            self._pushed_during_resync.remove(pushed)
+        fresh = {d.uid: d for d in page.items if d.uid not in pushed}
+        changed = []
+        for uid, d in fresh.items():
+            old = table.get(uid)
+            if old is None or old != d:
+                changed.append(self._shared.deployment(d))
+        gone: set[str] = set()
+        if page.total <= len(page.items) and not self._loading:  # the page is the whole list
+            gone = before - {d.uid for d in page.items} - pushed
+        if changed:
+            table.upsert_many(changed)
+        for uid in gone:
+            table.remove(uid)
+        if changed or gone:
+            self._after_data()
 
     def _after_data(self) -> None:
         self._paint_header()
@@ -202,6 +251,7 @@ class DeploymentsScreen(Screen[None]):
         self._subscription = stream
         poller = None if cluster_push else asyncio.create_task(self._poll_for_new_and_deleted())
         was_down = False
+        synced = False
         try:
             async for item in stream:
                 if isinstance(item, StreamStatus):
@@ -210,6 +260,9 @@ class DeploymentsScreen(Screen[None]):
                         self.post_message(ConnectionChanged("reconnecting", item.error))
                     elif item.state == "connected":
                         self.post_message(ConnectionChanged("connected"))
+                        if not synced:
+                            synced = True
+                            self.resync_first_page()
                         if was_down:
                             was_down = False
                             self.load()  # catch up on what changed while we were away
@@ -224,6 +277,8 @@ class DeploymentsScreen(Screen[None]):
         if push.resource_type != "deployment":
             return
         uid = push.payload.get("uid")
+        for pushed in self._pushed_during_resync:
+            pushed.add(uid)
         if push.event == "deleted":
             if uid:
                 self.table.remove(uid)

@@ -1,0 +1,69 @@
+"""The start-up prefetch (tui/api/prefetch.py): the client answers exactly the prefetched
+requests from it, once, identically to asking the server; everything else, and any answer that
+was not a 200, goes over the network as before."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.harness import LocalCloud
+from tui.api.client import BentoCloudClient
+from tui.api.errors import UnauthorizedError
+from tui.api.prefetch import Prefetch
+from tui.localcloud.daemon import running_endpoint
+from tui.localcloud.paths import StatePaths
+
+
+def test_only_plain_http_without_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Prefetch.start_for("https://cloud.example", "t") is None
+    assert Prefetch.start_for(None, "t") is None
+    assert Prefetch.start_for("http://127.0.0.1:1", None) is None
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy:3128")
+    assert Prefetch.start_for("http://127.0.0.1:1", "t") is None
+
+
+async def test_prefetched_answers_equal_the_servers(cloud: LocalCloud, http: httpx.Client) -> None:
+    version = http.get("/api/v1/bento_repositories/sentiment").json()["latest_bento"]["version"]
+    for i in range(3):
+        http.post("/api/v1/clusters/default/deployments", json={
+            "name": f"prefetch-{i}", "do_not_deploy": True,
+            "targets": [{"bento_repository": "sentiment", "bento": version}]})
+    prefetch = Prefetch.start_for(cloud.endpoint, cloud.token)
+    assert prefetch is not None
+    async with BentoCloudClient(cloud.endpoint, cloud.token, prefetch=prefetch) as fast, \
+            BentoCloudClient(cloud.endpoint, cloud.token) as plain:
+        assert await prefetch.server_answered()
+        assert await fast.server_info() == await plain.server_info()
+        assert (await fast.list_clusters()) == (await plain.list_clusters())
+        page = await fast.list_deployments("default", start=0, count=500)
+        assert prefetch.used
+        assert page == await plain.list_deployments("default", start=0, count=500)
+        assert {"prefetch-0", "prefetch-1", "prefetch-2"} <= {d.name for d in page.items}
+        # answered once: the same request again, and any other, goes to the server
+        assert prefetch.take("GET", "/api/v1/info") is None
+        again = await fast.list_deployments("default", start=0, count=500)
+        assert again == page
+        other = await fast.list_deployments("default", start=0, count=2)
+        assert len(other.items) == 2
+
+
+async def test_a_refused_prefetch_falls_back_to_the_real_answer(cloud: LocalCloud) -> None:
+    prefetch = Prefetch.start_for(cloud.endpoint, "wrong-token")
+    assert prefetch is not None
+    await prefetch.server_answered()  # /info is public: it answers even this token
+    async with BentoCloudClient(cloud.endpoint, "wrong-token", prefetch=prefetch) as client:
+        with pytest.raises(UnauthorizedError):
+            await client.list_clusters()  # the 403 was not kept: asked again, refused again
+
+
+async def test_an_unreachable_server_is_not_prefetched() -> None:
+    prefetch = Prefetch.start_for("http://127.0.0.1:9", "t")
+    assert prefetch is not None
+    assert not await prefetch.server_answered()
+    assert prefetch.take("GET", "/api/v1/info") is None
+
+
+def test_running_endpoint(cloud: LocalCloud, tmp_path) -> None:
+    assert running_endpoint(StatePaths(cloud.home)) == (cloud.endpoint, cloud.token)
+    assert running_endpoint(StatePaths(tmp_path)) is None

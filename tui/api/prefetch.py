@@ -1,0 +1,151 @@
+"""The first requests of a start, made while the app is still importing.
+
+`bentotui` spends most of its first half second importing Textual and pydantic; the requests
+its first screen needs (`GET /api/v1/info`, the clusters, the first page of deployments) do not
+depend on any of that.  `Prefetch` makes them at once, in a thread, with the standard library's
+`http.client` (httpx itself costs ~100 ms to import), and `BentoCloudClient` answers those exact
+requests from it, once each, when the app gets to them; anything else, or anything that did not
+answer 200, goes over the network as usual.  The app re-reads the first page once its live
+subscription is up, so nothing that changed in between is missed.
+
+Only plain-http endpoints without a proxy in the environment are prefetched (the local control
+plane, an in-cluster Yatai): the same request then goes to the same place httpx would send it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import threading
+from concurrent.futures import Future
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from tui.api.client import ORGANIZATION_HEADER, TOKEN_HEADER, USER_AGENT
+
+FIRST_PAGE = 500  # tui.screens.deployments.PAGE_SIZE: the page the list asks for first
+CLUSTERS_PAGE = 100  # BentoCloudClient.list_clusters' default count
+WAIT_S = 5.0  # how long a request waits for its prefetched answer before going itself
+PROXY_VARS = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+Key = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+def request_key(method: str, path: str, params: dict[str, Any] | None = None) -> Key:
+    return (method.upper(), path, tuple(sorted((k, str(v)) for k, v in (params or {}).items())))
+
+
+class Prefetch:
+    def __init__(self, endpoint: str, token: str, organization: str | None = None) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.token = token
+        self.headers = {TOKEN_HEADER: token, "Content-Type": "application/json", "User-Agent": USER_AGENT}
+        if organization:
+            self.headers[ORGANIZATION_HEADER] = organization
+        self._answers: dict[Key, Future[bytes | None]] = {}
+        self._lock = threading.Lock()
+        self.used = False  # whether any answer was taken
+
+    @classmethod
+    def start_for(cls, endpoint: str | None, token: str | None,
+                  organization: str | None = None) -> Prefetch | None:
+        """A started prefetch for this endpoint, or None where it does not apply."""
+        if not endpoint or not token or not endpoint.startswith("http://"):
+            return None
+        if any(os.environ.get(var) for var in PROXY_VARS):
+            return None
+        prefetch = cls(endpoint, token, organization)
+        thread = threading.Thread(target=prefetch._run, name="bentotui-prefetch", daemon=True)
+        thread.start()
+        return prefetch
+
+    # ------------------------------------------------------------------ the thread
+
+    def _future(self, key: Key) -> Future[bytes | None]:
+        with self._lock:
+            return self._answers.setdefault(key, Future())
+
+    def _run(self) -> None:
+        info = request_key("GET", "/api/v1/info")
+        clusters = request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE})
+        for key in (info, clusters):
+            self._future(key)
+        page: Future[bytes | None] | None = None
+        try:
+            url = urlsplit(self.endpoint)
+            conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=WAIT_S)
+            base = url.path.rstrip("/")
+            try:
+                self._get(conn, base, info)
+                body = self._get(conn, base, clusters)
+                names = [c.get("name") for c in (json.loads(body).get("items") or [])] if body else []
+                if names and isinstance(names[0], str):
+                    key = request_key("GET", f"/api/v1/clusters/{quote(names[0], safe='')}/deployments",
+                                      {"start": 0, "count": FIRST_PAGE})
+                    page = self._future(key)
+                    self._get(conn, base, key)
+            finally:
+                conn.close()
+        except Exception:  # noqa: BLE001 - a failed prefetch only means the app asks itself
+            pass
+        finally:
+            with self._lock:
+                for future in self._answers.values():
+                    if not future.done():
+                        future.set_result(None)
+
+    def _get(self, conn: http.client.HTTPConnection, base: str, key: Key) -> bytes | None:
+        _, path, params = key
+        target = base + path + (("?" + urlencode(params)) if params else "")
+        conn.request("GET", target, headers=self.headers)
+        response = conn.getresponse()
+        body = response.read()
+        answer = body if response.status == 200 else None
+        self._future(key).set_result(answer)
+        return answer
+
+    # ------------------------------------------------------------------ the client's side
+
+    def take(self, method: str, path: str, params: dict[str, Any] | None = None) -> bytes | None:
+        """The prefetched 200 body of exactly this request (once), else None."""
+        key = request_key(method, path, params)
+        with self._lock:
+            future = self._answers.pop(key, None)
+        if future is None:
+            return None
+        try:
+            body = future.result(timeout=WAIT_S)
+        except Exception:  # noqa: BLE001
+            return None
+        if body is not None:
+            self.used = True
+        return body
+
+    async def server_answered(self) -> bool:
+        """Whether `GET /api/v1/info` answered 200 (without taking the answer): the server is up."""
+        import asyncio
+
+        with self._lock:
+            future = self._answers.get(request_key("GET", "/api/v1/info"))
+        if future is None:
+            return False
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), WAIT_S) is not None
+        except Exception:  # noqa: BLE001
+            return False
+
+    async def take_async(self, method: str, path: str, params: dict[str, Any] | None = None) -> bytes | None:
+        import asyncio
+
+        key = request_key(method, path, params)
+        with self._lock:
+            future = self._answers.get(key)
+        if future is None:
+            return None
+        if not future.done():
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(future), WAIT_S)
+            except Exception:  # noqa: BLE001
+                return None
+        return self.take(method, path, params)
