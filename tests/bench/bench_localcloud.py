@@ -149,30 +149,64 @@ def concurrent_cold(http: httpx.Client, v: str, n: int = 500) -> dict[str, objec
     texts = ["what a great and wonderful day", "an awful, terrible mess", "the table is brown",
              "good food but bad service", "i love it"]
 
+    # A bare asyncio HTTP/1.1 client: httpx's AsyncClient spends ~6 CPU-seconds on 500
+    # concurrent requests, which would make this the measure of the bench's own client.
+    from urllib.parse import urlsplit
+
+    target = urlsplit(f"{url}/analyze")
+
+    async def one(i: int) -> tuple[int, int, str, float]:
+        start = time.perf_counter()
+        payload = json.dumps({"text": texts[i % len(texts)]}).encode()
+        try:
+            reader, writer = await asyncio.open_connection(target.hostname, target.port)
+            writer.write(f"POST {target.path} HTTP/1.1\r\nHost: {target.netloc}\r\n"
+                         f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
+                         f"Connection: close\r\n\r\n".encode() + payload)
+            await writer.drain()
+            raw = await asyncio.wait_for(reader.read(), 120)
+            writer.close()
+            head, _, text = raw.partition(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            if b"transfer-encoding: chunked" in head.lower():
+                text = _unchunk(text)
+            return i, status, text.decode(), time.perf_counter() - start
+        except (OSError, asyncio.TimeoutError, ValueError, IndexError) as exc:
+            return i, 0, repr(exc), time.perf_counter() - start
+
     async def storm() -> list[tuple[int, int, str, float]]:
-        limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
-        async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-            async def one(i: int) -> tuple[int, int, str, float]:
-                start = time.perf_counter()
-                try:
-                    response = await client.post(f"{url}/analyze", json={"text": texts[i % len(texts)]})
-                    return i, response.status_code, response.text, time.perf_counter() - start
-                except httpx.HTTPError as exc:
-                    return i, 0, repr(exc), time.perf_counter() - start
-            return await asyncio.gather(*(one(i) for i in range(n)))
+        return await asyncio.gather(*(one(i) for i in range(n)))
 
     started = time.perf_counter()
     answers = asyncio.run(storm())
     wall = time.perf_counter() - started
     expected = {t: httpx.post(f"{url}/analyze", json={"text": t}, timeout=30).text for t in texts}
-    ok = sum(1 for i, status, text, _ in answers if status == 200 and text == expected[texts[i % len(texts)]])
-    failures = [(status, text[:200]) for i, status, text, _ in answers
-                if not (status == 200 and text == expected[texts[i % len(texts)]])][:5]
+    expected = {t: json.loads(v) for t, v in expected.items()}
+    def right(i: int, status: int, text: str) -> bool:
+        try:
+            return status == 200 and json.loads(text) == expected[texts[i % len(texts)]]
+        except ValueError:
+            return False
+
+    ok = sum(1 for i, status, text, _ in answers if right(i, status, text))
+    failures = [(status, text[:200]) for i, status, text, _ in answers if not right(i, status, text)][:5]
     latencies = sorted(a[3] for a in answers)
     return {"requests": n, "answered_correctly": ok, "dropped_or_wrong": n - ok,
             "first_failures": failures, "wall_s": round(wall, 3),
             "latency_p50_s": round(latencies[len(latencies) // 2], 3),
             "latency_max_s": round(latencies[-1], 3)}
+
+
+def _unchunk(data: bytes) -> bytes:
+    out = b""
+    while data:
+        size_line, _, data = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        if size == 0:
+            break
+        out += data[:size]
+        data = data[size + 2:]
+    return out
 
 
 def main() -> None:
