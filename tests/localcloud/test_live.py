@@ -61,7 +61,9 @@ def test_cluster_subscription_extension_hears_creations_and_deletions(
         ws.send_text(json.dumps({"type": "data", "payload": {
             "action": "subscribe", "resource_type": "deployment", "resource_uids": [],
             "cluster_name": "default"}}))
-        time.sleep(0.2)
+        # the first push says the subscription is in force: no sleep needed before creating
+        assert receive(ws)["payload"] == {"resource_type": "deployment", "payload": {},
+                                          "event": "subscribed"}
         body = doc(iris_version, "sub-new")
         body["targets"][0]["config"]["hpa_conf"] = {"min_replicas": 1, "max_replicas": 1}
         body["do_not_deploy"] = True

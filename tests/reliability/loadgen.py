@@ -50,6 +50,8 @@ async def subscriber(endpoint: str, headers: dict[str, str], seen: dict[str, str
                 if message["type"] != "success":
                     problems.append(f"subscriber {index}: {message}")
                     continue
+                if message["payload"].get("event") == "subscribed":
+                    continue  # the subscription is in force; not a change
                 payload = message["payload"]["payload"]
                 counts[index] += 1
                 seen[payload["name"]] = payload.get("description") or ""

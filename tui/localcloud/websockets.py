@@ -257,6 +257,10 @@ async def serve_subscription(websocket: WebSocket, plane: ControlPlane) -> None:
             uids.update(request.resource_uids)
             if request.cluster_name:
                 clusters.add(request.cluster_name)
+                # Extension: say when the subscription is in force, so a client can read the
+                # list then and know that every later change will be pushed (no gap between).
+                await send(websocket, {"resource_type": "deployment", "payload": {},
+                                       "event": "subscribed"})
         else:
             uids.difference_update(request.resource_uids)
             if request.cluster_name:

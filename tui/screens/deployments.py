@@ -170,13 +170,14 @@ class DeploymentsScreen(Screen[None]):
             self.call_after_refresh(self.watch_live)
 
     @work(exclusive=True, group="list-resync", exit_on_error=False)
-    async def resync_first_page(self) -> None:
+    async def resync_first_page(self, settle: float = 0.1) -> None:
         session = self.app.session
         if session is None:
             return
-        # "connected" is reported just before the subscribe frame is sent: give the server a
-        # moment to take it, so this read is not older than the pushes that follow.
-        await asyncio.sleep(0.1)
+        # Without the server's "subscribed" notice, "connected" is reported just before the
+        # subscribe frame is sent: give the server a moment to take it, so this read is not
+        # older than the pushes that follow.
+        await asyncio.sleep(settle)
         table = self.table
         before = {d.uid for d in table.all_items()}
         pushed: set[str] = set()  # deployments pushed meanwhile: newer than this read, they win
@@ -260,7 +261,7 @@ class DeploymentsScreen(Screen[None]):
                         self.post_message(ConnectionChanged("reconnecting", item.error))
                     elif item.state == "connected":
                         self.post_message(ConnectionChanged("connected"))
-                        if not synced:
+                        if not synced and not cluster_push:  # with it: on "subscribed"
                             synced = True
                             self.resync_first_page()
                         if was_down:
@@ -275,6 +276,9 @@ class DeploymentsScreen(Screen[None]):
 
     def _apply_push(self, push: m.SubscriptionPush) -> None:
         if push.resource_type != "deployment":
+            return
+        if push.event == "subscribed":  # the cluster subscription is in force: read once more
+            self.resync_first_page(settle=0.0)
             return
         uid = push.payload.get("uid")
         for pushed in self._pushed_during_resync:
