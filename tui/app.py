@@ -64,6 +64,7 @@ class BentoTUI(App[int]):
         self.context = context
         self.settings = settings or load_settings()
         self.session: Session | None = None
+        self._list_frozen = False
         self._requested_theme = theme or self.settings.theme
         self.set_reactive(BentoTUI.read_only, bool(read_only) or self.settings.read_only)
         self.set_reactive(BentoTUI.context_label, context.name)
@@ -97,7 +98,10 @@ class BentoTUI(App[int]):
         a keystroke for 100 ms or more."""
         import gc
 
-        if gc.isenabled():
+        # Once only: a later freeze would also pin whatever cyclic garbage sits in the oldest
+        # generation by then, for good (re-reads every refresh_interval against BentoCloud).
+        if gc.isenabled() and not self._list_frozen:
+            self._list_frozen = True
             gc.collect(1)  # the young garbage goes first; the rest is the list and the app
             gc.freeze()
 
