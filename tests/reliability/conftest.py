@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from tests.harness import LocalCloud
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
 CREATE = "/api/v1/clusters/default/deployments"
@@ -44,22 +41,6 @@ def outage_seconds(default: float = 3.0) -> float:
 def report(name: str, **figures: object) -> None:
     """One line of measured figures, visible with `pytest -s` (and in the log on failure)."""
     print(f"FIGURES {name} {json.dumps(figures, sort_keys=True, default=str)}", flush=True)
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-    server = LocalCloud(tmp_path_factory.mktemp("cloud"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def http(cloud: LocalCloud) -> Iterator[httpx.Client]:
-    with cloud.client() as client:
-        yield client
 
 
 def latest_version(http: httpx.Client, repo: str = "iris_classifier") -> str:
