@@ -240,16 +240,13 @@ async def restore_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deploy
     if not document.targets:
         app.notify(f"{dep.name} has no revision to restore from", title="Restore", severity="error")
         return None
-    from tui.screens.confirm import ConfirmScreen
-
     bento = ", ".join(t.bento_tag for t in document.targets)
     question = (f"Restore {dep.name} on {dep.cluster.name}?\n\nIt is deployed again with its "
                 f"last configuration ({bento}) as a new revision.")
-    if not await app.push_screen_wait(ConfirmScreen("Restore deployment", question, yes="Restore")):
-        return None
-    # The `--file` document is a valid PATCH body (name and cluster_name are ignored there).
-    result = await client.update_deployment(dep.cluster.name, dep.name, document, dep.kube_namespace)
-    app.notify(f"Restoring {dep.name}", title="Restore")
+    result = await _confirm_and_redeploy(app, client, dep, document, "Restore deployment",
+                                         question, yes="Restore")
+    if result is not None:
+        app.notify(f"Restoring {dep.name}", title="Restore")
     return result
 
 
@@ -267,18 +264,27 @@ async def rollback_to_revision(app: BentoTUI, dep: m.DeploymentSchema,
     if not document.targets:
         app.notify("that revision has no targets", title="Roll back", severity="error")
         return None
-    from tui.screens.confirm import ConfirmScreen
-
     bento = ", ".join(t.bento_tag for t in document.targets)
     question = (f"Roll {dep.name} back to revision {revision_label(revision)}?\n\n"
                 f"Its targets ({bento}) are deployed as a new revision; the history is kept.")
-    if not await app.push_screen_wait(ConfirmScreen("Roll back", question, yes="Roll back")):
+    result = await _confirm_and_redeploy(app, client, dep, document, "Roll back", question,
+                                         yes="Roll back")
+    if result is not None:
+        app.notify(f"Rolled {dep.name} back to {revision.name or revision.uid[:8]} "
+                   "(a new revision)", title="Roll back")
+    return result
+
+
+async def _confirm_and_redeploy(app: BentoTUI, client: BentoCloudClient, dep: m.DeploymentSchema,
+                                document: m.FullDeploymentSchema, title: str, question: str,
+                                yes: str) -> m.DeploymentSchema | None:
+    """Restore and roll back alike: a y/n confirm, then PATCH `document` (a new revision)."""
+    from tui.screens.confirm import ConfirmScreen
+
+    if not await app.push_screen_wait(ConfirmScreen(title, question, yes=yes)):
         return None
     # The `--file` document is a valid PATCH body (name and cluster_name are ignored there).
-    result = await client.update_deployment(dep.cluster.name, dep.name, document, dep.kube_namespace)
-    app.notify(f"Rolled {dep.name} back to {revision.name or revision.uid[:8]} (a new revision)",
-               title="Roll back")
-    return result
+    return await client.update_deployment(dep.cluster.name, dep.name, document, dep.kube_namespace)
 
 
 @flow("Interact")
