@@ -20,6 +20,7 @@ from tui.api import models as m
 from tui.localcloud import views
 from tui.localcloud.hub import Change, Hub
 from tui.localcloud.lifecycle import derive_status
+from tui.localcloud.limits import Limits, check_request
 from tui.localcloud.paths import StatePaths
 from tui.localcloud.runtime import (
     ComponentSpec,
@@ -48,8 +49,10 @@ class ControlPlane:
         token: str,
         endpoint: str,
         settings: RuntimeSettings | None = None,
+        limits: Limits | None = None,
     ):
         paths.ensure()
+        self.limits = limits or Limits()
         self.paths = paths
         self.endpoint = endpoint.rstrip("/")
         self.store = Store(paths.db)
@@ -61,6 +64,7 @@ class ControlPlane:
             on_event=self._on_runtime_event,
             on_change=self._on_runtime_change,
             api_token=token,
+            limits=self.limits,
         )
         self._bentos: dict[tuple[str, str], BentoRow] = {}
         self._json_cache: dict[str, tuple[tuple[int, int, int], bytes]] = {}
@@ -214,6 +218,33 @@ class ControlPlane:
 
     # ------------------------------------------------------------------ mutations
 
+    def _check_bounds(self, body: m.UpdateDeploymentSchema, uid: str | None) -> None:
+        """Replica caps and env rules (limits.py); 400 with every problem's field path."""
+        problems = check_request(body, self.limits)
+        if problems:
+            raise InvalidRequest("invalid request: " + "; ".join(problems))
+        if body.do_not_deploy:
+            return
+        stable = next((i for i, t in enumerate(body.targets) if t.type.value == "stable"), None)
+        if stable is None:
+            return
+        target = body.targets[stable]
+        bento = self.bento(target.bento_repository, target.bento)
+        if bento is None:
+            return  # _targets says so
+        config = target.config
+        declared = [r["name"] for r in bento.manifest.get("runners") or []]
+        needed = _component(None, config).min_replicas or 1
+        runner_configs = (config.runners or {}) if config else {}
+        needed += sum(max(_component(n, runner_configs.get(n)).min_replicas, 1) for n in declared)
+        others = self.runtime.replica_total(exclude=uid)
+        if others + needed > self.limits.max_replicas_total:
+            raise InvalidRequest(
+                f"invalid request: targets[{stable}].config.hpa_conf.min_replicas: this deployment "
+                f"needs {needed} replicas and {others} already run; the cap is "
+                f"{self.limits.max_replicas_total} replicas in all (BENTOTUI_MAX_REPLICAS_TOTAL)"
+            )
+
     def _targets(self, body: m.UpdateDeploymentSchema) -> list[dict[str, Any]]:
         targets = []
         for index, target in enumerate(body.targets):
@@ -247,6 +278,7 @@ class ControlPlane:
         namespace = body.kube_namespace or self.ident.namespace
         self.check_cluster(cluster, namespace)
         targets = self._targets(body)
+        self._check_bounds(body, None)
         deploy = not body.do_not_deploy
         try:
             row = self.store.create_deployment(
@@ -273,6 +305,7 @@ class ControlPlane:
     async def update(self, row: DeploymentRow, body: m.UpdateDeploymentSchema) -> DeploymentRow:
         """PATCH: a new active revision, deployed.  On a terminated deployment this restores it."""
         targets = self._targets(body)
+        self._check_bounds(body, row.uid)
         deploy = not body.do_not_deploy
         restoring = row.desired == "terminated"
         updated = self.store.update_deployment(

@@ -230,6 +230,7 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     import uvicorn
 
     from tui.localcloud.controlplane import ControlPlane
+    from tui.localcloud.limits import Limits
     from tui.localcloud.server import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -245,7 +246,12 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     bound_port = sock.getsockname()[1]
     display_host = f"[{host}]" if ":" in host else host
     endpoint = f"http://{display_host}:{bound_port}"
-    plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env())
+    try:
+        limits = Limits.from_env()
+    except ValueError as exc:
+        sock.close()
+        raise DaemonError(f"bad replica cap: {exc}") from None
+    plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env(), limits)
     app = create_app(plane, token)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=5, ws_ping_interval=None)

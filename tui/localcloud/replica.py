@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tui.localcloud.limits import ENV_NAME, reserved_env
 from tui.localcloud.runtime_types import ReplicaInfo, RuntimeSettings, bounded
 
 log = logging.getLogger(__name__)
@@ -341,24 +342,29 @@ class Replica:
 
 def replica_env(
     base: dict[str, str], user: dict[str, str], ours: dict[str, str], secret: str | None
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """A replica's environment: whitelisted basics, then the user's envs, then BENTOTUI_* ones.
 
-    Any variable whose value contains the control plane's API token is withheld (its name is
-    returned so the caller can warn): a replica must never see the token.
+    Withheld, with the reason returned so the caller can warn: any variable whose value holds
+    the control plane's API token (a replica must never see it), and user variables the API
+    refuses (reserved or invalid names: a row written before those rules must not apply them).
     """
     env: dict[str, str] = {}
-    withheld: list[str] = []
+    withheld: list[tuple[str, str]] = []
     for source in (base, user, ours):
         for key, value in source.items():
             if secret and secret in value:
-                withheld.append(key)
+                withheld.append((key, "holds the API token"))
+                continue
+            if source is user and (reserved_env(key) or not ENV_NAME.fullmatch(key) or "\x00" in value):
+                withheld.append((key, "is reserved or not a valid variable"))
                 continue
             env[key] = value
     return env, withheld
 
 
-INHERITED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+# HOME and TMPDIR are not taken: each replica gets its own (Runtime._add_replica).
+INHERITED_ENV = ("PATH", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 
 
 def inherited_env() -> dict[str, str]:
