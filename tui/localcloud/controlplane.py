@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import shutil
-from collections import defaultdict
+from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +30,13 @@ from tui.localcloud.runtime import (
     RuntimeSettings,
 )
 from tui.localcloud.samples import list_samples
-from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, Store
+from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, StorageError, Store
 
 log = logging.getLogger("bentotui.localcloud")
 
 S = m.DeploymentStatus
 PAGE_CACHE_BYTES = 16 * 2**20  # rendered list pages kept, oldest dropped first
+MAX_UNSAVED_EVENTS = 10_000  # events held in memory while the store refuses writes
 
 
 class InvalidRequest(ValueError):
@@ -71,12 +72,16 @@ class ControlPlane:
         self._page_cache: dict[tuple[str, int | None], tuple[Any, bytes]] = {}
         self._deploy_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # events the store could not take yet (_record), oldest first
+        self._unsaved: deque[tuple[str, str, str, str, str, str | None]] = deque()
+        self._storage_failing = False
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         self._register_samples()
         await self.runtime.start()
+        self._spawn(self._flush_loop())
         for row in self.store.all_deployments():
             if row.desired == "running" and row.active_revision:
                 self.store.set_state(row.uid, status=S.DEPLOYING.value)
@@ -84,11 +89,19 @@ class ControlPlane:
             elif row.status == S.TERMINATING.value:
                 self.store.set_state(row.uid, status=S.TERMINATED.value)
 
+    async def _flush_loop(self) -> None:
+        """Events that waited for the store are written once it takes writes again."""
+        while True:
+            await asyncio.sleep(1.0)
+            if self._unsaved:
+                self.flush_events()
+
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.runtime.close()
+        self.flush_events()
         self.store.close()
 
     def _spawn(self, coro: Any) -> None:
@@ -438,16 +451,19 @@ class ControlPlane:
         row = self.store.get_deployment_by_uid(uid)
         if row is None:
             return
+        replicas = self.runtime.replicas(uid)
         status = derive_status(
             desired=row.desired,
             previous=S(row.status),
             mode=row.mode,
             active_revision_uid=row.active_revision.uid if row.active_revision else None,
-            replicas=self.runtime.replicas(uid),
+            replicas=replicas,
             runtime_active=self.runtime.is_active(uid),
         )
         if status.value != row.status:
             self._set_status(uid, status)
+            if status == S.FAILED:
+                self._record(uid, "DeploymentFailed", _failure_reason(replicas), warning=True)
         self.hub.publish(Change("pods", uid, row.cluster))
 
     def _set_status(self, uid: str, status: S) -> None:
@@ -457,12 +473,34 @@ class ControlPlane:
 
     def _record(self, uid: str, reason: str, message: str, *, warning: bool = False,
                 kind: str = "BentoDeployment", object_name: str | None = None) -> None:
-        row = self.store.get_deployment_by_uid(uid)
-        if row is None:
-            return
-        self.store.add_event(uid, reason, message, "Warning" if warning else "Normal", kind,
-                             object_name or row.name)
-        self.hub.publish(Change("events", uid, row.cluster))
+        """Store an event and tell its listeners.  If the store cannot take it (disk full),
+        it waits in memory, in order, and is written before the next event that can be."""
+        self._unsaved.append((uid, reason, message, "Warning" if warning else "Normal", kind,
+                              object_name))
+        if len(self._unsaved) > MAX_UNSAVED_EVENTS:
+            dropped = self._unsaved.popleft()
+            log.error("storage full for too long: dropped event %s", dropped[1])
+        self.flush_events()
+
+    def flush_events(self) -> int:
+        """Write the events waiting in memory, oldest first; stops at the first storage error
+        (they stay queued).  Returns how many are still waiting."""
+        while self._unsaved:
+            uid, reason, message, type_, kind, object_name = self._unsaved[0]
+            try:
+                row = self.store.get_deployment_by_uid(uid)
+                if row is not None:
+                    self.store.add_event(uid, reason, message, type_, kind, object_name or row.name)
+            except StorageError as exc:
+                if not self._storage_failing:
+                    log.error("events wait in memory until the store takes them: %s", exc)
+                self._storage_failing = True
+                return len(self._unsaved)
+            self._storage_failing = False
+            self._unsaved.popleft()
+            if row is not None:
+                self.hub.publish(Change("events", uid, row.cluster))
+        return 0
 
     # ------------------------------------------------------------------ replicas and events
 
@@ -487,6 +525,19 @@ class ControlPlane:
             for e in self.store.list_events(row.id, after_id=after_id, limit=limit,
                                             object_name=pod_name)
         ]
+
+
+def _failure_reason(replicas: list[Any]) -> str:
+    """Why a deployment is `failed`: its most restarted failing replica and its last error."""
+    failing = [r for r in replicas if r.phase == "Failed" and not r.terminating]
+    if not failing:
+        return "Deployment failed: no replica is ready"
+    worst = max(failing, key=lambda r: r.restart_count)
+    return (
+        f"Deployment failed: replica {worst.name} restarted {worst.restart_count} times without "
+        f"becoming ready ({worst.reason or 'Error'}, last exit code {worst.last_exit_code}): "
+        f"{worst.last_error or 'no error recorded'}; it keeps restarting with back-off"
+    )
 
 
 def _component(runner_name: str | None, config: Any | None) -> ComponentSpec:

@@ -231,6 +231,7 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
 
     from tui.localcloud.controlplane import ControlPlane
     from tui.localcloud.limits import Limits
+    from tui.localcloud.store import StorageError
     from tui.localcloud.server import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -251,7 +252,16 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     except ValueError as exc:
         sock.close()
         raise DaemonError(f"bad replica cap: {exc}") from None
-    plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env(), limits)
+    try:
+        plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env(), limits)
+        plane.store.verify()
+    except StorageError as exc:
+        sock.close()
+        raise DaemonError(
+            f"cannot use the state database {paths.db}: {exc}.\n"
+            f"Move it aside to start with an empty state (mv '{paths.db}' '{paths.db}.broken'; "
+            f"also its -wal and -shm files if present), or restore it from a backup."
+        ) from None
     app = create_app(plane, token)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=5, ws_ping_interval=None)

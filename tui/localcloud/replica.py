@@ -104,6 +104,7 @@ class Replica:
         self.memory_bytes: int | None = None
         self.inflight = 0  # requests the gateway / runner service has open on it
         self.last_ready_s: float | None = None  # spawn -> ready of the latest start
+        self.last_error: str | None = None  # why the latest start failed or the process exited
         self.proc: asyncio.subprocess.Process | None = None
 
         self._stop_requested = asyncio.Event()
@@ -135,6 +136,7 @@ class Replica:
             memory_bytes=self.memory_bytes,
             log_path=self.log_path,
             reason=self.reason,
+            last_error=self.last_error,
         )
 
     # ------------------------------------------------------------------ control
@@ -235,9 +237,14 @@ class Replica:
                     cwd=str(self._cwd),
                     start_new_session=True,  # a Ctrl-C at the control plane is not a crash here
                 )
-        except OSError as exc:
-            self.phase, self.reason = "Failed", "StartError"
-            self._emit("Failed", f"Error: failed to start container main: {exc}", "Warning")
+        except (OSError, ValueError) as exc:  # ValueError: an env the OS refuses (NUL, '=')
+            # As the kubelet reports a container that cannot be created: StartError, exit 128;
+            # each retry counts as a restart, so a deployment that can never start fails.
+            if restarting:
+                self.restart_count += 1
+            self.phase, self.reason, self.last_exit_code = "Failed", "StartError", 128
+            self.last_error = f"failed to start container main: {exc}"
+            self._emit("Failed", f"Error: {self.last_error}", "Warning")
             self._changed()
             return None
 
@@ -282,6 +289,7 @@ class Replica:
             return ready_for
         self.phase = "Failed"
         self.reason = "Error" if code else "Completed"
+        self.last_error = f"container main exited with code {code} ({note})"
         self._emit(
             "Exited",
             f"Container main exited with code {code} ({note})",

@@ -28,7 +28,7 @@ from tui.api import models as m
 from tui.localcloud import debug
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
-from tui.localcloud.store import DeploymentQuery, NotFound
+from tui.localcloud.store import DeploymentQuery, NotFound, StorageError
 
 log = logging.getLogger("bentotui.localcloud")
 
@@ -271,6 +271,13 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return error(404, str(exc))
+
+    @app.exception_handler(StorageError)
+    async def _storage(_: Request, exc: StorageError) -> JSONResponse:
+        # Nothing of the failed write was kept (its transaction rolled back): say so, in the
+        # error shape, and keep serving.  507 when the disk or database is full.
+        log.error("storage error: %s", exc)
+        return error(507 if exc.full else 503, f"{exc}; nothing was changed")
 
     @app.exception_handler(InvalidRequest)
     async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
