@@ -243,7 +243,8 @@ def stop(paths: StatePaths) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        # done once it let go of the home's lock (its last act; a zombie still "exists")
+        if not _alive(pid) or not _daemon_lock_held(paths):
             break
         time.sleep(0.05)
     else:
