@@ -28,6 +28,7 @@ DEFAULT_PORT = 38510
 DAEMON_LOCK = "daemon.lock"  # held (flock) by the serving control plane for its lifetime
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 20.0
+ZOMBIE_GRACE_S = 5.0  # an exited daemon's parent (init, the TUI) reaps it within this
 
 
 class DaemonError(RuntimeError):
@@ -117,6 +118,16 @@ def _is_our_daemon(paths: StatePaths, info: dict[str, Any]) -> bool:
     recorded = info.get("create_time")
     actual = _process_start_time(pid)
     return recorded is not None and actual is not None and abs(float(recorded) - actual) < 0.01
+
+
+def _exited(pid: int) -> bool:
+    """Gone, or a zombie (exited, not yet reaped by a parent such as the TUI that started it)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _alive(pid: int) -> bool:
@@ -242,10 +253,16 @@ def stop(paths: StatePaths) -> bool:
     pid = int(info["pid"])
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S
+    zombie_since: float | None = None
     while time.monotonic() < deadline:
-        # done once it let go of the home's lock (its last act; a zombie still "exists")
-        if not _alive(pid) or not _daemon_lock_held(paths):
+        if not _alive(pid):
             break
+        if _exited(pid):  # exited: reap it if it is our child, else give its parent a moment
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            zombie_since = zombie_since or time.monotonic()
+            if time.monotonic() - zombie_since > ZOMBIE_GRACE_S:
+                break
         time.sleep(0.05)
     else:
         if _is_our_daemon(paths, info):
