@@ -75,6 +75,7 @@ class ControlPlane:
         # events the store could not take yet (_record), oldest first
         self._unsaved: deque[tuple[str, str, str, str, str, str | None]] = deque()
         self._storage_failing = False
+        self._underived: set[str] = set()  # deployments whose derived status could not be saved
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -95,6 +96,8 @@ class ControlPlane:
             await asyncio.sleep(1.0)
             if self._unsaved:
                 self.flush_events()
+            for uid in list(self._underived):
+                self._on_runtime_change(uid)
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -448,6 +451,15 @@ class ControlPlane:
                      object_name=event.object_name)
 
     def _on_runtime_change(self, uid: str) -> None:
+        try:
+            self._derive(uid)
+            self._underived.discard(uid)
+        except StorageError as exc:  # the status is derived again once the store takes writes
+            if uid not in self._underived:
+                log.error("status of %s not saved: %s", uid, exc)
+            self._underived.add(uid)
+
+    def _derive(self, uid: str) -> None:
         row = self.store.get_deployment_by_uid(uid)
         if row is None:
             return

@@ -276,7 +276,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     async def _storage(_: Request, exc: StorageError) -> JSONResponse:
         # Nothing of the failed write was kept (its transaction rolled back): say so, in the
         # error shape, and keep serving.  507 when the disk or database is full.
-        log.error("storage error: %s", exc)
+        log.error("%s", exc)
         return error(507 if exc.full else 503, f"{exc}; nothing was changed")
 
     @app.exception_handler(InvalidRequest)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 import threading
 import uuid
@@ -149,9 +150,14 @@ def storage_error(exc: BaseException) -> StorageError:
     """The StorageError for a sqlite3 (or decoding) error, saying what went wrong."""
     full = isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorname", "") in (
         "SQLITE_FULL", "SQLITE_IOERR_WRITE") or "full" in str(exc)
-    if isinstance(exc, UnicodeDecodeError):
-        return StorageError(f"the database holds text that is not UTF-8 ({exc.reason})")
-    return StorageError(f"storage error: {exc}", full=full)
+    text = str(exc)
+    if isinstance(exc, UnicodeDecodeError) or "decode to UTF-8" in text:
+        column = re.search(r"column '([A-Za-z_]+)'", text)
+        where = f" (column {column.group(1)})" if column else ""
+        return StorageError(f"the database holds text that is not UTF-8{where}")
+    # SQLite's message may quote stored bytes: shown escaped, never raw
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return StorageError(f"storage error: {text}", full=full)
 
 
 @dataclass
