@@ -7,11 +7,15 @@ would hijack a replica's interpreter are refused.  Against the real control plan
 
 from __future__ import annotations
 
+import asyncio
+
 import psutil
 import pytest
 
 from tests.harness import LocalCloud
 from tests.reliability.conftest import CREATE, NS, body, latest_version, report
+from tests.unit.test_runtime import harness, spec_for  # noqa: F401 - the real-runtime fixture
+from tui.localcloud.limits import Limits
 
 
 def replica_processes(cloud: LocalCloud) -> list[psutil.Process]:
@@ -150,3 +154,24 @@ def test_ordinary_envs_are_accepted(http) -> None:
             {"key": "EMPTY", "value": ""}, {"key": "UNICODE", "value": "café ☕"}]
     answer = http.post(CREATE, json=with_envs(body(latest_version(http), "good-env", deploy=False), envs))
     assert answer.status_code == 200, answer.text
+
+
+# ----------------------------------------------------------------------------- the scaler
+
+
+async def test_the_runtime_never_runs_more_than_the_caps(harness) -> None:  # noqa: F811
+    """Real replicas: a revision asking for more than the caps (one stored before them, or a
+    scale-up under load) gets at most the cap, and a FailedScaleUp Warning says so once."""
+    rt = harness.runtime
+    rt.limits = Limits(max_replicas=2, max_replicas_total=3)
+    await rt.apply(spec_for("sentiment", uid="dep-a", name="a", api=(4, 4)))
+    await rt.apply(spec_for("sentiment", uid="dep-b", name="b", api=(2, 2)))
+    await harness.ready("dep-a", 2, timeout=20)
+    await harness.ready("dep-b", 1, timeout=20)
+    for _ in range(10):  # scaler ticks: still capped, and the Warning is not repeated
+        await asyncio.sleep(rt.settings.scale_interval_s)
+    assert len(rt.replicas("dep-a")) == 2 and len(rt.replicas("dep-b")) == 1
+    assert rt.replica_total() == 3
+    capped = [e for e in harness.events if e.reason == "FailedScaleUp"]
+    assert [e.object_name for e in capped] == ["a", "b"], capped
+    assert all(e.type == "Warning" and "capped" in e.message for e in capped)
