@@ -126,3 +126,12 @@ def test_text_that_is_not_utf8_in_state_db_is_named_with_what_to_do(tmp_path: Pa
     assert f"cannot use the state database {cloud.home / 'state.db'}" in message
     assert "not UTF-8" in message and "Move it aside" in message
     assert "Traceback" not in message and "UnicodeDecodeError" not in message
+
+
+def test_the_openapi_document_says_what_a_storage_fault_answers(cloud: LocalCloud) -> None:
+    import httpx
+
+    spec = httpx.get(f"{cloud.endpoint}/openapi.json").json()
+    create = spec["paths"][CREATE]["post"]["responses"]
+    for code in ("503", "507"):
+        assert create[code]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")

@@ -82,7 +82,7 @@ class TokenGuard:
 # The routes return pre-rendered JSON, so FastAPI cannot see what they answer: `described`
 # names the success model of each route (documentation only, nothing is re-validated), and
 # `describe_openapi` replaces FastAPI's generic 422 with what the server really sends (400
-# `{"error"}`, 403 `{"message"}`, 404 `{"error"}`), declares the token as the security scheme and
+# `{"error"}`, 403 `{"message"}`, 404 `{"error"}`, 503/507 `{"error"}` on a storage fault), declares the token as the security scheme and
 # the create / update bodies, which `read_body` parses itself.  tests/reliability fuzzes the
 # server from this document and checks every response against it.
 
@@ -129,6 +129,8 @@ def describe_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         "400": ("Invalid request: `error` says what, with the field path", "ErrorBody"),
         "403": ("Missing or wrong X-YATAI-API-TOKEN", "AuthErrorBody"),
         "404": ("The cluster, namespace or record does not exist", "ErrorBody"),
+        "503": ("The state database failed (an I/O error); nothing was changed", "ErrorBody"),
+        "507": ("The disk or the state database is full; nothing was changed", "ErrorBody"),
     }
     for name, model in (("ErrorBody", ErrorBody), ("AuthErrorBody", AuthErrorBody)):
         schemas[name] = model.model_json_schema()
@@ -142,7 +144,7 @@ def describe_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             if "{" in path:
                 wanted.append("404")
             if TokenGuard._guarded(path):
-                wanted.append("403")
+                wanted += ["403", "503", "507"]  # every guarded route reads or writes the store
                 operation["security"] = [{SECURITY_SCHEME: []}]
             for code in wanted:
                 description, ref = errors[code]
