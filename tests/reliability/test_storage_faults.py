@@ -132,6 +132,6 @@ def test_the_openapi_document_says_what_a_storage_fault_answers(cloud: LocalClou
     import httpx
 
     spec = httpx.get(f"{cloud.endpoint}/openapi.json").json()
-    create = spec["paths"][CREATE]["post"]["responses"]
+    create = spec["paths"]["/api/v1/clusters/{cluster}/deployments"]["post"]["responses"]
     for code in ("503", "507"):
         assert create[code]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
