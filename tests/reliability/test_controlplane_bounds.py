@@ -93,8 +93,11 @@ def test_caps_are_configurable_and_hold_across_the_plane(tmp_path) -> None:
 
 def test_a_bad_cap_setting_refuses_to_start(tmp_path) -> None:
     cloud = LocalCloud(tmp_path / "bad", env_overrides={"BENTOTUI_MAX_REPLICAS": "lots"})
-    with pytest.raises(RuntimeError) as failed:
-        cloud.start(timeout=20)
+    try:
+        with pytest.raises(RuntimeError) as failed:
+            cloud.start(timeout=20)
+    finally:
+        cloud.stop()  # if it started after all, it must not outlive the test
     assert "BENTOTUI_MAX_REPLICAS='lots' is not a whole number" in str(failed.value)
     assert "Traceback" not in str(failed.value)
 

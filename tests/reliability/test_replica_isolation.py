@@ -17,6 +17,8 @@ import json
 import os
 from pathlib import Path
 
+from tests.harness import LocalCloud, wait_for
+from tests.reliability.conftest import CREATE, NS, body, latest_version
 from tests.unit.test_runtime import TOKEN, Harness, harness, spec_for, write_bento  # noqa: F401
 
 REPORTING_SERVICE = """
@@ -83,3 +85,30 @@ async def test_a_replica_cannot_be_hijacked_and_gets_no_path_into_the_home(
 
     await harness.runtime.stop("dep-1")
     assert not own.exists()  # its own directory goes with it
+
+
+def test_replica_directories_do_not_outlive_a_kill9(tmp_path: Path) -> None:
+    """A control plane killed with -9 cannot clean up; its successor on the home does."""
+    cloud = LocalCloud(tmp_path / "home").start()
+    try:
+        with cloud.client() as http:
+            made = http.post(CREATE, json=body(latest_version(http, "sentiment"), "scratch", repo="sentiment"))
+            assert made.status_code == 200, made.text
+
+            def replica_dir() -> Path | None:
+                pods = http.get(f"{NS}/scratch/pods").json()
+                pid = pods[0]["usage"]["pid"] if pods and pods[0]["status"]["ready"] else None
+                return Path(os.readlink(f"/proc/{pid}/cwd")) if pid else None
+
+            old = wait_for(replica_dir, 30, what="a ready replica")
+        assert old.is_dir() and "bentotui-replicas-" in str(old.parent)
+        cloud.kill9()
+        assert old.is_dir()  # nobody left to remove it
+        cloud.start()
+        with cloud.client() as http:
+            new = wait_for(lambda: (d := replica_dir()) and d != old and d, 30, what="the replica back")
+        assert new.parent == old.parent and not old.exists()
+        cloud.stop()
+        assert not new.parent.exists()
+    finally:
+        cloud.stop()

@@ -96,8 +96,11 @@ def test_a_full_disk_answers_json_and_keeps_every_acknowledged_write(small_disk:
 
 def start_error(home: Path) -> str:
     cloud = LocalCloud(home)
-    with pytest.raises(RuntimeError) as failed:
-        cloud.start(timeout=20)
+    try:
+        with pytest.raises(RuntimeError) as failed:
+            cloud.start(timeout=20)
+    finally:
+        cloud.stop()  # if it started after all, it must not outlive the test
     return str(failed.value)
 
 

@@ -36,6 +36,7 @@ import random
 import re
 import shutil
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -503,10 +504,30 @@ class Runtime:
         """The replica's own cwd, HOME and TMPDIR (0700), outside the control plane's home so
         no path into it is ever handed to a replica.  Removed when the replica stops."""
         if self._scratch is None:
-            self._scratch = Path(tempfile.mkdtemp(prefix="bentotui-replicas-"))
+            self._scratch = self._scratch_root()
         path = self._scratch / name
         path.mkdir(mode=0o700, exist_ok=True)
         return path
+
+    def _scratch_root(self) -> Path:
+        """One directory per home, so what a predecessor killed with -9 left is removed here
+        (one home has one server).  Only a directory of ours is reused; anything else at that
+        name (another user's, a symlink) gets a fresh random directory instead."""
+        digest = hashlib.sha256(str(self.home.resolve()).encode()).hexdigest()[:12]
+        root = Path(tempfile.gettempdir()) / f"bentotui-replicas-{os.getuid()}-{digest}"
+        try:
+            st = os.lstat(root)
+        except FileNotFoundError:
+            pass
+        else:
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+                return Path(tempfile.mkdtemp(prefix="bentotui-replicas-"))
+            shutil.rmtree(root, ignore_errors=True)
+        try:
+            root.mkdir(mode=0o700)
+        except FileExistsError:
+            return Path(tempfile.mkdtemp(prefix="bentotui-replicas-"))
+        return root
 
     async def _rollout(self, dep: DeploymentState, rev: Revision) -> None:
         """Wait until every replica of the new revision is ready, then retire the old ones."""
