@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import shutil
-from collections import defaultdict
+from collections import defaultdict, deque
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from tui.api import models as m
 from tui.localcloud import views
 from tui.localcloud.hub import Change, Hub
 from tui.localcloud.lifecycle import derive_status
+from tui.localcloud.limits import Limits, check_request
 from tui.localcloud.paths import StatePaths
 from tui.localcloud.runtime import (
     ComponentSpec,
@@ -29,12 +30,13 @@ from tui.localcloud.runtime import (
     RuntimeSettings,
 )
 from tui.localcloud.samples import list_samples
-from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, Store
+from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, StorageError, Store
 
 log = logging.getLogger("bentotui.localcloud")
 
 S = m.DeploymentStatus
 PAGE_CACHE_BYTES = 16 * 2**20  # rendered list pages kept, oldest dropped first
+MAX_UNSAVED_EVENTS = 10_000  # events held in memory while the store refuses writes
 
 
 class InvalidRequest(ValueError):
@@ -48,8 +50,10 @@ class ControlPlane:
         token: str,
         endpoint: str,
         settings: RuntimeSettings | None = None,
+        limits: Limits | None = None,
     ):
         paths.ensure()
+        self.limits = limits or Limits()
         self.paths = paths
         self.endpoint = endpoint.rstrip("/")
         self.store = Store(paths.db)
@@ -61,18 +65,24 @@ class ControlPlane:
             on_event=self._on_runtime_event,
             on_change=self._on_runtime_change,
             api_token=token,
+            limits=self.limits,
         )
         self._bentos: dict[tuple[str, str], BentoRow] = {}
         self._json_cache: dict[str, tuple[tuple[int, int, int], bytes]] = {}
         self._page_cache: dict[tuple[str, int | None], tuple[Any, bytes]] = {}
         self._deploy_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # events the store could not take yet (_record), oldest first
+        self._unsaved: deque[tuple[str, str, str, str, str, str | None]] = deque()
+        self._storage_failing = False
+        self._underived: set[str] = set()  # deployments whose derived status could not be saved
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         self._register_samples()
         await self.runtime.start()
+        self._spawn(self._flush_loop())
         for row in self.store.all_deployments():
             if row.desired == "running" and row.active_revision:
                 self.store.set_state(row.uid, status=S.DEPLOYING.value)
@@ -80,11 +90,21 @@ class ControlPlane:
             elif row.status == S.TERMINATING.value:
                 self.store.set_state(row.uid, status=S.TERMINATED.value)
 
+    async def _flush_loop(self) -> None:
+        """Events that waited for the store are written once it takes writes again."""
+        while True:
+            await asyncio.sleep(1.0)
+            if self._unsaved:
+                self.flush_events()
+            for uid in list(self._underived):
+                self._on_runtime_change(uid)
+
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.runtime.close()
+        self.flush_events()
         self.store.close()
 
     def _spawn(self, coro: Any) -> None:
@@ -214,6 +234,33 @@ class ControlPlane:
 
     # ------------------------------------------------------------------ mutations
 
+    def _check_bounds(self, body: m.UpdateDeploymentSchema, uid: str | None) -> None:
+        """Replica caps and env rules (limits.py); 400 with every problem's field path."""
+        problems = check_request(body, self.limits)
+        if problems:
+            raise InvalidRequest("invalid request: " + "; ".join(problems))
+        if body.do_not_deploy:
+            return
+        stable = next((i for i, t in enumerate(body.targets) if t.type.value == "stable"), None)
+        if stable is None:
+            return
+        target = body.targets[stable]
+        bento = self.bento(target.bento_repository, target.bento)
+        if bento is None:
+            return  # _targets says so
+        config = target.config
+        declared = [r["name"] for r in bento.manifest.get("runners") or []]
+        needed = _component(None, config).min_replicas or 1
+        runner_configs = (config.runners or {}) if config else {}
+        needed += sum(max(_component(n, runner_configs.get(n)).min_replicas, 1) for n in declared)
+        others = self.runtime.replica_total(exclude=uid)
+        if others + needed > self.limits.max_replicas_total:
+            raise InvalidRequest(
+                f"invalid request: targets[{stable}].config.hpa_conf.min_replicas: this deployment "
+                f"needs {needed} replicas and {others} already run; the cap is "
+                f"{self.limits.max_replicas_total} replicas in all (BENTOTUI_MAX_REPLICAS_TOTAL)"
+            )
+
     def _targets(self, body: m.UpdateDeploymentSchema) -> list[dict[str, Any]]:
         targets = []
         for index, target in enumerate(body.targets):
@@ -247,6 +294,7 @@ class ControlPlane:
         namespace = body.kube_namespace or self.ident.namespace
         self.check_cluster(cluster, namespace)
         targets = self._targets(body)
+        self._check_bounds(body, None)
         deploy = not body.do_not_deploy
         try:
             row = self.store.create_deployment(
@@ -273,6 +321,7 @@ class ControlPlane:
     async def update(self, row: DeploymentRow, body: m.UpdateDeploymentSchema) -> DeploymentRow:
         """PATCH: a new active revision, deployed.  On a terminated deployment this restores it."""
         targets = self._targets(body)
+        self._check_bounds(body, row.uid)
         deploy = not body.do_not_deploy
         restoring = row.desired == "terminated"
         updated = self.store.update_deployment(
@@ -402,19 +451,31 @@ class ControlPlane:
                      object_name=event.object_name)
 
     def _on_runtime_change(self, uid: str) -> None:
+        try:
+            self._derive(uid)
+            self._underived.discard(uid)
+        except StorageError as exc:  # the status is derived again once the store takes writes
+            if uid not in self._underived:
+                log.error("status of %s not saved: %s", uid, exc)
+            self._underived.add(uid)
+
+    def _derive(self, uid: str) -> None:
         row = self.store.get_deployment_by_uid(uid)
         if row is None:
             return
+        replicas = self.runtime.replicas(uid)
         status = derive_status(
             desired=row.desired,
             previous=S(row.status),
             mode=row.mode,
             active_revision_uid=row.active_revision.uid if row.active_revision else None,
-            replicas=self.runtime.replicas(uid),
+            replicas=replicas,
             runtime_active=self.runtime.is_active(uid),
         )
         if status.value != row.status:
             self._set_status(uid, status)
+            if status == S.FAILED:
+                self._record(uid, "DeploymentFailed", _failure_reason(replicas), warning=True)
         self.hub.publish(Change("pods", uid, row.cluster))
 
     def _set_status(self, uid: str, status: S) -> None:
@@ -424,12 +485,34 @@ class ControlPlane:
 
     def _record(self, uid: str, reason: str, message: str, *, warning: bool = False,
                 kind: str = "BentoDeployment", object_name: str | None = None) -> None:
-        row = self.store.get_deployment_by_uid(uid)
-        if row is None:
-            return
-        self.store.add_event(uid, reason, message, "Warning" if warning else "Normal", kind,
-                             object_name or row.name)
-        self.hub.publish(Change("events", uid, row.cluster))
+        """Store an event and tell its listeners.  If the store cannot take it (disk full),
+        it waits in memory, in order, and is written before the next event that can be."""
+        self._unsaved.append((uid, reason, message, "Warning" if warning else "Normal", kind,
+                              object_name))
+        if len(self._unsaved) > MAX_UNSAVED_EVENTS:
+            dropped = self._unsaved.popleft()
+            log.error("storage full for too long: dropped event %s", dropped[1])
+        self.flush_events()
+
+    def flush_events(self) -> int:
+        """Write the events waiting in memory, oldest first; stops at the first storage error
+        (they stay queued).  Returns how many are still waiting."""
+        while self._unsaved:
+            uid, reason, message, type_, kind, object_name = self._unsaved[0]
+            try:
+                row = self.store.get_deployment_by_uid(uid)
+                if row is not None:
+                    self.store.add_event(uid, reason, message, type_, kind, object_name or row.name)
+            except StorageError as exc:
+                if not self._storage_failing:
+                    log.error("events wait in memory until the store takes them: %s", exc)
+                self._storage_failing = True
+                return len(self._unsaved)
+            self._storage_failing = False
+            self._unsaved.popleft()
+            if row is not None:
+                self.hub.publish(Change("events", uid, row.cluster))
+        return 0
 
     # ------------------------------------------------------------------ replicas and events
 
@@ -454,6 +537,19 @@ class ControlPlane:
             for e in self.store.list_events(row.id, after_id=after_id, limit=limit,
                                             object_name=pod_name)
         ]
+
+
+def _failure_reason(replicas: list[Any]) -> str:
+    """Why a deployment is `failed`: its most restarted failing replica and its last error."""
+    failing = [r for r in replicas if r.phase == "Failed" and not r.terminating]
+    if not failing:
+        return "Deployment failed: no replica is ready"
+    worst = max(failing, key=lambda r: r.restart_count)
+    return (
+        f"Deployment failed: replica {worst.name} restarted {worst.restart_count} times without "
+        f"becoming ready ({worst.reason or 'Error'}, last exit code {worst.last_exit_code}): "
+        f"{worst.last_error or 'no error recorded'}; it keeps restarting with back-off"
+    )
 
 
 def _component(runner_name: str | None, config: Any | None) -> ComponentSpec:

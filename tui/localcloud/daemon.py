@@ -25,8 +25,10 @@ from typing import Any
 from tui.localcloud.paths import StatePaths, bentotui_home, read_or_create_token
 
 DEFAULT_PORT = 38510
+DAEMON_LOCK = "daemon.lock"  # held (flock) by the serving control plane for its lifetime
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 20.0
+ZOMBIE_GRACE_S = 5.0  # an exited daemon's parent (init, the TUI) reaps it within this
 
 
 class DaemonError(RuntimeError):
@@ -80,6 +82,54 @@ def _read_pidfile(paths: StatePaths) -> dict[str, Any] | None:
         return None
 
 
+def _daemon_lock_held(paths: StatePaths) -> bool:
+    """True while a control plane serves this home: it holds `daemon.lock` for its lifetime."""
+    try:
+        fd = os.open(paths.home / DAEMON_LOCK, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops a lock we may have taken
+    return False
+
+
+def _process_start_time(pid: int) -> float | None:
+    import psutil
+
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
+        return None
+
+
+def _is_our_daemon(paths: StatePaths, info: dict[str, Any]) -> bool:
+    """Whether the pid in `server.json` is this home's daemon, not a process that got its pid
+    later: the home's daemon lock is held, and the process started when the file says."""
+    try:
+        pid = int(info["pid"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    if not _daemon_lock_held(paths) or not _alive(pid):
+        return False
+    recorded = info.get("create_time")
+    actual = _process_start_time(pid)
+    return recorded is not None and actual is not None and abs(float(recorded) - actual) < 0.01
+
+
+def _exited(pid: int) -> bool:
+    """Gone, or a zombie (exited, not yet reaped by a parent such as the TUI that started it)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -112,7 +162,7 @@ def running_endpoint(paths: StatePaths) -> tuple[str, str] | None:
     asking it anything: for starting the first requests early (tui/api/prefetch.py)."""
     info = _read_pidfile(paths)
     try:
-        if not info or not _alive(int(info["pid"])):
+        if not info or not _alive(int(info["pid"])) or not _daemon_lock_held(paths):
             return None
         token = paths.token.read_text().strip()
     except (OSError, KeyError, ValueError):
@@ -122,7 +172,7 @@ def running_endpoint(paths: StatePaths) -> tuple[str, str] | None:
 
 def status(paths: StatePaths) -> DaemonStatus:
     info = _read_pidfile(paths)
-    running = bool(info and _alive(int(info["pid"])) and _answers(info["endpoint"]))
+    running = bool(info and _is_our_daemon(paths, info) and _answers(info["endpoint"]))
     return DaemonStatus(
         running=running,
         endpoint=info["endpoint"] if running and info else None,
@@ -152,6 +202,11 @@ def ensure_running(paths: StatePaths, port: int | None = None) -> DaemonStatus:
         current = status(paths)
         if current.running:
             return current
+        if _daemon_lock_held(paths):  # serving this home, but not as server.json says
+            raise DaemonError(
+                f"a local control plane holds {paths.home / DAEMON_LOCK} but does not answer "
+                f"as {paths.pidfile} says; stop it (bentotui local stop) or wait until it is up"
+            )
         read_or_create_token(paths)
         paths.server_log.parent.mkdir(parents=True, exist_ok=True)
         args = [sys.executable, "-m", "tui.cli", "local", "start", "--foreground"]
@@ -185,21 +240,33 @@ def ensure_running(paths: StatePaths, port: int | None = None) -> DaemonStatus:
 
 
 def stop(paths: StatePaths) -> bool:
-    """Stop the daemon (its replicas stop with it).  False if it was not running."""
+    """Stop the daemon (its replicas stop with it).  False if it was not running.
+
+    Only a process proven to be this home's daemon is signalled (`_is_our_daemon`): a stale
+    `server.json` whose pid now belongs to another process is removed, never acted on.
+    """
     info = _read_pidfile(paths)
-    if not info or not _alive(int(info["pid"])):
+    if not info or not _is_our_daemon(paths, info):
         with contextlib.suppress(FileNotFoundError):
             paths.pidfile.unlink()
         return False
     pid = int(info["pid"])
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_S
+    zombie_since: float | None = None
     while time.monotonic() < deadline:
         if not _alive(pid):
             break
+        if _exited(pid):  # exited: reap it if it is our child, else give its parent a moment
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            zombie_since = zombie_since or time.monotonic()
+            if time.monotonic() - zombie_since > ZOMBIE_GRACE_S:
+                break
         time.sleep(0.05)
     else:
-        os.kill(pid, signal.SIGKILL)
+        if _is_our_daemon(paths, info):
+            os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(FileNotFoundError):
         paths.pidfile.unlink()
     return True
@@ -230,10 +297,13 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     import uvicorn
 
     from tui.localcloud.controlplane import ControlPlane
+    from tui.localcloud.limits import Limits
+    from tui.localcloud.store import StorageError
     from tui.localcloud.server import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     paths.ensure()
+    lock = _hold_daemon_lock(paths)  # kept open (and locked) until this process exits
     token = read_or_create_token(paths)
     if port is None:
         try:
@@ -245,7 +315,21 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     bound_port = sock.getsockname()[1]
     display_host = f"[{host}]" if ":" in host else host
     endpoint = f"http://{display_host}:{bound_port}"
-    plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env())
+    try:
+        limits = Limits.from_env()
+    except ValueError as exc:
+        sock.close()
+        raise DaemonError(f"bad replica cap: {exc}") from None
+    try:
+        plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env(), limits)
+        plane.store.verify()
+    except StorageError as exc:
+        sock.close()
+        raise DaemonError(
+            f"cannot use the state database {paths.db}: {exc}.\n"
+            f"Move it aside to start with an empty state (mv '{paths.db}' '{paths.db}.broken'; "
+            f"also its -wal and -shm files if present), or restore it from a backup."
+        ) from None
     app = create_app(plane, token)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
                             timeout_graceful_shutdown=5, ws_ping_interval=None)
@@ -265,11 +349,31 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
                 if (_read_pidfile(paths) or {}).get("pid") == os.getpid():
                     paths.pidfile.unlink()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        lock.close()
+
+
+def _hold_daemon_lock(paths: StatePaths) -> Any:
+    """One home, one server: take `daemon.lock` or refuse, naming the one that runs."""
+    fh = open(paths.home / DAEMON_LOCK, "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        info = _read_pidfile(paths) or {}
+        running = f"pid {info.get('pid', '?')}, {info.get('endpoint', 'endpoint unknown')}"
+        raise DaemonError(
+            f"a local control plane already runs on {paths.home} ({running}); "
+            "stop it first with `bentotui local stop`, or use another BENTOTUI_HOME"
+        ) from None
+    return fh
 
 
 def _write_pidfile(paths: StatePaths, endpoint: str) -> None:
     tmp = paths.pidfile.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "endpoint": endpoint, "started_at": time.time()}))
+    tmp.write_text(json.dumps({"pid": os.getpid(), "endpoint": endpoint, "started_at": time.time(),
+                               "create_time": _process_start_time(os.getpid())}))
     os.chmod(tmp, 0o600)
     os.replace(tmp, paths.pidfile)

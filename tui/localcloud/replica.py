@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tui.localcloud.limits import ENV_NAME, reserved_env
 from tui.localcloud.runtime_types import ReplicaInfo, RuntimeSettings, bounded
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class Replica:
         self.memory_bytes: int | None = None
         self.inflight = 0  # requests the gateway / runner service has open on it
         self.last_ready_s: float | None = None  # spawn -> ready of the latest start
+        self.last_error: str | None = None  # why the latest start failed or the process exited
         self.proc: asyncio.subprocess.Process | None = None
 
         self._stop_requested = asyncio.Event()
@@ -134,6 +136,7 @@ class Replica:
             memory_bytes=self.memory_bytes,
             log_path=self.log_path,
             reason=self.reason,
+            last_error=self.last_error,
         )
 
     # ------------------------------------------------------------------ control
@@ -234,9 +237,14 @@ class Replica:
                     cwd=str(self._cwd),
                     start_new_session=True,  # a Ctrl-C at the control plane is not a crash here
                 )
-        except OSError as exc:
-            self.phase, self.reason = "Failed", "StartError"
-            self._emit("Failed", f"Error: failed to start container main: {exc}", "Warning")
+        except (OSError, ValueError) as exc:  # ValueError: an env the OS refuses (NUL, '=')
+            # As the kubelet reports a container that cannot be created: StartError, exit 128;
+            # each retry counts as a restart, so a deployment that can never start fails.
+            if restarting:
+                self.restart_count += 1
+            self.phase, self.reason, self.last_exit_code = "Failed", "StartError", 128
+            self.last_error = f"failed to start container main: {exc}"
+            self._emit("Failed", f"Error: {self.last_error}", "Warning")
             self._changed()
             return None
 
@@ -281,6 +289,7 @@ class Replica:
             return ready_for
         self.phase = "Failed"
         self.reason = "Error" if code else "Completed"
+        self.last_error = f"container main exited with code {code} ({note})"
         self._emit(
             "Exited",
             f"Container main exited with code {code} ({note})",
@@ -341,24 +350,29 @@ class Replica:
 
 def replica_env(
     base: dict[str, str], user: dict[str, str], ours: dict[str, str], secret: str | None
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """A replica's environment: whitelisted basics, then the user's envs, then BENTOTUI_* ones.
 
-    Any variable whose value contains the control plane's API token is withheld (its name is
-    returned so the caller can warn): a replica must never see the token.
+    Withheld, with the reason returned so the caller can warn: any variable whose value holds
+    the control plane's API token (a replica must never see it), and user variables the API
+    refuses (reserved or invalid names: a row written before those rules must not apply them).
     """
     env: dict[str, str] = {}
-    withheld: list[str] = []
+    withheld: list[tuple[str, str]] = []
     for source in (base, user, ours):
         for key, value in source.items():
             if secret and secret in value:
-                withheld.append(key)
+                withheld.append((key, "holds the API token"))
+                continue
+            if source is user and (reserved_env(key) or not ENV_NAME.fullmatch(key) or "\x00" in value):
+                withheld.append((key, "is reserved or not a valid variable"))
                 continue
             env[key] = value
     return env, withheld
 
 
-INHERITED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+# HOME and TMPDIR are not taken: each replica gets its own (Runtime._add_replica).
+INHERITED_ENV = ("PATH", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
 
 
 def inherited_env() -> dict[str, str]:

@@ -34,8 +34,11 @@ import logging
 import os
 import random
 import re
+import shutil
 import socket
+import stat
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -43,6 +46,7 @@ from pathlib import Path
 
 from tui.api.models import DeploymentMetricsSchema
 from tui.localcloud.gateway import Gateway
+from tui.localcloud.limits import Limits
 from tui.localcloud.metrics import MetricsStore
 from tui.localcloud.replica import Replica, inherited_env, replica_env
 from tui.localcloud.runner_service import RunnerService
@@ -103,6 +107,7 @@ class Component:
         self.runner_name = spec.runner_name
         self.replicas: list[Replica] = []
         self.service: RunnerService | None = None
+        self.capped_at: int | None = None  # the replica cap last reported (FailedScaleUp)
         self.autoscaler = Autoscaler(settings.scale_down_stabilization_s, now, 0)
 
     @property
@@ -195,8 +200,10 @@ class Runtime:
         on_event: Callable[[RuntimeEvent], None],
         on_change: Callable[[str], None],
         api_token: str | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.home = Path(home)
+        self.limits = limits or Limits()
         self.settings = settings
         self._on_event = on_event
         self._on_change = on_change
@@ -211,6 +218,7 @@ class Runtime:
         self._started = False
         self._closed = False
         self._hostname = socket.gethostname()
+        self._scratch: Path | None = None  # replicas' own directories (_replica_dir)
         self.metrics_store = MetricsStore(settings.metrics_interval_s, settings.metrics_retention_s)
         self.gateway = Gateway(self._resolve, api_token, self.metrics_store)
         self.gateway_app = self.gateway
@@ -243,6 +251,9 @@ class Runtime:
             with contextlib.suppress(BaseException):
                 await task
         await self.gateway.close()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
         self._started = False
 
     # ------------------------------------------------------------------ reading
@@ -268,6 +279,32 @@ class Runtime:
         """(uid, ready, desired) of every deployment the runtime holds: a cheap fingerprint of
         the replica counts that list pages show (a deployment it does not hold shows 0/0)."""
         return tuple((uid, *self.api_replica_counts(uid)) for uid in self._deployments)
+
+    def replica_total(self, exclude: str | None = None) -> int:
+        """Live replicas of every deployment's active revision (a rollout's outgoing revision
+        is not counted: it is on its way out), for the plane-wide cap."""
+        return sum(
+            len(comp.live)
+            for uid, dep in self._deployments.items()
+            if uid != exclude and not dep.terminating
+            for comp in dep.active.components.values()
+        )
+
+    def _cap(self, dep: DeploymentState, comp: Component, want: int) -> int:
+        """`want` replicas for `comp`, cut to the per-component and plane-wide caps."""
+        current = len(comp.live)
+        headroom = self.limits.max_replicas_total - self.replica_total()
+        capped = max(min(want, self.limits.max_replicas, current + max(headroom, 0)), min(want, current))
+        if capped < want and comp.capped_at != capped:  # once per cap, not at every tick
+            self._event(
+                dep, "FailedScaleUp",
+                f"{comp.label}: wanted {want} replicas, capped at {capped} (at most "
+                f"{self.limits.max_replicas} per component and {self.limits.max_replicas_total} "
+                "in all on this control plane)",
+                "Warning",
+            )
+        comp.capped_at = capped if capped < want else None
+        return capped
 
     def replicas(self, uid: str) -> list[ReplicaInfo]:
         """API-server replicas first, then runners; then by start time, then name."""
@@ -396,6 +433,7 @@ class Runtime:
             if previous is not None and comp.runner_name in previous.components:
                 count = max(count, len(previous.components[comp.runner_name].live))
             count = min(count, max(comp.spec.max_replicas, 1))
+            count = self._cap(dep, comp, count)
             for _ in range(count):
                 self._add_replica(dep, rev, comp)
             comp.autoscaler.reset(now, count)
@@ -423,23 +461,25 @@ class Runtime:
             "BENTOTUI_COMPONENT": "runner" if comp.runner_name else API_SERVER,
             "BENTOTUI_PARENT_PID": str(os.getpid()),
             "BENTOTUI_RUNNER_TIMEOUT": str(spec.request_timeout_s),
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
         }
         if comp.runner_name is None:
             ours["BENTOTUI_RUNNERS"] = json.dumps(runner_urls)
         else:
             ours["BENTOTUI_RUNNER_NAME"] = comp.runner_name
+        own_dir = self._replica_dir(name)
+        ours["HOME"] = ours["TMPDIR"] = str(own_dir)
         env, withheld = replica_env(inherited_env(), dict(comp.spec.envs), ours, self._api_token)
-        for key in withheld:
-            self._event(dep, "EnvWithheld", f"env {key} of {comp.label} holds the API token; not passed to replicas", "Warning")
+        for key, why in withheld:
+            self._event(dep, "EnvWithheld", f"env {key} of {comp.label} {why}; not passed to replicas", "Warning")
 
         bento_path = Path(spec.bento_path)
         runner_args = ["--runner", comp.runner_name] if comp.runner_name else []
 
         def command(port: int) -> list[str]:
             return [
-                sys.executable, "-u", "-B", "-s", str(BENTO_SERVER),
+                # -I: isolated mode (no PYTHON* variables, no user site, no script or current
+                # directory on sys.path); -u and -B again because -I ignores PYTHONUNBUFFERED.
+                sys.executable, "-I", "-u", "-B", str(BENTO_SERVER),
                 "--bento", str(bento_path), "--port", str(port), *runner_args,
             ]  # fmt: skip
 
@@ -449,7 +489,7 @@ class Runtime:
             revision_uid=rev.uid,
             command=command,
             env=env,
-            cwd=bento_path if bento_path.is_dir() else self.home,
+            cwd=own_dir,
             log_path=self.home / "logs" / spec.name / f"{name}.log",
             settings=self.settings,
             on_event=lambda reason, message, type_: self._pod_event(dep, name, reason, message, type_),
@@ -459,6 +499,35 @@ class Runtime:
         self._pod_event(dep, name, "Scheduled", f"Successfully assigned {spec.namespace}/{name} to {self._hostname}", "Normal")
         replica.start()
         return replica
+
+    def _replica_dir(self, name: str) -> Path:
+        """The replica's own cwd, HOME and TMPDIR (0700), outside the control plane's home so
+        no path into it is ever handed to a replica.  Removed when the replica stops."""
+        if self._scratch is None:
+            self._scratch = self._scratch_root()
+        path = self._scratch / name
+        path.mkdir(mode=0o700, exist_ok=True)
+        return path
+
+    def _scratch_root(self) -> Path:
+        """One directory per home, so what a predecessor killed with -9 left is removed here
+        (one home has one server).  Only a directory of ours is reused; anything else at that
+        name (another user's, a symlink) gets a fresh random directory instead."""
+        digest = hashlib.sha256(str(self.home.resolve()).encode()).hexdigest()[:12]
+        root = Path(tempfile.gettempdir()) / f"bentotui-replicas-{os.getuid()}-{digest}"
+        try:
+            st = os.lstat(root)
+        except FileNotFoundError:
+            pass
+        else:
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+                return Path(tempfile.mkdtemp(prefix="bentotui-replicas-"))
+            shutil.rmtree(root, ignore_errors=True)
+        try:
+            root.mkdir(mode=0o700)
+        except FileExistsError:
+            return Path(tempfile.mkdtemp(prefix="bentotui-replicas-"))
+        return root
 
     async def _rollout(self, dep: DeploymentState, rev: Revision) -> None:
         """Wait until every replica of the new revision is ready, then retire the old ones."""
@@ -501,6 +570,8 @@ class Runtime:
         finally:
             if replica in comp.replicas:
                 comp.replicas.remove(replica)
+            if self._scratch is not None:
+                shutil.rmtree(self._scratch / replica.name, ignore_errors=True)
             self._changed(dep)
 
     # ------------------------------------------------------------------ stop
@@ -566,6 +637,8 @@ class Runtime:
             floor = replica_floor(spec.mode, comp.spec.min_replicas, idle)
             want = desired_replicas(inflight, self.settings.target_inflight_per_replica, floor, comp.spec.max_replicas)
             current = len(comp.live)
+            if want > current:
+                want = self._cap(dep, comp, want)
             target = comp.autoscaler.decide(now, current, want, to_zero=idle)
             if target != current:
                 plan.append((comp, current, target))

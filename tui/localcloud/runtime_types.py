@@ -110,6 +110,7 @@ class ReplicaInfo:
     # additions: the container state's reason as Kubernetes words it ("ContainerCreating",
     # "CrashLoopBackOff", "Error", "Completed") or None while running.
     reason: str | None = None
+    last_error: str | None = None  # why the latest start failed or the process exited
 
     @property
     def component(self) -> str:

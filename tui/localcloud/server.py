@@ -28,7 +28,7 @@ from tui.api import models as m
 from tui.localcloud import debug
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
-from tui.localcloud.store import DeploymentQuery, NotFound
+from tui.localcloud.store import DeploymentQuery, NotFound, StorageError
 
 log = logging.getLogger("bentotui.localcloud")
 
@@ -82,7 +82,7 @@ class TokenGuard:
 # The routes return pre-rendered JSON, so FastAPI cannot see what they answer: `described`
 # names the success model of each route (documentation only, nothing is re-validated), and
 # `describe_openapi` replaces FastAPI's generic 422 with what the server really sends (400
-# `{"error"}`, 403 `{"message"}`, 404 `{"error"}`), declares the token as the security scheme and
+# `{"error"}`, 403 `{"message"}`, 404 `{"error"}`, 503/507 `{"error"}` on a storage fault), declares the token as the security scheme and
 # the create / update bodies, which `read_body` parses itself.  tests/reliability fuzzes the
 # server from this document and checks every response against it.
 
@@ -129,6 +129,8 @@ def describe_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         "400": ("Invalid request: `error` says what, with the field path", "ErrorBody"),
         "403": ("Missing or wrong X-YATAI-API-TOKEN", "AuthErrorBody"),
         "404": ("The cluster, namespace or record does not exist", "ErrorBody"),
+        "503": ("The state database failed (an I/O error); nothing was changed", "ErrorBody"),
+        "507": ("The disk or the state database is full; nothing was changed", "ErrorBody"),
     }
     for name, model in (("ErrorBody", ErrorBody), ("AuthErrorBody", AuthErrorBody)):
         schemas[name] = model.model_json_schema()
@@ -142,7 +144,7 @@ def describe_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             if "{" in path:
                 wanted.append("404")
             if TokenGuard._guarded(path):
-                wanted.append("403")
+                wanted += ["403", "503", "507"]  # every guarded route reads or writes the store
                 operation["security"] = [{SECURITY_SCHEME: []}]
             for code in wanted:
                 description, ref = errors[code]
@@ -271,6 +273,13 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return error(404, str(exc))
+
+    @app.exception_handler(StorageError)
+    async def _storage(_: Request, exc: StorageError) -> JSONResponse:
+        # Nothing of the failed write was kept (its transaction rolled back): say so, in the
+        # error shape, and keep serving.  507 when the disk or database is full.
+        log.error("%s", exc)
+        return error(507 if exc.full else 503, f"{exc}; nothing was changed")
 
     @app.exception_handler(InvalidRequest)
     async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:

@@ -9,6 +9,8 @@ them into API schemas is `views.py`'s job.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sqlite3
 import threading
 import uuid
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
@@ -133,6 +137,29 @@ class NotFound(Exception):
     """The record does not exist."""
 
 
+class StorageError(Exception):
+    """SQLite could not do what was asked (disk full, I/O error, a corrupt file).  Nothing of
+    the transaction was kept; `full` says the disk or the database is full (HTTP 507)."""
+
+    def __init__(self, message: str, full: bool = False) -> None:
+        super().__init__(message)
+        self.full = full
+
+
+def storage_error(exc: BaseException) -> StorageError:
+    """The StorageError for a sqlite3 (or decoding) error, saying what went wrong."""
+    full = isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorname", "") in (
+        "SQLITE_FULL", "SQLITE_IOERR_WRITE") or "full" in str(exc)
+    text = str(exc)
+    if isinstance(exc, UnicodeDecodeError) or "decode to UTF-8" in text:
+        column = re.search(r"column '([A-Za-z_]+)'", text)
+        where = f" (column {column.group(1)})" if column else ""
+        return StorageError(f"the database holds text that is not UTF-8{where}")
+    # SQLite's message may quote stored bytes: shown escaped, never raw
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return StorageError(f"storage error: {text}", full=full)
+
+
 @dataclass
 class BentoRow:
     id: int
@@ -233,6 +260,16 @@ class Store:
         # Bumped by every committed transaction that may change a deployment (all but event
         # inserts): a rendered list page stays valid while it and the replica counts stand still.
         self.generation = 0
+        try:
+            self._open()
+        except StorageError:
+            self._conn.close()
+            raise
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
+            self._conn.close()
+            raise storage_error(exc) from exc
+
+    def _open(self) -> None:
         self._conn.execute("PRAGMA journal_mode=WAL")
         # NORMAL is durable against a process crash (kill -9) in WAL mode; only power loss can
         # drop the last transactions.
@@ -258,21 +295,44 @@ class Store:
     def _tx(self, deployments: bool = True) -> Iterator[sqlite3.Connection]:
         """One transaction; `deployments=False` promises it leaves the deployments table alone."""
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise storage_error(exc) from exc
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
                 self._conn.execute("COMMIT")
+            except BaseException as exc:
+                # SQLite may have rolled back already (SQLITE_FULL does): never leave a
+                # transaction open, or every later BEGIN fails and the server is wedged.
+                if self._conn.in_transaction:
+                    try:
+                        self._conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        log.exception("rollback failed")
+                if isinstance(exc, (sqlite3.Error, UnicodeDecodeError)):
+                    raise storage_error(exc) from exc
+                raise
             finally:
                 if deployments:
                     self.generation += 1
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self._conn.execute(sql, args).fetchall()
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except (sqlite3.Error, UnicodeDecodeError) as exc:
+                raise storage_error(exc) from exc
+
+    def verify(self) -> None:
+        """Check the file before serving from it: SQLite's own quick check, then every row the
+        start-up reads.  Raises StorageError saying what is wrong."""
+        rows = self._query("PRAGMA quick_check(5)")
+        problems = [r[0] for r in rows if r[0] != "ok"]
+        if problems:
+            raise StorageError("the database is damaged: " + "; ".join(problems))
+        self.all_deployments()
+        self.list_bentos()
 
     # ------------------------------------------------------------------ meta
 
