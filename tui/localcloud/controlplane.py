@@ -28,6 +28,7 @@ from tui.localcloud.runtime import (
     RuntimeEvent,
     RuntimeSettings,
 )
+from tui.localcloud.limits import Limits
 from tui.localcloud.samples import list_samples
 from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, Store
 
@@ -51,6 +52,7 @@ class ControlPlane:
     ):
         paths.ensure()
         self.paths = paths
+        self.limits = Limits.from_env()  # the gateway reads the same variables itself
         self.endpoint = endpoint.rstrip("/")
         self.store = Store(paths.db)
         self.hub = Hub()

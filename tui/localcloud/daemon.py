@@ -248,7 +248,8 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env())
     app = create_app(plane, token)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=5, ws_ping_interval=None)
+                            timeout_graceful_shutdown=5, ws_ping_interval=None,
+                            **plane.limits.uvicorn_options())
     server = uvicorn.Server(config)
 
     async def run() -> None:
