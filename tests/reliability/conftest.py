@@ -71,10 +71,12 @@ def body(version: str, name: str, *, repo: str = "iris_classifier", mode: str = 
 
 # --------------------------------------------------------------------------- a hostile replica
 
-# Bounds the gateway rig runs with (small, so a test need not send gigabytes).
+# Bounds the gateway rig runs with (small, so a test need not send gigabytes): 8 MiB responses,
+# 4 MiB requests, 16 MiB buffered by all requests together, 1 s body read timeout.
 RIG_LIMITS = {
     "BENTOTUI_LIMIT_GATEWAY_RESPONSE_BYTES": str(8 * 1024 * 1024),
     "BENTOTUI_LIMIT_GATEWAY_REQUEST_BYTES": str(4 * 1024 * 1024),
+    "BENTOTUI_LIMIT_GATEWAY_BUFFERED_BYTES": str(16 * 1024 * 1024),
     "BENTOTUI_LIMIT_BODY_READ_TIMEOUT_S": "1",
 }
 

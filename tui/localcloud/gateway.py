@@ -376,6 +376,10 @@ class Gateway:
                 ) from None
             except UpstreamError as exc:
                 raise _Retry(str(exc)) from None
+            except UpstreamBadResponse as exc:
+                raise GatewayError(
+                    502, f"replica {replica.name} sent a malformed response: {exc}"
+                ) from None
             try:
                 return await self._relay(replica, response, send, deadline)
             finally:
