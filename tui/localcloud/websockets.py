@@ -18,6 +18,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from tui.api import models as m
+from tui.localcloud.logtail import LineSplitter, last_lines
 from tui.localcloud.store import DeploymentRow
 
 if TYPE_CHECKING:
@@ -156,37 +157,23 @@ async def serve_kube_events(websocket: WebSocket, plane: ControlPlane, row: Depl
 # ----------------------------------------------------------------------------- log tail
 
 
-def last_lines(path: Path, count: int) -> tuple[list[str], int]:
-    """The last `count` lines of a file and the offset of its end."""
-    with path.open("rb") as fh:
-        fh.seek(0, 2)
-        end = fh.tell()
-        block, data = 8192, b""
-        pos = end
-        while pos > 0 and data.count(b"\n") <= count:
-            step = min(block, pos)
-            pos -= step
-            fh.seek(pos)
-            data = fh.read(step) + data
-    lines = data.decode("utf-8", "replace").splitlines()
-    return (lines[-count:] if count else []), end
-
-
 async def serve_tail(websocket: WebSocket, plane: ControlPlane, row: DeploymentRow, pod_name: str) -> None:
     await websocket.accept()
     follow_task: asyncio.Task[None] | None = None
     done = asyncio.Event()
+    limits = plane.limits
 
     async def follow(request: m.TailRequest, path: Path) -> None:
         lines, offset = await asyncio.to_thread(
-            last_lines, path, min(request.tail_lines or 0, MAX_TAIL_LINES)
+            last_lines, path, min(request.tail_lines or 0, MAX_TAIL_LINES),
+            limits.log_tail_bytes, limits.log_line_chars,
         )
         await send(websocket, {"req_id": request.id, "type": "replace", "items": lines})
         if not request.follow:
             await websocket.send_text(json.dumps({"type": "success", "message": "EOF", "payload": None}))
             done.set()
             return
-        partial = b""
+        splitter = LineSplitter(limits.log_line_chars)
         while True:
             try:
                 size = path.stat().st_size
@@ -199,13 +186,10 @@ async def serve_tail(websocket: WebSocket, plane: ControlPlane, row: DeploymentR
             if size > offset:
                 with path.open("rb") as fh:
                     fh.seek(offset)
-                    chunk = fh.read(size - offset)
-                offset = size
-                partial += chunk
-                *complete, partial = partial.split(b"\n")
-                for line in complete:
-                    await send(websocket, {"req_id": request.id, "type": "append",
-                                           "items": [line.decode("utf-8", "replace")]})
+                    chunk = fh.read(min(size - offset, limits.log_tail_bytes))
+                offset += len(chunk)
+                for line in splitter.feed(chunk):
+                    await send(websocket, {"req_id": request.id, "type": "append", "items": [line]})
             else:
                 await asyncio.sleep(TAIL_POLL_S)
 
