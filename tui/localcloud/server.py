@@ -87,6 +87,35 @@ class TokenGuard:
         return (path.startswith("/api/") or path.startswith("/ws/")) and path not in PUBLIC_PATHS
 
 
+class SocketCap:
+    """At most `limit` websockets open at once (every socket carries the one token, so this is
+    per token and per process); the next is closed with 1013 (try again later) and a reason."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+        self.open = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        if self.open >= self.limit:
+            # Accepted then closed: a close before the accept would reach the client as a bare
+            # HTTP 403, without the code or the reason.
+            if (await receive())["type"] != "websocket.connect":
+                return
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": 1013,
+                        "reason": f"too many websockets open (limit {self.limit})"})
+            return
+        self.open += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.open -= 1
+
+
 # ----------------------------------------------------------------------------- OpenAPI
 #
 # The routes return pre-rendered JSON, so FastAPI cannot see what they answer: `described`
@@ -291,6 +320,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(SocketCap, limit=plane.limits.websockets)
     app.add_middleware(TokenGuard, token=token)
     app.mount("/gw", plane.runtime.gateway_app)
 
