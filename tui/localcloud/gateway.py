@@ -172,8 +172,8 @@ class Gateway:
 
         try:
             body = await self._read_body(scope, receive)
-        except GatewayError as exc:
-            await _send_json(send, exc.status, {"error": exc.message})
+        except GatewayError as exc:  # the rest of the body is not read: close the connection
+            await _send_json(send, exc.status, {"error": exc.message}, [(b"connection", b"close")])
             self._metrics.record_request(dep.uid, exc.status, time.perf_counter() - started)
             return
         if body is None:

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from tui.localcloud.http_protocol import head_bounded
+
 MIB = 1024 * 1024
 ENV_PREFIX = "BENTOTUI_LIMIT_"
 
@@ -24,7 +26,8 @@ class Limits:
     gateway_buffered_bytes: int = 256 * MIB  # request bytes all gateway requests hold -> 503
     gateway_response_bytes: int = 256 * MIB  # a replica's answer -> 502 / cut connection
     body_read_timeout_s: float = 30.0  # longest wait for the next piece of a body -> 408
-    header_read_timeout_s: float = 10.0  # a connection's head must arrive within this
+    header_read_timeout_s: float = 10.0  # a request's head must arrive within this -> 408
+    header_bytes: int = 64 * 1024  # a request's head (request line and headers) -> 431
     keep_alive_timeout_s: float = 5.0  # an idle keep-alive connection is closed after this
     max_connections: int = 1000  # beyond this uvicorn answers 503
     websocket_frame_bytes: int = 1 * MIB  # an incoming frame over this closes with 1009
@@ -58,9 +61,9 @@ class Limits:
         `proxy_headers` off: uvicorn would otherwise take a loopback client's X-Forwarded-For
         as its address, so any local caller could pose as any peer."""
         return {
+            "http": head_bounded(self.header_read_timeout_s, self.header_bytes),
             "proxy_headers": False,
             "timeout_keep_alive": self.keep_alive_timeout_s,
             "limit_concurrency": self.max_connections,
             "ws_max_size": self.websocket_frame_bytes,
-            "h11_max_incomplete_event_size": 64 * 1024,
         }

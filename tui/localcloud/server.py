@@ -336,7 +336,9 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     @app.exception_handler(BodyRefused)
     async def _body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
-        return error(exc.status, str(exc))
+        refused = error(exc.status, str(exc))
+        refused.headers["connection"] = "close"  # the rest of the body is not read
+        return refused
 
     @app.exception_handler(RequestValidationError)
     async def _bad_params(_: Request, exc: RequestValidationError) -> JSONResponse:

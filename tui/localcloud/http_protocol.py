@@ -1,0 +1,80 @@
+"""uvicorn's httptools protocol with a deadline and a size cap on each request's head.
+
+uvicorn arms no timer before a request's head is complete, so a connection that sends nothing,
+or a head one byte at a time, is kept for ever (slowloris), and httptools puts no bound on a
+head's size.  This subclass (passed as `uvicorn.Config(http=...)`) answers 408 when a head is
+not complete within the timeout and 431 when it grows past the cap, in the JSON error shape,
+and closes the connection.  Bodies are bounded where they are read (server, gateway).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+
+class HeadBoundedProtocol(HttpToolsProtocol):
+    """Set `head_timeout_s` and `max_head_bytes` on a subclass (`head_bounded`)."""
+
+    head_timeout_s = 10.0
+    max_head_bytes = 64 * 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
+            self._arm()  # the next request's head starts
+        super().data_received(data)
+        if self._head_timer is not None:  # all of `data` was head: it is still incomplete
+            self._head_bytes += len(data)
+            if self._head_bytes > self.max_head_bytes:
+                self._refuse(431, f"request head over the limit of {self.max_head_bytes} bytes")
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def _arm(self) -> None:
+        self._head_bytes = 0
+        self._head_timer = self.loop.call_later(self.head_timeout_s, self._head_timed_out)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        self._refuse(408, f"request head not received within {self.head_timeout_s:g}s")
+
+    def _refuse(self, status: int, message: str) -> None:
+        self._disarm()
+        if self.transport.is_closing():
+            return
+        body = json.dumps({"error": message}).encode()
+        reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+            b"connection: close\r\n\r\n%s" % (status, reason, len(body), body)
+        )
+        self.transport.close()
+
+
+def head_bounded(timeout_s: float, max_bytes: int) -> type[HeadBoundedProtocol]:
+    """The protocol class with these bounds."""
+    return type("HeadBounded", (HeadBoundedProtocol,), {"head_timeout_s": timeout_s,
+                                                         "max_head_bytes": max_bytes})
