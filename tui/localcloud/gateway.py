@@ -11,12 +11,20 @@ keep-alive connection pool (`upstream.UpstreamPool`; see there why not httpx).  
 replica, an On-Demand Function queues the request until one is ready (waking it from zero,
 bounded by the cold-start timeout or the request timeout) and an Online Service answers 503.
 ``max_consume_concurrency`` bounds the requests forwarded at once.  The request body is
-buffered, so a replica dying under a request is retried once on another ready replica (a
-request that reached a replica which then died may thus run twice).  The ``Authorization``
-header is removed when it carries the control plane's token (and always when the deployment
-requires it); another bearer value is the service's own and passes through.  An
-``X-YATAI-API-TOKEN`` header is always removed.  Every answer,
-the gateway's own errors included, is recorded for the metrics.
+buffered (bounded: `Limits.gateway_request_bytes` per request -> 413, `gateway_buffered_bytes`
+for all together -> 503, `body_read_timeout_s` per read -> 408), so a replica dying under a
+request is retried once on another ready replica (a request that reached a replica which then
+died may thus run twice).  The answer is streamed in pieces up to `gateway_response_bytes`:
+over it, or malformed (bad status line, header or length, broken chunks), it is a 502 with a
+reason while nothing was sent, and a cut connection afterwards, never a complete-looking body.
+
+The control plane's token never reaches a replica (user code that reads every header): every
+header carrying it is dropped, whatever the scheme's spelling (``bearer``, a tab, ``Basic``
+with it base64-encoded, the token alone), and ``X-YATAI-API-TOKEN`` always; another
+``Authorization`` is the service's own and passes through.  The client's X-Forwarded-* and
+``Forwarded`` are dropped and set from the real peer; hop-by-hop headers (and those a
+``Connection`` header names) are dropped both ways.  Every answer, the gateway's own errors
+included, is recorded for the metrics.
 """
 
 from __future__ import annotations
