@@ -89,10 +89,13 @@ def _credential(value: bytes) -> bytes:
     return parts[1].strip() if len(parts) == 2 else value.strip()
 
 
-def _carries(value: bytes, token: bytes) -> bool:
-    """Whether a header value carries `token`: as is, or base64-encoded (`Basic`)."""
+def _carries(value: bytes, token: bytes, credential: bool) -> bool:
+    """Whether a header value carries `token`: as is, or (a `credential`, the Authorization
+    header) base64-encoded as `Basic` sends it."""
     if token in value:
         return True
+    if not credential:
+        return False
     try:
         decoded = base64.b64decode(_credential(value) + b"==", validate=False)
     except (binascii.Error, ValueError):
@@ -228,7 +231,7 @@ class Gateway:
                 scheme = value.split(None, 1)[0].lower() if value.strip() else b""
                 if scheme == b"bearer" and hmac.compare_digest(_credential(value), token):
                     ours = True
-            if token is not None and (token in key or _carries(value, token)):
+            if token is not None and (token in key or _carries(value, token, key == b"authorization")):
                 continue
             headers.append((key, value))
         return headers, ours

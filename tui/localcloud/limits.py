@@ -8,6 +8,7 @@ websockets read one definition, and the tests can shrink a bound without a giant
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -16,6 +17,12 @@ from typing import Any
 from tui.localcloud.http_protocol import head_bounded
 
 MIB = 1024 * 1024
+
+
+class LimitError(ValueError):
+    """A `BENTOTUI_LIMIT_*` variable that is not a positive finite number (the start stops)."""
+
+
 ENV_PREFIX = "BENTOTUI_LIMIT_"
 
 
@@ -46,12 +53,13 @@ class Limits:
             if raw is None or not raw.strip():
                 continue
             kind = float if item.type in (float, "float") else int
+            name = ENV_PREFIX + item.name.upper()
             try:
                 value = kind(raw)
             except ValueError:
-                raise ValueError(f"{ENV_PREFIX}{item.name.upper()}={raw!r} is not a number") from None
-            if not value > 0:
-                raise ValueError(f"{ENV_PREFIX}{item.name.upper()} must be above 0 (got {raw!r})")
+                raise LimitError(f"{name}={raw!r} is not {'a number' if kind is float else 'an integer'}") from None
+            if not (value > 0 and math.isfinite(value)):
+                raise LimitError(f"{name} must be a finite number above 0 (got {raw!r})")
             changes[item.name] = value
         return replace(cls(), **changes)
 
