@@ -92,3 +92,26 @@ def test_a_stalled_json_body_is_a_408(cloud: LocalCloud) -> None:
     report("stalled_json_body", answered_after_s=round(seconds, 2))
     assert "not received within" in json_error(answer, 408)
     assert seconds < 3
+
+
+def test_after_a_413_the_rest_of_the_body_is_discarded_and_the_connection_still_serves(
+        cloud: LocalCloud) -> None:
+    sock = socket.create_connection(("127.0.0.1", cloud.port))
+    sock.settimeout(10)
+    size = 2 * 1024 * 1024
+    sock.sendall(b"POST /api/v1/clusters/default/deployments HTTP/1.1\r\nhost: x\r\n"
+                 b"x-yatai-api-token: " + cloud.token.encode() + b"\r\n"
+                 b"content-length: %d\r\n\r\n" % size)
+    for _ in range(size // 65536):  # the whole body, though refused from its Content-Length
+        sock.sendall(b"x" * 65536)
+    sock.sendall(b"GET /api/v1/info HTTP/1.1\r\nhost: x\r\n\r\n")
+    answers = b""
+    while answers.count(b"HTTP/1.1 ") < 2:
+        piece = sock.recv(65536)
+        if not piece:
+            break
+        answers += piece
+    sock.close()
+    assert answers.startswith(b"HTTP/1.1 413"), answers[:300]
+    assert b"HTTP/1.1 200" in answers and b"bentotui-localcloud" in answers, answers[-500:]
+    assert b" 431 " not in answers and b" 408 " not in answers

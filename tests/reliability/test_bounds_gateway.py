@@ -165,6 +165,6 @@ def test_stalled_uploads_time_out_with_a_408_and_give_the_memory_back(rig: Rig) 
     assert set(statuses) == {408, 503}, statuses
     assert statuses.count(408) <= 16 * MIB // 3_000_000 + 1
     for answer in answers:
-        assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]
+        assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"], answer
     assert waited < 5
     assert after - before < 15, (before, after)

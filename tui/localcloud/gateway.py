@@ -183,8 +183,10 @@ class Gateway:
 
         try:
             body = await self._read_body(scope, receive)
-        except GatewayError as exc:  # the rest of the body is not read: close the connection
-            await _send_json(send, exc.status, {"error": exc.message}, [(b"connection", b"close")])
+        except GatewayError as exc:  # a stalled body will not come: free the connection (after
+            # a 413 uvicorn discards the rest; closing would lose the answer to a client still sending)
+            close = [(b"connection", b"close")] if exc.status == 408 else []
+            await _send_json(send, exc.status, {"error": exc.message}, close)
             self._metrics.record_request(dep.uid, exc.status, time.perf_counter() - started)
             return
         if body is None:
@@ -414,8 +416,12 @@ class Gateway:
         sent = 0
         try:
             first = await anext(pieces, b"")
-        except (OSError, ValueError, TimeoutError, asyncio.IncompleteReadError, UpstreamBadResponse) as exc:
-            raise GatewayError(502, f"replica {replica.name} sent a malformed response: {_reason(exc)}") from None
+        except TimeoutError:
+            raise GatewayError(504, f"replica {replica.name} stopped answering before the deadline") from None
+        except UpstreamBadResponse as exc:
+            raise GatewayError(502, f"replica {replica.name} sent a malformed response: {exc}") from None
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
+            raise GatewayError(502, f"replica {replica.name} broke off its answer: {_reason(exc)}") from None
         if len(first) > cap:
             raise GatewayError(502, f"replica {replica.name} answered over the limit of {cap} bytes")
         hop = _connection_tokens(response.headers)

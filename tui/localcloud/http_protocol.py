@@ -36,8 +36,11 @@ class HeadBoundedProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
-            self._arm()  # the next request's head starts
+        cycle = self.cycle
+        if self._head_timer is None and (
+            cycle is None or (cycle.response_complete and not cycle.more_body)
+        ):
+            self._arm()  # the next request's head starts (not the rest of an answered body)
         super().data_received(data)
         if self._head_timer is not None:  # all of `data` was head: it is still incomplete
             self._head_bytes += len(data)

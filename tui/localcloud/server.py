@@ -337,7 +337,10 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     @app.exception_handler(BodyRefused)
     async def _body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
         refused = error(exc.status, str(exc))
-        refused.headers["connection"] = "close"  # the rest of the body is not read
+        if exc.status == 408:  # a stalled body will not come: free the connection.  (After a
+            # 413 uvicorn discards the rest as it arrives; closing would reset the connection
+            # under a client still sending, and the 413 would be lost.)
+            refused.headers["connection"] = "close"
         return refused
 
     @app.exception_handler(RequestValidationError)
