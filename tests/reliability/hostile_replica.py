@@ -10,6 +10,7 @@ Each path is one behaviour (the request's path picks it):
 - `/short`: Content-Length 1000, 10 bytes, then the connection closes;
 - `/bad-length`, `/negative-length`, `/two-lengths`: malformed Content-Length headers;
 - `/bad-chunk`: chunked with a size line that is not hexadecimal;
+- `/chunked-and-length`: both Transfer-Encoding: chunked and a Content-Length that disagrees;
 - `/bad-header`: a header value with a NUL and a control character;
 - `/bad-name`: a header whose name has a space in it;
 - `/hop`: declares `Connection: x-secret-hop` and sends `x-secret-hop` and `keep-alive`.
@@ -85,6 +86,8 @@ _MALFORMED = {
     "/bad-length": b"HTTP/1.1 200 OK\r\ncontent-length: abc\r\n\r\nhello",
     "/negative-length": b"HTTP/1.1 200 OK\r\ncontent-length: -5\r\n\r\nhello",
     "/two-lengths": b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\nhello!",
+    "/chunked-and-length": b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 99\r\n\r\n"
+                           b"5\r\nhello\r\n0\r\n\r\n",
     "/bad-chunk": b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
     "/bad-header": b"HTTP/1.1 200 OK\r\nx-evil: a\x00b\x1b[2J\r\ncontent-length: 2\r\n\r\nok",
     "/bad-name": b"HTTP/1.1 200 OK\r\nx evil: 1\r\ncontent-length: 2\r\n\r\nok",

@@ -111,6 +111,7 @@ def test_a_replica_closing_mid_body_cuts_the_client_s_connection(rig: Rig) -> No
 
 
 @pytest.mark.parametrize("path", ["/bad-length", "/negative-length", "/two-lengths", "/bad-chunk",
+                                  "/chunked-and-length",
                                   "/bad-header", "/bad-name"])
 def test_a_malformed_answer_is_a_502_with_a_reason(rig: Rig, path: str) -> None:
     message = error_of(httpx.get(rig.url + path, timeout=30), 502)

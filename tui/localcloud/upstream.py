@@ -279,5 +279,8 @@ class UpstreamPool:
             elif key == b"connection":
                 token = value.lower()
                 keep_alive = b"close" not in token and (keep_alive or b"keep-alive" in token)
+        if chunked and length is not None:  # RFC 9112 6.3: a smuggling vector, never forwarded
+            conn.close()
+            raise UpstreamBadResponse("both Transfer-Encoding: chunked and Content-Length")
         no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
         return Response(self, port, conn, status, headers, None if chunked else length, chunked, keep_alive, no_body)
