@@ -273,8 +273,7 @@ class Gateway:
         except BaseException:
             self._buffered -= size
             raise
-        body = b"".join(parts)
-        return body
+        return b"".join(parts)
 
     # ------------------------------------------------------------------ routing
 

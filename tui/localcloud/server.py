@@ -116,6 +116,14 @@ class SocketCap:
             self.open -= 1
 
 
+class BodyRefused(Exception):
+    """A request body over the size limit (413) or not received in time (408)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 # ----------------------------------------------------------------------------- OpenAPI
 #
 # The routes return pre-rendered JSON, so FastAPI cannot see what they answer: `described`
