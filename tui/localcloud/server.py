@@ -35,15 +35,6 @@ from tui.localcloud.store import DeploymentQuery, NotFound
 
 log = logging.getLogger("bentotui.localcloud")
 
-
-
-class BodyRefused(Exception):
-    """A request body over the size limit (413) or not received in time (408)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
 EXTENSIONS = {
     "metrics": "GET /api/v1/clusters/{c}/namespaces/{ns}/deployments/{name}/metrics?since_seconds=N",
     "pods_rest": "GET …/deployments/{name}/pods (the pods socket's list, once)",
