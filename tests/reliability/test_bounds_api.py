@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.harness import LocalCloud
+from tests.harness import LocalCloud, wait_for
 from tests.reliability.conftest import CREATE, report
 
 SHORT = {"BENTOTUI_LIMIT_HEADER_READ_TIMEOUT_S": "1", "BENTOTUI_LIMIT_BODY_READ_TIMEOUT_S": "1"}
@@ -115,3 +115,24 @@ def test_after_a_413_the_rest_of_the_body_is_discarded_and_the_connection_still_
     assert answers.startswith(b"HTTP/1.1 413"), answers[:300]
     assert b"HTTP/1.1 200" in answers and b"bentotui-localcloud" in answers, answers[-500:]
     assert b" 431 " not in answers and b" 408 " not in answers
+
+
+def test_connections_beyond_the_cap_get_a_json_503(tmp_path_factory: pytest.TempPathFactory) -> None:
+    capped = LocalCloud(tmp_path_factory.mktemp("conn-cap"),
+                        env_overrides={"BENTOTUI_LIMIT_MAX_CONNECTIONS": "5"})
+    capped.start()
+    held = []
+    try:
+        for _ in range(5):
+            held.append(socket.create_connection(("127.0.0.1", capped.port)))
+        answer, _ = raw_exchange(capped, b"GET /api/v1/info HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert "too many connections (limit 5)" in json_error(answer, 503)
+        for sock in held:
+            sock.close()
+        held.clear()
+        with capped.client() as http:  # places came free (once the server has seen the closes)
+            wait_for(lambda: http.get("/api/v1/info").status_code == 200, 10, what="a free place")
+    finally:
+        for sock in held:
+            sock.close()
+        capped.stop()

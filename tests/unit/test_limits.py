@@ -26,4 +26,6 @@ def test_uvicorn_gets_the_connection_bounds() -> None:
     options = Limits(keep_alive_timeout_s=3, websocket_frame_bytes=1000).uvicorn_options()
     assert options["timeout_keep_alive"] == 3 and options["ws_max_size"] == 1000
     assert options["proxy_headers"] is False
-    assert options["http"].head_timeout_s == Limits().header_read_timeout_s
+    protocol = options["http"]
+    assert protocol.head_timeout_s == Limits().header_read_timeout_s
+    assert protocol.max_connections == Limits().max_connections

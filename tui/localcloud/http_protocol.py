@@ -1,10 +1,12 @@
-"""uvicorn's httptools protocol with a deadline and a size cap on each request's head.
+"""uvicorn's httptools protocol with bounds on connections and on each request's head.
 
 uvicorn arms no timer before a request's head is complete, so a connection that sends nothing,
 or a head one byte at a time, is kept for ever (slowloris), and httptools puts no bound on a
 head's size.  This subclass (passed as `uvicorn.Config(http=...)`) answers 408 when a head is
-not complete within the timeout and 431 when it grows past the cap, in the JSON error shape,
-and closes the connection.  Bodies are bounded where they are read (server, gateway).
+not complete within the timeout, 431 when it grows past the cap and 503 to a connection beyond
+the connection cap (uvicorn's own `limit_concurrency` answers in plain text), each in the JSON
+error shape, and closes the connection.  Bodies are bounded where they are read (server,
+gateway).
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
-class HeadBoundedProtocol(HttpToolsProtocol):
-    """Set `head_timeout_s` and `max_head_bytes` on a subclass (`head_bounded`)."""
+class BoundedHttpProtocol(HttpToolsProtocol):
+    """The bounds are class attributes, set on a subclass by `bounded_protocol`."""
 
     head_timeout_s = 10.0
     max_head_bytes = 64 * 1024
+    max_connections = 1000
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -29,6 +32,9 @@ class HeadBoundedProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            self._refuse(503, f"too many connections (limit {self.max_connections}); retry shortly")
+            return
         self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -69,7 +75,8 @@ class HeadBoundedProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         body = json.dumps({"error": message}).encode()
-        reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}[status]
+        reason = {408: b"Request Timeout", 431: b"Request Header Fields Too Large",
+                  503: b"Service Unavailable"}[status]
         self.transport.write(
             b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
             b"connection: close\r\n\r\n%s" % (status, reason, len(body), body)
@@ -77,7 +84,9 @@ class HeadBoundedProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-def head_bounded(timeout_s: float, max_bytes: int) -> type[HeadBoundedProtocol]:
+def bounded_protocol(head_timeout_s: float, max_head_bytes: int,
+                     max_connections: int) -> type[BoundedHttpProtocol]:
     """The protocol class with these bounds."""
-    return type("HeadBounded", (HeadBoundedProtocol,), {"head_timeout_s": timeout_s,
-                                                         "max_head_bytes": max_bytes})
+    return type("BoundedHttp", (BoundedHttpProtocol,), {
+        "head_timeout_s": head_timeout_s, "max_head_bytes": max_head_bytes,
+        "max_connections": max_connections})

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from tui.localcloud.http_protocol import head_bounded
+from tui.localcloud.http_protocol import bounded_protocol
 
 MIB = 1024 * 1024
 
@@ -36,7 +36,7 @@ class Limits:
     header_read_timeout_s: float = 10.0  # a request's head must arrive within this -> 408
     header_bytes: int = 64 * 1024  # a request's head (request line and headers) -> 431
     keep_alive_timeout_s: float = 5.0  # an idle keep-alive connection is closed after this
-    max_connections: int = 1000  # beyond this uvicorn answers 503
+    max_connections: int = 1000  # open HTTP connections; the next gets 503 and is closed
     websocket_frame_bytes: int = 1 * MIB  # an incoming frame over this closes with 1009
     websockets: int = 256  # open websockets at once; the next is closed with 1013
     log_tail_bytes: int = 8 * MIB  # a tail reads at most this much from the end of a log
@@ -69,9 +69,8 @@ class Limits:
         `proxy_headers` off: uvicorn would otherwise take a loopback client's X-Forwarded-For
         as its address, so any local caller could pose as any peer."""
         return {
-            "http": head_bounded(self.header_read_timeout_s, self.header_bytes),
+            "http": bounded_protocol(self.header_read_timeout_s, self.header_bytes, self.max_connections),
             "proxy_headers": False,
             "timeout_keep_alive": self.keep_alive_timeout_s,
-            "limit_concurrency": self.max_connections,
             "ws_max_size": self.websocket_frame_bytes,
         }
