@@ -4,7 +4,7 @@ Before, a 30 MB replica log without a newline made a tail request re-copy and re
 tail on every 8 KB step backwards (quadratic; measured CPU: 2 MB 0.17 s, 4 MB 0.54 s, 8 MB
 2.4 s, 30 MB 30 s, 70 s wall on a busy 2-core machine).
 Now a tail reads at most `log_tail_bytes` (8 MiB) from the end once and cuts lines at
-`log_line_chars` (16 KiB) with a visible marker.  Against the real control plane: the log is
+`log_line_bytes` (16 KiB) with a visible marker.  Against the real control plane: the log is
 a real replica's, the request goes through the real tail socket.
 """
 

@@ -40,7 +40,7 @@ class Limits:
     websocket_frame_bytes: int = 1 * MIB  # an incoming frame over this closes with 1009
     websockets: int = 256  # open websockets at once; the next is closed with 1013
     log_tail_bytes: int = 8 * MIB  # a tail reads at most this much from the end of a log
-    log_line_chars: int = 16 * 1024  # a longer log line is cut and marked
+    log_line_bytes: int = 16 * 1024  # a longer log line is cut and marked
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:

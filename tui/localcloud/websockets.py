@@ -166,14 +166,14 @@ async def serve_tail(websocket: WebSocket, plane: ControlPlane, row: DeploymentR
     async def follow(request: m.TailRequest, path: Path) -> None:
         lines, offset = await asyncio.to_thread(
             last_lines, path, min(request.tail_lines or 0, MAX_TAIL_LINES),
-            limits.log_tail_bytes, limits.log_line_chars,
+            limits.log_tail_bytes, limits.log_line_bytes,
         )
         await send(websocket, {"req_id": request.id, "type": "replace", "items": lines})
         if not request.follow:
             await websocket.send_text(json.dumps({"type": "success", "message": "EOF", "payload": None}))
             done.set()
             return
-        splitter = LineSplitter(limits.log_line_chars)
+        splitter = LineSplitter(limits.log_line_bytes)
         while True:
             try:
                 size = path.stat().st_size
