@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _local(args: argparse.Namespace) -> int:
     from tui.localcloud import daemon
+    from tui.localcloud.limits import LimitError
     from tui.localcloud.paths import read_or_create_token
 
     paths = daemon.state_paths()
@@ -75,7 +76,7 @@ def _local(args: argparse.Namespace) -> int:
         if args.local_command == "token":
             print(read_or_create_token(paths))
             return 0
-    except daemon.DaemonError as exc:
+    except (daemon.DaemonError, LimitError) as exc:
         print(f"bentotui: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

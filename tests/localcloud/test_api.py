@@ -133,7 +133,7 @@ def test_malformed_and_oversized_bodies(http: httpx.Client) -> None:
                     headers={"Content-Type": "application/json"})
     assert bad.status_code == 400 and "line 2, column" in bad.json()["error"]
     huge = http.post("/api/v1/clusters/default/deployments", content=b"[" + b"1," * 6_000_000 + b"1]")
-    assert huge.status_code == 400 and "too large" in huge.json()["error"]
+    assert huge.status_code == 413 and "too large" in huge.json()["error"]
     assert http.get("/api/v1/auth/current").status_code == 200  # unaffected
 
 

@@ -15,8 +15,16 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import pytest
+
+from tests.harness import ROOT
 
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
@@ -59,3 +67,59 @@ def body(version: str, name: str, *, repo: str = "iris_classifier", mode: str = 
     if not deploy:
         doc["do_not_deploy"] = True
     return doc
+
+
+# --------------------------------------------------------------------------- a hostile replica
+
+# Bounds the gateway rig runs with (small, so a test need not send gigabytes): 8 MiB responses,
+# 4 MiB requests, 16 MiB buffered by all requests together, 1 s body read timeout.
+RIG_LIMITS = {
+    "BENTOTUI_LIMIT_GATEWAY_RESPONSE_BYTES": str(8 * 1024 * 1024),
+    "BENTOTUI_LIMIT_GATEWAY_REQUEST_BYTES": str(4 * 1024 * 1024),
+    "BENTOTUI_LIMIT_GATEWAY_BUFFERED_BYTES": str(16 * 1024 * 1024),
+    "BENTOTUI_LIMIT_BODY_READ_TIMEOUT_S": "1",
+}
+
+
+@dataclass
+class Rig:
+    """The real gateway (`gateway_rig`) in front of a misbehaving replica (`hostile_replica`)."""
+
+    url: str
+    token: str
+    pid: int
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _spawn(args: list[str], log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    proc = subprocess.Popen([sys.executable, "-m", *args], stdout=subprocess.PIPE,
+                            stderr=log.open("ab"), env=env, cwd=ROOT)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.strip():
+        proc.kill()
+        raise RuntimeError(f"{args[0]} did not start: {log.read_text()[-2000:]}")
+    return proc, int(line)
+
+
+def start_rig(tmp: Path, limits: dict[str, str] | None = None) -> tuple[Rig, list[subprocess.Popen[bytes]]]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **(RIG_LIMITS if limits is None else limits))
+    log = tmp / "rig.log"
+    replica, replica_port = _spawn(["tests.reliability.hostile_replica"], log, env)
+    token = "btui_rig-token-" + os.urandom(8).hex()
+    gateway, port = _spawn(["tests.reliability.gateway_rig", str(replica_port), token], log, env)
+    return Rig(f"http://127.0.0.1:{port}/default/svc", token, gateway.pid, log), [gateway, replica]
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    found, procs = start_rig(tmp_path_factory.mktemp("rig"))
+    try:
+        yield found
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()

@@ -1,6 +1,6 @@
 """Issue 10: what a caller may ask the control plane to run is bounded, and said so.
 
-Replica counts have a cap per component and across the plane (tui/localcloud/limits.py);
+Replica counts have a cap per component and across the plane (tui/localcloud/replica_caps.py);
 env names and values are checked at the API with the field path, and the variables that
 would hijack a replica's interpreter are refused.  Against the real control plane.
 """
@@ -15,7 +15,7 @@ import pytest
 from tests.harness import LocalCloud
 from tests.reliability.conftest import CREATE, NS, body, latest_version, report
 from tests.unit.test_runtime import harness, spec_for  # noqa: F401 - the real-runtime fixture
-from tui.localcloud.limits import Limits
+from tui.localcloud.replica_caps import ReplicaCaps
 
 
 def replica_processes(cloud: LocalCloud) -> list[psutil.Process]:
@@ -166,7 +166,7 @@ async def test_the_runtime_never_runs_more_than_the_caps(harness) -> None:  # no
     """Real replicas: a revision asking for more than the caps (one stored before them, or a
     scale-up under load) gets at most the cap, and a FailedScaleUp Warning says so once."""
     rt = harness.runtime
-    rt.limits = Limits(max_replicas=2, max_replicas_total=3)
+    rt.caps = ReplicaCaps(max_replicas=2, max_replicas_total=3)
     await rt.apply(spec_for("sentiment", uid="dep-a", name="a", api=(4, 4)))
     await rt.apply(spec_for("sentiment", uid="dep-b", name="b", api=(2, 2)))
     await harness.ready("dep-a", 2, timeout=20)

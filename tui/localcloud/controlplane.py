@@ -20,7 +20,7 @@ from tui.api import models as m
 from tui.localcloud import views
 from tui.localcloud.hub import Change, Hub
 from tui.localcloud.lifecycle import derive_status
-from tui.localcloud.limits import Limits, check_request
+from tui.localcloud.replica_caps import ReplicaCaps, check_request
 from tui.localcloud.paths import StatePaths
 from tui.localcloud.runtime import (
     ComponentSpec,
@@ -29,6 +29,7 @@ from tui.localcloud.runtime import (
     RuntimeEvent,
     RuntimeSettings,
 )
+from tui.localcloud.limits import Limits
 from tui.localcloud.samples import list_samples
 from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, StorageError, Store
 
@@ -50,11 +51,12 @@ class ControlPlane:
         token: str,
         endpoint: str,
         settings: RuntimeSettings | None = None,
-        limits: Limits | None = None,
+        caps: ReplicaCaps | None = None,
     ):
         paths.ensure()
-        self.limits = limits or Limits()
+        self.caps = caps or ReplicaCaps()
         self.paths = paths
+        self.limits = Limits.from_env()  # the gateway reads the same variables itself
         self.endpoint = endpoint.rstrip("/")
         self.store = Store(paths.db)
         self.hub = Hub()
@@ -65,7 +67,7 @@ class ControlPlane:
             on_event=self._on_runtime_event,
             on_change=self._on_runtime_change,
             api_token=token,
-            limits=self.limits,
+            caps=self.caps,
         )
         self._bentos: dict[tuple[str, str], BentoRow] = {}
         self._json_cache: dict[str, tuple[tuple[int, int, int], bytes]] = {}
@@ -235,8 +237,8 @@ class ControlPlane:
     # ------------------------------------------------------------------ mutations
 
     def _check_bounds(self, body: m.UpdateDeploymentSchema, uid: str | None) -> None:
-        """Replica caps and env rules (limits.py); 400 with every problem's field path."""
-        problems = check_request(body, self.limits)
+        """Replica caps and env rules (replica_caps.py); 400 with every problem's field path."""
+        problems = check_request(body, self.caps)
         if problems:
             raise InvalidRequest("invalid request: " + "; ".join(problems))
         if body.do_not_deploy:
@@ -254,11 +256,11 @@ class ControlPlane:
         runner_configs = (config.runners or {}) if config else {}
         needed += sum(max(_component(n, runner_configs.get(n)).min_replicas, 1) for n in declared)
         others = self.runtime.replica_total(exclude=uid)
-        if others + needed > self.limits.max_replicas_total:
+        if others + needed > self.caps.max_replicas_total:
             raise InvalidRequest(
                 f"invalid request: targets[{stable}].config.hpa_conf.min_replicas: this deployment "
                 f"needs {needed} replicas and {others} already run; the cap is "
-                f"{self.limits.max_replicas_total} replicas in all (BENTOTUI_MAX_REPLICAS_TOTAL)"
+                f"{self.caps.max_replicas_total} replicas in all (BENTOTUI_MAX_REPLICAS_TOTAL)"
             )
 
     def _targets(self, body: m.UpdateDeploymentSchema) -> list[dict[str, Any]]:

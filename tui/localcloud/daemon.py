@@ -297,7 +297,7 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     import uvicorn
 
     from tui.localcloud.controlplane import ControlPlane
-    from tui.localcloud.limits import Limits
+    from tui.localcloud.replica_caps import ReplicaCaps
     from tui.localcloud.store import StorageError
     from tui.localcloud.server import create_app
 
@@ -316,12 +316,12 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     display_host = f"[{host}]" if ":" in host else host
     endpoint = f"http://{display_host}:{bound_port}"
     try:
-        limits = Limits.from_env()
+        caps = ReplicaCaps.from_env()
     except ValueError as exc:
         sock.close()
         raise DaemonError(f"bad replica cap: {exc}") from None
     try:
-        plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env(), limits)
+        plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env(), caps)
         plane.store.verify()
     except StorageError as exc:
         sock.close()
@@ -332,7 +332,8 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
         ) from None
     app = create_app(plane, token)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
-                            timeout_graceful_shutdown=5, ws_ping_interval=None)
+                            timeout_graceful_shutdown=5, ws_ping_interval=None,
+                            **plane.limits.uvicorn_options())
     server = uvicorn.Server(config)
 
     async def run() -> None:

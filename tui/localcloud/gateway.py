@@ -11,17 +11,27 @@ keep-alive connection pool (`upstream.UpstreamPool`; see there why not httpx).  
 replica, an On-Demand Function queues the request until one is ready (waking it from zero,
 bounded by the cold-start timeout or the request timeout) and an Online Service answers 503.
 ``max_consume_concurrency`` bounds the requests forwarded at once.  The request body is
-buffered, so a replica dying under a request is retried once on another ready replica (a
-request that reached a replica which then died may thus run twice).  The ``Authorization``
-header is removed when it carries the control plane's token (and always when the deployment
-requires it); another bearer value is the service's own and passes through.  An
-``X-YATAI-API-TOKEN`` header is always removed.  Every answer,
-the gateway's own errors included, is recorded for the metrics.
+buffered (bounded: `Limits.gateway_request_bytes` per request -> 413, `gateway_buffered_bytes`
+for all together -> 503, `body_read_timeout_s` per read -> 408), so a replica dying under a
+request is retried once on another ready replica (a request that reached a replica which then
+died may thus run twice).  The answer is streamed in pieces up to `gateway_response_bytes`:
+over it, or malformed (bad status line, header or length, broken chunks), it is a 502 with a
+reason while nothing was sent, and a cut connection afterwards, never a complete-looking body.
+
+The control plane's token never reaches a replica (user code that reads every header): every
+header carrying it is dropped, whatever the scheme's spelling (``bearer``, a tab, ``Basic``
+with it base64-encoded, the token alone), and ``X-YATAI-API-TOKEN`` always; another
+``Authorization`` is the service's own and passes through.  The client's X-Forwarded-* and
+``Forwarded`` are dropped and set from the real peer; hop-by-hop headers (and those a
+``Connection`` header names) are dropped both ways.  Every answer, the gateway's own errors
+included, is recorded for the metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hmac
 import json
 import logging
@@ -30,9 +40,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from tui.localcloud.limits import Limits
 from tui.localcloud.metrics import MetricsStore
 from tui.localcloud.runtime_types import bounded
-from tui.localcloud.upstream import UpstreamError, UpstreamPool, UpstreamTimeout
+from tui.localcloud.upstream import UpstreamBadResponse, UpstreamError, UpstreamPool, UpstreamTimeout
 
 if TYPE_CHECKING:
     from tui.localcloud.replica import Replica
@@ -55,10 +66,41 @@ HOP_BY_HOP = frozenset(
     }
 )
 # X-YATAI-API-TOKEN is the control plane's own credential: the service (user code that can read
-# every header) must never get it, whoever sent it.
-DROP_REQUEST = HOP_BY_HOP | {b"host", b"content-length", b"x-yatai-api-token"}
+# every header) must never get it, whoever sent it.  The X-Forwarded-* a client sends are not
+# trusted: the gateway sets them from what it saw.
+FORWARDED = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded",
+                       b"x-real-ip"})
+DROP_REQUEST = HOP_BY_HOP | FORWARDED | {b"host", b"content-length", b"x-yatai-api-token"}
 DROP_RESPONSE = HOP_BY_HOP | {b"date", b"server"}  # the front server adds its own
-MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+def _connection_tokens(headers: list[tuple[bytes, bytes]]) -> set[bytes]:
+    """Header names a `Connection` header declares hop-by-hop (RFC 9110 7.6.1)."""
+    named: set[bytes] = set()
+    for key, value in headers:
+        if key.lower() == b"connection":
+            named.update(t.strip().lower() for t in value.split(b",") if t.strip())
+    return named
+
+
+def _credential(value: bytes) -> bytes:
+    """The credential of an Authorization value, whatever the scheme's case or spacing."""
+    parts = value.split(None, 1)
+    return parts[1].strip() if len(parts) == 2 else value.strip()
+
+
+def _carries(value: bytes, token: bytes, credential: bool) -> bool:
+    """Whether a header value carries `token`: as is, or (a `credential`, the Authorization
+    header) base64-encoded as `Basic` sends it."""
+    if token in value:
+        return True
+    if not credential:
+        return False
+    try:
+        decoded = base64.b64decode(_credential(value) + b"==", validate=False)
+    except (binascii.Error, ValueError):
+        return False
+    return token in decoded
 
 
 class GatewayError(Exception):
@@ -76,12 +118,15 @@ class Gateway:
         resolve: Callable[[str, str], DeploymentState | None],
         api_token: str | None,
         metrics: MetricsStore,
+        limits: Limits | None = None,
     ) -> None:
         self._resolve = resolve
         self._token = api_token.encode() if api_token else None
         self._metrics = metrics
+        self.limits = limits or Limits.from_env()
         self.upstream = UpstreamPool()
         self._rr = 0
+        self._buffered = 0  # request body bytes held across every request in flight
 
     async def start(self) -> None:
         pass  # connections are opened on demand
@@ -124,17 +169,7 @@ class Gateway:
             return
         spec = dep.spec
 
-        headers: list[tuple[bytes, bytes]] = []
-        authorization = b""
-        for key, value in scope["headers"]:
-            key = key.lower()
-            if key == b"authorization":
-                authorization = value
-            elif key not in DROP_REQUEST:
-                headers.append((key, value))
-        ours = authorization.startswith(b"Bearer ") and self._token is not None and (
-            hmac.compare_digest(authorization[7:].strip(), self._token)
-        )
+        headers, ours = self._request_headers(scope["headers"])
         if spec.require_bearer_token and not ours:
             status = 401
             await _send_json(
@@ -145,24 +180,23 @@ class Gateway:
             )
             self._metrics.record_request(dep.uid, status, time.perf_counter() - started)
             return
-        if authorization and not ours and not spec.require_bearer_token:
-            headers.append((b"authorization", authorization))  # the service's own, not ours
 
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > MAX_BODY_BYTES:
-                await _send_json(send, 413, {"error": f"request body over {MAX_BODY_BYTES} bytes"})
-                return
-            if not message.get("more_body"):
-                break
-
+        try:
+            body = await self._read_body(scope, receive)
+        except GatewayError as exc:  # a stalled body will not come: free the connection (after
+            # a 413 uvicorn discards the rest; closing would lose the answer to a client still sending)
+            close = [(b"connection", b"close")] if exc.status == 408 else []
+            await _send_json(send, exc.status, {"error": exc.message}, close)
+            self._metrics.record_request(dep.uid, exc.status, time.perf_counter() - started)
+            return
+        if body is None:
+            return  # the client went away
         client = scope.get("client")
         headers.append((b"x-forwarded-for", (client[0] if client else "127.0.0.1").encode()))
         headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
+        host = next((v for k, v in scope["headers"] if k.lower() == b"host"), None)
+        if host is not None:
+            headers.append((b"x-forwarded-host", host))
         upstream_path = _upstream_path(scope, cluster, name, parts)
         query = scope.get("query_string") or b""
         if query:
@@ -172,14 +206,74 @@ class Gateway:
         dep.inflight += 1
         dep.touch()
         try:
-            status = await self._serve(dep, scope["method"], upstream_path, headers, bytes(body), send, started)
+            status = await self._serve(dep, scope["method"], upstream_path, headers, body, send, started)
         except GatewayError as exc:
             status = exc.status
             await _send_json(send, status, {"error": exc.message})
+        except _CutShort:
+            status = 502  # the connection is closed without completing the response
         finally:
+            self._buffered -= len(body)
             dep.inflight -= 1
             dep.touch()
             self._metrics.record_request(dep.uid, status, time.perf_counter() - started)
+
+    def _request_headers(self, raw: list[tuple[bytes, bytes]]) -> tuple[list[tuple[bytes, bytes]], bool]:
+        """The headers to forward, and whether the caller presented the control plane's token
+        as a bearer.  Nothing that carries the token is forwarded, whatever its spelling."""
+        token = self._token
+        hop = _connection_tokens(raw)
+        headers: list[tuple[bytes, bytes]] = []
+        ours = False
+        for key, value in raw:
+            key = key.lower()
+            if key in DROP_REQUEST or key in hop:
+                continue
+            if key == b"authorization" and token is not None:
+                scheme = value.split(None, 1)[0].lower() if value.strip() else b""
+                if scheme == b"bearer" and hmac.compare_digest(_credential(value), token):
+                    ours = True
+            if token is not None and (token in key or _carries(value, token, key == b"authorization")):
+                continue
+            headers.append((key, value))
+        return headers, ours
+
+    async def _read_body(self, scope: dict[str, Any], receive: Any) -> bytes | None:
+        """The whole request body (None if the client left), bounded in size, in time and in
+        what all requests together may hold (GatewayError 413 / 408 / 503)."""
+        cap = self.limits.gateway_request_bytes
+        for key, value in scope["headers"]:
+            if key.lower() == b"content-length" and value.strip().isdigit() and int(value) > cap:
+                raise GatewayError(413, f"request body of {int(value)} bytes is over the limit of {cap} bytes")
+        parts: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                try:
+                    message = await bounded(receive(), self.limits.body_read_timeout_s)
+                except asyncio.TimeoutError:
+                    raise GatewayError(
+                        408, f"request body not received within {self.limits.body_read_timeout_s:g}s"
+                    ) from None
+                if message["type"] == "http.disconnect":
+                    self._buffered -= size
+                    return None
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                self._buffered += len(chunk)
+                if size > cap:
+                    raise GatewayError(413, f"request body is over the limit of {cap} bytes")
+                if self._buffered > self.limits.gateway_buffered_bytes:
+                    raise GatewayError(
+                        503, "the gateway holds too many request bytes at once; retry shortly"
+                    )
+                parts.append(chunk)
+                if not message.get("more_body"):
+                    break
+        except BaseException:
+            self._buffered -= size
+            raise
+        return b"".join(parts)
 
     # ------------------------------------------------------------------ routing
 
@@ -294,21 +388,73 @@ class Gateway:
                 ) from None
             except UpstreamError as exc:
                 raise _Retry(str(exc)) from None
+            except UpstreamBadResponse as exc:
+                raise GatewayError(
+                    502, f"replica {replica.name} sent a malformed response: {exc}"
+                ) from None
             try:
-                out_headers = [(k, v) for k, v in response.headers if k not in DROP_RESPONSE]
-                out_headers.append((b"x-bentotui-replica", replica.name.encode()))
-                await send({"type": "http.response.start", "status": response.status, "headers": out_headers})
-                try:
-                    async for chunk in response.body(max(deadline - asyncio.get_running_loop().time(), 0.001)):
-                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                except (OSError, ValueError, TimeoutError, asyncio.IncompleteReadError) as exc:
-                    log.warning("response from %s cut short: %r", replica.name, exc)
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
-                return response.status
+                return await self._relay(replica, response, send, deadline)
             finally:
                 response.release()
         finally:
             replica.inflight -= 1
+
+    async def _relay(self, replica: Replica, response: Any, send: Any, deadline: float) -> int:
+        """Stream the replica's answer to the client, bounded by the response-size limit.
+
+        Until the first body bytes are in hand nothing is sent, so a bad or oversized answer
+        becomes a 502 with a reason; after that, a failure cuts the connection (`_CutShort`)
+        so the client never takes a truncated body for a complete one."""
+        cap = self.limits.gateway_response_bytes
+        if response.length is not None and response.length > cap:
+            raise GatewayError(
+                502, f"replica {replica.name} announced {response.length} bytes; the limit is {cap} bytes"
+            )
+        loop = asyncio.get_running_loop()
+        pieces = response.body(max(deadline - loop.time(), 0.001))
+        sent = 0
+        try:
+            first = await anext(pieces, b"")
+        except TimeoutError:
+            raise GatewayError(504, f"replica {replica.name} stopped answering before the deadline") from None
+        except UpstreamBadResponse as exc:
+            raise GatewayError(502, f"replica {replica.name} sent a malformed response: {exc}") from None
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
+            raise GatewayError(502, f"replica {replica.name} broke off its answer: {_reason(exc)}") from None
+        if len(first) > cap:
+            raise GatewayError(502, f"replica {replica.name} answered over the limit of {cap} bytes")
+        hop = _connection_tokens(response.headers)
+        out_headers = [(k, v) for k, v in response.headers if k not in DROP_RESPONSE and k not in hop]
+        out_headers.append((b"x-bentotui-replica", replica.name.encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": out_headers})
+        try:
+            chunk = first
+            while True:
+                if chunk:
+                    sent += len(chunk)
+                    if sent > cap:
+                        raise _CutShort(f"over the limit of {cap} bytes")
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                chunk = await anext(pieces, None)
+                if chunk is None:
+                    break
+        except (OSError, ValueError, TimeoutError, asyncio.IncompleteReadError, UpstreamBadResponse,
+                _CutShort) as exc:
+            log.warning("response from %s cut after %d bytes: %s", replica.name, sent, _reason(exc))
+            raise _CutShort(_reason(exc)) from None
+        finally:
+            await pieces.aclose()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return response.status
+
+
+class _CutShort(Exception):
+    """The answer failed after its head was sent: the client's connection is closed unfinished."""
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if isinstance(exc, (UpstreamBadResponse, _CutShort)) else f"{type(exc).__name__}: {text}"
 
 
 class _Retry(Exception):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tui.localcloud.limits import ENV_NAME, reserved_env
+from tui.localcloud.replica_caps import ENV_NAME, reserved_env
 from tui.localcloud.runtime_types import ReplicaInfo, RuntimeSettings, bounded
 
 log = logging.getLogger(__name__)

@@ -46,7 +46,7 @@ from pathlib import Path
 
 from tui.api.models import DeploymentMetricsSchema
 from tui.localcloud.gateway import Gateway
-from tui.localcloud.limits import Limits
+from tui.localcloud.replica_caps import ReplicaCaps
 from tui.localcloud.metrics import MetricsStore
 from tui.localcloud.replica import Replica, inherited_env, replica_env
 from tui.localcloud.runner_service import RunnerService
@@ -200,10 +200,10 @@ class Runtime:
         on_event: Callable[[RuntimeEvent], None],
         on_change: Callable[[str], None],
         api_token: str | None = None,
-        limits: Limits | None = None,
+        caps: ReplicaCaps | None = None,
     ) -> None:
         self.home = Path(home)
-        self.limits = limits or Limits()
+        self.caps = caps or ReplicaCaps()
         self.settings = settings
         self._on_event = on_event
         self._on_change = on_change
@@ -293,13 +293,13 @@ class Runtime:
     def _cap(self, dep: DeploymentState, comp: Component, want: int) -> int:
         """`want` replicas for `comp`, cut to the per-component and plane-wide caps."""
         current = len(comp.live)
-        headroom = self.limits.max_replicas_total - self.replica_total()
-        capped = max(min(want, self.limits.max_replicas, current + max(headroom, 0)), min(want, current))
+        headroom = self.caps.max_replicas_total - self.replica_total()
+        capped = max(min(want, self.caps.max_replicas, current + max(headroom, 0)), min(want, current))
         if capped < want and comp.capped_at != capped:  # once per cap, not at every tick
             self._event(
                 dep, "FailedScaleUp",
                 f"{comp.label}: wanted {want} replicas, capped at {capped} (at most "
-                f"{self.limits.max_replicas} per component and {self.limits.max_replicas_total} "
+                f"{self.caps.max_replicas} per component and {self.caps.max_replicas_total} "
                 "in all on this control plane)",
                 "Warning",
             )

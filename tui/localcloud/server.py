@@ -9,6 +9,7 @@ for unknown routes.  Extensions beyond Yatai are listed in `EXTENSIONS` and serv
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -28,11 +29,11 @@ from tui.api import models as m
 from tui.localcloud import debug
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
+from tui.localcloud.limits import Limits
+from tui.localcloud.runtime_types import bounded
 from tui.localcloud.store import DeploymentQuery, NotFound, StorageError
 
 log = logging.getLogger("bentotui.localcloud")
-
-MAX_BODY_BYTES = 1024 * 1024
 
 EXTENSIONS = {
     "metrics": "GET /api/v1/clusters/{c}/namespaces/{ns}/deployments/{name}/metrics?since_seconds=N",
@@ -75,6 +76,43 @@ class TokenGuard:
     @staticmethod
     def _guarded(path: str) -> bool:
         return (path.startswith("/api/") or path.startswith("/ws/")) and path not in PUBLIC_PATHS
+
+
+class SocketCap:
+    """At most `limit` websockets open at once (every socket carries the one token, so this is
+    per token and per process); the next is closed with 1013 (try again later) and a reason."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+        self.open = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        if self.open >= self.limit:
+            # Accepted then closed: a close before the accept would reach the client as a bare
+            # HTTP 403, without the code or the reason.
+            if (await receive())["type"] != "websocket.connect":
+                return
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": 1013,
+                        "reason": f"too many websockets open (limit {self.limit})"})
+            return
+        self.open += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.open -= 1
+
+
+class BodyRefused(Exception):
+    """A request body over the size limit (413) or not received in time (408)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 # ----------------------------------------------------------------------------- OpenAPI
@@ -129,6 +167,8 @@ def describe_openapi(schema: dict[str, Any]) -> dict[str, Any]:
         "400": ("Invalid request: `error` says what, with the field path", "ErrorBody"),
         "403": ("Missing or wrong X-YATAI-API-TOKEN", "AuthErrorBody"),
         "404": ("The cluster, namespace or record does not exist", "ErrorBody"),
+        "408": ("The request body did not arrive in time", "ErrorBody"),
+        "413": ("The request body is over the size limit", "ErrorBody"),
         "503": ("The state database failed (an I/O error); nothing was changed", "ErrorBody"),
         "507": ("The disk or the state database is full; nothing was changed", "ErrorBody"),
     }
@@ -141,6 +181,8 @@ def describe_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             wanted = []
             if takes_input:
                 wanted.append("400")
+            if "requestBody" in operation:
+                wanted += ["408", "413"]
             if "{" in path:
                 wanted.append("404")
             if TokenGuard._guarded(path):
@@ -175,16 +217,30 @@ def error(status: int, message: str, key: str = "error") -> JSONResponse:
     return JSONResponse({key: message}, status_code=status)
 
 
-async def read_body(request: Request, model: type[m.RequestModel]) -> Any:
-    """Parse and validate a JSON body; InvalidRequest says what and where."""
+async def read_body(request: Request, model: type[m.RequestModel], limits: Limits) -> Any:
+    """Parse and validate a JSON body; InvalidRequest says what and where, BodyRefused when it
+    is over `limits.api_body_bytes` (413) or stalls past `limits.body_read_timeout_s` (408)."""
+    cap = limits.api_body_bytes
     length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise InvalidRequest(f"request body too large ({int(length)} bytes; limit {MAX_BODY_BYTES})")
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise InvalidRequest(f"request body too large (limit {MAX_BODY_BYTES} bytes)")
+    if length and length.isdigit() and int(length) > cap:
+        raise BodyRefused(413, f"request body too large ({int(length)} bytes; limit {cap})")
+    parts: list[bytes] = []
+    size = 0
+    stream = request.stream()
+    while True:
+        try:
+            chunk = await bounded(anext(stream, None), limits.body_read_timeout_s)
+        except asyncio.TimeoutError:
+            raise BodyRefused(
+                408, f"request body not received within {limits.body_read_timeout_s:g}s"
+            ) from None
+        if chunk is None:
+            break
+        size += len(chunk)
+        if size > cap:
+            raise BodyRefused(413, f"request body too large (limit {cap} bytes)")
+        parts.append(chunk)
+    raw = b"".join(parts)
     try:
         data = json.loads(raw or b"null")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -265,6 +321,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(SocketCap, limit=plane.limits.websockets)
     app.add_middleware(TokenGuard, token=token)
     app.mount("/gw", plane.runtime.gateway_app)
 
@@ -284,6 +341,15 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     @app.exception_handler(InvalidRequest)
     async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
         return error(400, str(exc))
+
+    @app.exception_handler(BodyRefused)
+    async def _body_refused(_: Request, exc: BodyRefused) -> JSONResponse:
+        refused = error(exc.status, str(exc))
+        if exc.status == 408:  # a stalled body will not come: free the connection.  (After a
+            # 413 uvicorn discards the rest as it arrives; closing would reset the connection
+            # under a client still sending, and the 413 would be lost.)
+            refused.headers["connection"] = "close"
+        return refused
 
     @app.exception_handler(RequestValidationError)
     async def _bad_params(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -382,7 +448,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
               **described(m.DeploymentSchema, body=m.CreateDeploymentSchema))
     async def create_deployment(cluster: str, request: Request) -> Response:
         plane.check_cluster(cluster)
-        body = await read_body(request, m.CreateDeploymentSchema)
+        body = await read_body(request, m.CreateDeploymentSchema, plane.limits)
         row = await plane.create(cluster, body)
         return deployment_response(row)
 
@@ -395,7 +461,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     @app.patch(base, **described(m.DeploymentSchema, body=m.UpdateDeploymentSchema))
     async def update_deployment(cluster: str, namespace: str, name: str, request: Request) -> Response:
         row = plane.find(cluster, namespace, name)
-        body = await read_body(request, m.UpdateDeploymentSchema)
+        body = await read_body(request, m.UpdateDeploymentSchema, plane.limits)
         return deployment_response(await plane.update(row, body))
 
     @app.post(base + "/terminate", **described(m.DeploymentSchema))

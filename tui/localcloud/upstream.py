@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -30,6 +31,18 @@ class UpstreamError(Exception):
 
 class UpstreamTimeout(Exception):
     pass
+
+
+class UpstreamBadResponse(Exception):
+    """The replica answered something that is not valid HTTP/1.1 (a bad status line, header or
+    length, broken chunk framing).  The request reached it, so it is not sent again."""
+
+
+# RFC 9110 field names are tokens; values are visible characters, spaces and tabs.
+_FIELD_NAME = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_BAD_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+_HEX = re.compile(rb"^[0-9A-Fa-f]{1,15}$")
+_STATUS_LINE = re.compile(rb"^HTTP/1\.[01] [1-5][0-9][0-9](?: [^\x00-\x08\x0a-\x1f\x7f]*)?\r?\n$")
 
 
 if sys.version_info >= (3, 11):
@@ -87,6 +100,11 @@ class Response:
         self._keep_alive = keep_alive
         self._done = no_body or length == 0
 
+    @property
+    def length(self) -> int | None:
+        """The announced Content-Length (None when chunked or delimited by the close)."""
+        return None if self._done else self._length
+
     async def body(self, timeout: float) -> AsyncIterator[bytes]:
         """The body's bytes (de-chunked); each read waits at most `timeout` seconds."""
         assert self._conn is not None
@@ -97,15 +115,30 @@ class Response:
             while True:
                 async with _timeout(timeout):
                     size_line = await reader.readline()
-                size = int(size_line.split(b";", 1)[0].strip() or b"x", 16)
+                if not size_line:
+                    raise ConnectionResetError("replica closed the connection mid-body")
+                digits = size_line.split(b";", 1)[0].strip()
+                if not _HEX.match(digits):
+                    raise UpstreamBadResponse(f"bad chunk size line {size_line[:40]!r}")
+                size = int(digits, 16)
                 if size == 0:
                     async with _timeout(timeout):
                         while (await reader.readline()) not in (b"\r\n", b"\n", b""):
                             pass  # trailers
                     break
+                # Read the chunk in pieces: a replica announcing a 1 GiB chunk must not make
+                # the gateway hold 1 GiB (readexactly(size) did).
+                while size:
+                    async with _timeout(timeout):
+                        data = await reader.read(min(size, CHUNK))
+                    if not data:
+                        raise ConnectionResetError("replica closed the connection mid-chunk")
+                    size -= len(data)
+                    yield data
                 async with _timeout(timeout):
-                    data = await reader.readexactly(size + 2)
-                yield data[:-2]
+                    end = await reader.readline()
+                if end not in (b"\r\n", b"\n"):
+                    raise UpstreamBadResponse("chunk data not followed by CRLF")
         elif self._length is not None:
             left = self._length
             while left:
@@ -181,7 +214,7 @@ class UpstreamPool:
         lines = [f"{method} {target} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\n".encode()]
         lines += [k + b": " + v + b"\r\n" for k, v in headers]
         lines.append(b"content-length: %d\r\n\r\n" % len(body))
-        payload = b"".join(lines) + body
+        payload = (b"".join(lines), body)  # two writes: no copy of a large body
         try:
             async with _timeout(timeout):
                 conn = self._get(port)
@@ -198,12 +231,17 @@ class UpstreamPool:
         except TimeoutError:
             raise UpstreamTimeout(f"no answer within {timeout:.3g}s") from None
 
-    async def _exchange(self, port: int, conn: _Conn, method: str, payload: bytes) -> Response:
+    async def _exchange(self, port: int, conn: _Conn, method: str, payload: tuple[bytes, bytes]) -> Response:
         try:
-            conn.writer.write(payload)
+            conn.writer.write(payload[0])
+            if payload[1]:
+                conn.writer.write(payload[1])
             status_line = await conn.reader.readline()
             if not status_line:
                 raise ConnectionResetError("connection closed before the status line")
+            if not _STATUS_LINE.match(status_line):
+                conn.close()
+                raise UpstreamBadResponse(f"bad status line {status_line[:60]!r}")
             parts = status_line.split(None, 2)
             version, status = parts[0], int(parts[1])
             headers: list[tuple[bytes, bytes]] = []
@@ -215,8 +253,12 @@ class UpstreamPool:
                     break
                 if not line or size > MAX_HEAD:
                     raise ConnectionResetError("incomplete response head")
-                key, _, value = line.partition(b":")
-                headers.append((key.strip().lower(), value.strip()))
+                key, colon, value = line.partition(b":")
+                value = value.strip()
+                if not colon or not _FIELD_NAME.match(key) or _BAD_VALUE.search(value):
+                    conn.close()
+                    raise UpstreamBadResponse(f"bad header line {line[:60]!r}")
+                headers.append((key.lower(), value))
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as exc:
             conn.close()
             raise UpstreamError(f"{type(exc).__name__}: {exc}") from None
@@ -228,11 +270,17 @@ class UpstreamPool:
         keep_alive = version == b"HTTP/1.1"
         for key, value in headers:
             if key == b"content-length":
+                if not value.isdigit() or len(value) > 18 or (length is not None and int(value) != length):
+                    conn.close()
+                    raise UpstreamBadResponse(f"bad Content-Length {value[:40]!r}")
                 length = int(value)
             elif key == b"transfer-encoding" and b"chunked" in value.lower():
                 chunked = True
             elif key == b"connection":
                 token = value.lower()
                 keep_alive = b"close" not in token and (keep_alive or b"keep-alive" in token)
+        if chunked and length is not None:  # RFC 9112 6.3: a smuggling vector, never forwarded
+            conn.close()
+            raise UpstreamBadResponse("both Transfer-Encoding: chunked and Content-Length")
         no_body = method == "HEAD" or status in (204, 304) or 100 <= status < 200
         return Response(self, port, conn, status, headers, None if chunked else length, chunked, keep_alive, no_body)

@@ -18,6 +18,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from tui.api import models as m
+from tui.localcloud.logtail import LineSplitter, last_lines
 from tui.localcloud.store import DeploymentRow
 
 if TYPE_CHECKING:
@@ -156,37 +157,23 @@ async def serve_kube_events(websocket: WebSocket, plane: ControlPlane, row: Depl
 # ----------------------------------------------------------------------------- log tail
 
 
-def last_lines(path: Path, count: int) -> tuple[list[str], int]:
-    """The last `count` lines of a file and the offset of its end."""
-    with path.open("rb") as fh:
-        fh.seek(0, 2)
-        end = fh.tell()
-        block, data = 8192, b""
-        pos = end
-        while pos > 0 and data.count(b"\n") <= count:
-            step = min(block, pos)
-            pos -= step
-            fh.seek(pos)
-            data = fh.read(step) + data
-    lines = data.decode("utf-8", "replace").splitlines()
-    return (lines[-count:] if count else []), end
-
-
 async def serve_tail(websocket: WebSocket, plane: ControlPlane, row: DeploymentRow, pod_name: str) -> None:
     await websocket.accept()
     follow_task: asyncio.Task[None] | None = None
     done = asyncio.Event()
+    limits = plane.limits
 
     async def follow(request: m.TailRequest, path: Path) -> None:
         lines, offset = await asyncio.to_thread(
-            last_lines, path, min(request.tail_lines or 0, MAX_TAIL_LINES)
+            last_lines, path, min(request.tail_lines or 0, MAX_TAIL_LINES),
+            limits.log_tail_bytes, limits.log_line_bytes,
         )
         await send(websocket, {"req_id": request.id, "type": "replace", "items": lines})
         if not request.follow:
             await websocket.send_text(json.dumps({"type": "success", "message": "EOF", "payload": None}))
             done.set()
             return
-        partial = b""
+        splitter = LineSplitter(limits.log_line_bytes)
         while True:
             try:
                 size = path.stat().st_size
@@ -199,13 +186,10 @@ async def serve_tail(websocket: WebSocket, plane: ControlPlane, row: DeploymentR
             if size > offset:
                 with path.open("rb") as fh:
                     fh.seek(offset)
-                    chunk = fh.read(size - offset)
-                offset = size
-                partial += chunk
-                *complete, partial = partial.split(b"\n")
-                for line in complete:
-                    await send(websocket, {"req_id": request.id, "type": "append",
-                                           "items": [line.decode("utf-8", "replace")]})
+                    chunk = fh.read(min(size - offset, limits.log_tail_bytes))
+                offset += len(chunk)
+                for line in splitter.feed(chunk):
+                    await send(websocket, {"req_id": request.id, "type": "append", "items": [line]})
             else:
                 await asyncio.sleep(TAIL_POLL_S)
 
@@ -237,13 +221,20 @@ async def serve_tail(websocket: WebSocket, plane: ControlPlane, row: DeploymentR
 # ----------------------------------------------------------------------------- subscription
 
 
+# At most this many uids per subscription socket: a client cannot make one socket track more.
+MAX_SUBSCRIBED_UIDS = 10_000
+
+
 async def serve_subscription(websocket: WebSocket, plane: ControlPlane) -> None:
     await websocket.accept()
     # "pods" too: the replica counts (an extension field) change without a status change.
     listener = plane.hub.listen("created", "deployment", "deleted", "pods")
     uids: set[str] = set()
     clusters: set[str] = set()
-    last_sent: dict[str, dict[str, Any]] = {}
+    # uid -> the rendered JSON last pushed: the control plane's own cached bytes, shared, not a
+    # parsed copy per socket (that was ~20 KB per deployment per socket), and only for what this
+    # socket still follows; cleared when it closes.
+    last_sent: dict[str, tuple[str, bytes]] = {}
 
     async def on_data(payload: Any) -> None:
         try:
@@ -254,7 +245,12 @@ async def serve_subscription(websocket: WebSocket, plane: ControlPlane) -> None:
         if request.resource_type != "deployment":
             return  # bentos and models never change on a local control plane
         if request.action == "subscribe":
-            uids.update(request.resource_uids)
+            wanted = uids | set(request.resource_uids)
+            if len(wanted) > MAX_SUBSCRIBED_UIDS:
+                await send_error(websocket, f"invalid subscription: at most {MAX_SUBSCRIBED_UIDS} "
+                                            "resource_uids per socket")
+                return
+            uids.update(wanted)
             if request.cluster_name:
                 clusters.add(request.cluster_name)
                 # Extension: say when the subscription is in force, so a client can read the
@@ -265,6 +261,9 @@ async def serve_subscription(websocket: WebSocket, plane: ControlPlane) -> None:
             uids.difference_update(request.resource_uids)
             if request.cluster_name:
                 clusters.discard(request.cluster_name)
+            for uid, (cluster, _) in list(last_sent.items()):
+                if uid not in uids and cluster not in clusters:
+                    del last_sent[uid]
 
     async def push() -> None:
         while True:
@@ -272,22 +271,25 @@ async def serve_subscription(websocket: WebSocket, plane: ControlPlane) -> None:
                 if change.deployment_uid not in uids and change.cluster not in clusters:
                     continue
                 if change.kind == "deleted":
-                    payload = last_sent.pop(change.deployment_uid, {"uid": change.deployment_uid})
+                    _, rendered = last_sent.pop(change.deployment_uid, ("", b""))
+                    payload = json.loads(rendered) if rendered else {"uid": change.deployment_uid}
                     event = "deleted"
                 else:
                     row = plane.store.get_deployment_by_uid(change.deployment_uid)
                     if row is None:
                         continue
                     event = "created" if change.kind == "created" else "updated"
-                    payload = json.loads(plane.render_json(row))
-                    if change.kind == "pods" and last_sent.get(change.deployment_uid) == payload:
+                    rendered = plane.render_json(row)
+                    previous = last_sent.get(change.deployment_uid)
+                    if change.kind == "pods" and previous is not None and previous[1] == rendered:
                         continue
-                    last_sent[change.deployment_uid] = payload
-                    if len(last_sent) > 10_000:
-                        last_sent.pop(next(iter(last_sent)))
+                    last_sent[change.deployment_uid] = (change.cluster, rendered)
+                    payload = json.loads(rendered)
                 await send(websocket, {"resource_type": "deployment", "payload": payload, "event": event})
 
     try:
         await _session(websocket, push, on_data)
     finally:
         plane.hub.forget(listener)
+        last_sent.clear()
+        uids.clear()
