@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.api import models as m
-from tui.localcloud import views
+from tui.localcloud import resume, views
 from tui.localcloud.hub import Change, Hub
 from tui.localcloud.lifecycle import derive_status
 from tui.localcloud.paths import StatePaths
@@ -67,20 +67,36 @@ class ControlPlane:
         self._page_cache: dict[tuple[str, int | None], tuple[Any, bytes]] = {}
         self._deploy_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Deployments coming back after a restart: their status moves (deploying, running)
+        # but nobody changed them, so UPDATED stays where the user left it.
+        self._recovering: set[str] = set()
+        self._closing = False
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         self._register_samples()
         await self.runtime.start()
+        at_zero = resume.scaled_to_zero(self.paths)
         for row in self.store.all_deployments():
             if row.desired == "running" and row.active_revision:
-                self.store.set_state(row.uid, status=S.DEPLOYING.value)
-                self._spawn(self._deploy(row.uid, prepare=False))
+                self._recovering.add(row.uid)
+                cold = row.mode == "function" and row.uid in at_zero
+                self._record(row.uid, "ControlPlaneRestarted",
+                             "The control plane restarted: the function stays scaled to zero"
+                             if cold else "The control plane restarted: starting the replicas again")
+                if not cold:
+                    self.store.set_state(row.uid, status=S.DEPLOYING.value, touch=False)
+                self._spawn(self._deploy(row.uid, prepare=False, cold=cold))
             elif row.status == S.TERMINATING.value:
                 self.store.set_state(row.uid, status=S.TERMINATED.value)
 
     async def close(self) -> None:
+        self._closing = True
+        try:
+            resume.update(self.paths, scaled_to_zero=self.runtime.scaled_to_zero_uids())
+        except OSError:
+            log.warning("could not record the functions scaled to zero", exc_info=True)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -272,6 +288,7 @@ class ControlPlane:
 
     async def update(self, row: DeploymentRow, body: m.UpdateDeploymentSchema) -> DeploymentRow:
         """PATCH: a new active revision, deployed.  On a terminated deployment this restores it."""
+        self._recovering.discard(row.uid)
         targets = self._targets(body)
         deploy = not body.do_not_deploy
         restoring = row.desired == "terminated"
@@ -295,6 +312,7 @@ class ControlPlane:
         return updated
 
     async def terminate(self, row: DeploymentRow) -> DeploymentRow:
+        self._recovering.discard(row.uid)
         updated = self.store.set_state(
             row.uid, status=S.TERMINATING.value, desired="terminated",
             audit=("terminated", self.ident.user.name),
@@ -324,7 +342,7 @@ class ControlPlane:
 
     # ------------------------------------------------------------------ deploy / stop
 
-    async def _deploy(self, uid: str, prepare: bool = True) -> None:
+    async def _deploy(self, uid: str, prepare: bool = True, cold: bool = False) -> None:
         async with self._deploy_locks[uid]:
             row = self.store.get_deployment_by_uid(uid)
             if row is None or row.desired != "running" or row.active_revision is None:
@@ -338,8 +356,9 @@ class ControlPlane:
             if prepare:
                 self._record(uid, "BentoPrepared",
                              f"Bento {spec.bento_repository}:{spec.bento_version} is ready to run")
-            self._set_status(uid, S.DEPLOYING)
-            await self.runtime.apply(spec)
+            if not cold:
+                self._set_status(uid, S.DEPLOYING)
+            await self.runtime.apply(spec, cold=cold)
             self._on_runtime_change(uid)
 
     async def _stop(self, uid: str) -> None:
@@ -403,7 +422,7 @@ class ControlPlane:
 
     def _on_runtime_change(self, uid: str) -> None:
         row = self.store.get_deployment_by_uid(uid)
-        if row is None:
+        if row is None or self._closing:  # a shutdown is not a status change of the deployment
             return
         status = derive_status(
             desired=row.desired,
@@ -418,7 +437,10 @@ class ControlPlane:
         self.hub.publish(Change("pods", uid, row.cluster))
 
     def _set_status(self, uid: str, status: S) -> None:
-        row = self.store.set_state(uid, status=status.value)
+        recovering = uid in self._recovering
+        if recovering and status not in (S.DEPLOYING, S.IMAGE_BUILDING):
+            self._recovering.discard(uid)  # settled: later changes are real changes
+        row = self.store.set_state(uid, status=status.value, touch=not recovering)
         if row is not None:
             self.hub.publish(Change("deployment", uid, row.cluster))
 

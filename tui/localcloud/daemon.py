@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui.localcloud import resume
 from tui.localcloud.paths import StatePaths, bentotui_home, read_or_create_token
 
 DEFAULT_PORT = 38510
@@ -235,16 +236,25 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     paths.ensure()
     token = read_or_create_token(paths)
+    moved = ""
     if port is None:
+        wanted = resume.last_port(paths) or DEFAULT_PORT
         try:
-            sock = bind_socket(host, DEFAULT_PORT)
-        except DaemonError:
+            sock = bind_socket(host, wanted)
+        except DaemonError as exc:
             sock = bind_socket(host, 0)
+            moved = (f"port {wanted} (the last one used) is not available ({exc}); "
+                     f"listening on {sock.getsockname()[1]} instead: contexts that name "
+                     f"{wanted} need the new port, or free it and restart")
     else:
         sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
     display_host = f"[{host}]" if ":" in host else host
     endpoint = f"http://{display_host}:{bound_port}"
+    resume.update(paths, port=bound_port, moved=moved or None)
+    if moved:
+        logging.getLogger("bentotui.localcloud").warning(moved)
+        print(f"bentotui local control plane: {moved}", flush=True)
     plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env())
     app = create_app(plane, token)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
