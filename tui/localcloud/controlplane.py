@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import shutil
 from collections import defaultdict
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ log = logging.getLogger("bentotui.localcloud")
 
 S = m.DeploymentStatus
 PAGE_CACHE_BYTES = 16 * 2**20  # rendered list pages kept, oldest dropped first
+MAX_EXITED_PODS = 50  # exited replicas listed per deployment, most recent first
 
 
 class InvalidRequest(ValueError):
@@ -468,6 +471,29 @@ class ControlPlane:
             views.pod(self.ident, row, r, warnings.get(r.name, []) if r.phase == "Failed" else [])
             for r in replicas
         ]
+
+    def exited_pods(self, row: DeploymentRow, limit: int = MAX_EXITED_PODS) -> list[m.ExitedReplicaSchema]:
+        """Replicas that are gone but left a log, most recently exited first."""
+        live = {r.name for r in self.runtime.replicas(row.uid)}
+        found: list[m.ExitedReplicaSchema] = []
+        try:
+            entries = list(os.scandir(self.paths.logs / row.name))
+        except OSError:
+            return []
+        prefix = re.sub(r"[^a-z0-9-]+", "-", row.name.lower()).strip("-") + "-"
+        for entry in entries:
+            name = entry.name.removesuffix(".log")
+            if not entry.name.endswith(".log") or name in live or not entry.is_file():
+                continue
+            stat = entry.stat()
+            role = name.removeprefix(prefix).split("-")[1:2]
+            found.append(m.ExitedReplicaSchema(
+                name=name, component="runner" if role == ["runner"] else "api-server",
+                exited_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
+                log_bytes=stat.st_size,
+            ))
+        found.sort(key=lambda r: r.exited_at, reverse=True)
+        return found[:limit]
 
     def events(self, row: DeploymentRow, after_id: int = 0, limit: int = 500,
                pod_name: str | None = None) -> list[tuple[int, m.KubeEvent]]:

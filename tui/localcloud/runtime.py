@@ -280,8 +280,10 @@ class Runtime:
         infos.sort(key=lambda i: (i.runner_name is not None, i.runner_name or "", i.start_time or far, i.name))
         return infos
 
-    def log_path(self, uid: str, replica_name: str) -> Path | None:
-        name = self._names.get(uid)
+    def log_path(self, uid: str, replica_name: str, deployment_name: str | None = None) -> Path | None:
+        """The replica's log file, a live replica's or one that is gone (its file is kept);
+        `deployment_name` finds the logs of a deployment this runtime has not run yet."""
+        name = self._names.get(uid) or deployment_name
         if name is None or "/" in replica_name or replica_name.startswith("."):
             return None
         path = self.home / "logs" / name / f"{replica_name}.log"
