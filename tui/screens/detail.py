@@ -250,8 +250,12 @@ class DetailScreen(Screen[None]):
             text.append(f"  {note}", style="bold yellow")
         if d is not None:
             text.append(f"  {mode_title(d.mode)}")
-            if d.replicas is not None:
+            if d.replicas is not None:  # API-server replicas (the list's count); runners apart
                 text.append(f"  {d.replicas.ready}/{d.replicas.desired} ready")
+                runners = sum(1 for p in self.pods or []
+                              if p.runner_name is not None and p.pod_status.status != "Terminating")
+                if runners:
+                    text.append(f" · +{runners} runner{'s' if runners != 1 else ''}")
             if d.bento_tag:
                 text.append(f"  {d.bento_tag}", style="dim")
         self.query_one("#detail-title", Static).update(text)
@@ -267,8 +271,14 @@ class DetailScreen(Screen[None]):
         if pods is None:
             text.append("Waiting for replicas…")
         else:
-            ready = sum(1 for p in pods if p.status.ready)
-            text.append(f"{len(pods)} replica{'s' if len(pods) != 1 else ''} · {ready} ready")
+            # the same counts as the header: API servers, then runners, each labelled
+            staying = [p for p in pods if p.pod_status.status != "Terminating"]
+            api = [p for p in staying if p.runner_name is None]
+            runners = [p for p in staying if p.runner_name is not None]
+            text.append(f"{sum(1 for p in api if p.status.ready)}/{len(api)} ready")
+            if runners:
+                text.append(f" · +{len(runners)} runner{'s' if len(runners) != 1 else ''} "
+                            f"({sum(1 for p in runners if p.status.ready)} ready)")
             if pods:
                 text.append(" · enter tails the log", style="dim")
         note = self._notes.get("pods")
@@ -434,6 +444,7 @@ class DetailScreen(Screen[None]):
     def _apply_pods(self, pods: list[m.KubePodSchema]) -> None:
         gone = {p.name for p in self.pods or []} - {p.name for p in pods}
         self.pods = pods
+        self._paint_title()  # its runner count
         if gone and self._logs_started:
             self.load_exited()  # their logs stay reachable
         self.replica_table.show(pods, self.deployment_name)
@@ -634,7 +645,8 @@ class DetailScreen(Screen[None]):
                     if self._notes.get("metrics"):
                         self._set_note("metrics", "")
                         self.post_message(ConnectionChanged("connected"))
-                    await panel.show(metrics, clock(now_utc()))
+                    live = None if self.pods is None else {p.name for p in self.pods}
+                    await panel.show(metrics, clock(now_utc()), live)
             await asyncio.sleep(METRICS_INTERVAL)
 
     # ------------------------------------------------------------------ tabs
