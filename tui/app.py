@@ -160,8 +160,9 @@ class BentoTUI(App[int]):
                 if exc.refused:  # the same token again cannot help: wait for the user
                     self._retry_wanted.clear()
                     self.connection_state = "refused"
+                    said = str(exc)
                     self._show_connecting(
-                        f"The API token was refused: {exc}\n{refused_advice(self.context)}.\n"
+                        f"{said[:1].upper()}{said[1:]}.\nTo fix it: {refused_advice(self.context)}.\n"
                         "Press r to try again, x to switch context, q to quit.")
                     await self._retry_wanted.wait()
                     continue

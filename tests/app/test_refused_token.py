@@ -34,6 +34,7 @@ async def test_refused_token_stops_and_says_what_to_do(cloud: LocalCloud, monkey
         text = " ".join(screen_text(app).split())
         assert "--api-token" in text and "bentotui local token" in text, text
         assert "Retrying" not in text and "r to try again" in text
+        assert text.count("token was refused") == 1, text
         assert "token refused" in screen_text(app).splitlines()[0] and host in screen_text(app).splitlines()[0]
         assert "flag" not in screen_text(app).splitlines()[0]
         await asyncio.sleep(3)  # longer than the first retry delays
