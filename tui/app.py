@@ -188,6 +188,17 @@ class BentoTUI(App[int]):
             self.pop_screen()
         await self.push_screen(DeploymentsScreen())
 
+    def token_refused(self, message: str) -> None:
+        """The server refused the token in the middle of a session: say it once, with what
+        to do; the streams have stopped (they do not retry a refused token)."""
+        if self.connection_state == "refused":
+            return
+        self.connection_state = "refused"
+        said = message[:1].upper() + message[1:]
+        self.notify(f"{said}. To fix it: {refused_advice(self.context)}. "
+                    "Then x reconnects (pick this context again).",
+                    title="Token refused", severity="error", timeout=60)
+
     def action_retry_connect(self) -> None:
         self._retry_wanted.set()
 

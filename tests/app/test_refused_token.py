@@ -47,3 +47,26 @@ async def test_refused_token_stops_and_says_what_to_do(cloud: LocalCloud, monkey
         picker: PickerScreen = app.screen  # type: ignore[assignment]
         assert picker.choices[0].split()[0] == host, picker.choices
         await pilot.press("escape")
+
+
+async def test_token_refused_mid_session_is_said_not_retried(tmp_path) -> None:
+    """The control plane comes back with another token (its token file was replaced): the
+    live list stops, the bar says the token was refused, and a notice says what to do."""
+    from tests.app.conftest import local_context
+
+    own = LocalCloud(tmp_path / "own").start()
+    try:
+        app = BentoTUI(local_context(own))
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await until(lambda: app.connection_state == "connected", 15, pilot, "connected")
+            await pilot.pause(0.5)
+            await asyncio.to_thread(own.stop)
+            (own.home / "token").unlink()  # a new token on the next start
+            await asyncio.to_thread(own.start)
+            await until(lambda: app.connection_state == "refused", 20, pilot, "refused")
+            assert "token refused" in screen_text(app).splitlines()[0]
+            notices = " ".join(n.message for n in app._notifications)
+            assert "bentotui local token" in notices and "x reconnects" in notices, notices
+            assert own.token not in notices
+    finally:
+        own.stop()
