@@ -540,8 +540,9 @@ class DetailScreen(Screen[None]):
         options = [(f"{p.component}  {short_replica(p.name, self.deployment_name)}"
                     + ("" if p.status.ready else " (not ready)"), p.name) for p in pods]
         alive = {p.name for p in pods}
-        options += [(f"{r.component}  {short_replica(r.name, self.deployment_name)}  "
-                     f"exited {age(r.exited_at)} ago", r.name)
+        # the name says the component (…-api-…, …-runner-NAME-…); the age fits the 44 columns
+        options += [(f"{short_replica(r.name, self.deployment_name)}  exited {age(r.exited_at)} ago",
+                     r.name)
                     for r in self.exited if r.name not in alive]
         logs = self.logs_view
         logs.set_replicas(options)

@@ -86,10 +86,12 @@ def _values(points: list[m.MetricPoint]) -> list[float]:
 
 
 def replica_label(replica: m.ReplicaMetrics, what: str) -> str:
+    """`component suffix what` in the 20 columns of a label: the component is cut, not `what`."""
     component = replica.runner_name or "api"
-    if len(component) > 9:
-        component = component[:8] + "…"
     suffix = replica.replica.rsplit("-", 1)[-1]
+    budget = max(20 - len(suffix) - len(what) - 2, 3)
+    if len(component) > budget:
+        component = component[: budget - 1] + "…"
     return f"{component} {suffix} {what}"
 
 
