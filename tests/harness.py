@@ -33,7 +33,7 @@ FAST_RUNTIME = {
 class LocalCloud:
     home: Path
     env_overrides: dict[str, str] = field(default_factory=dict)
-    port: int = 0
+    port: int | None = 0  # None: as users start it (no --port: the last port, else the default)
     proc: subprocess.Popen[bytes] | None = None
     endpoint: str = ""
 
@@ -61,7 +61,7 @@ class LocalCloud:
         log = open(self.home / "test-server.log", "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tui.cli", "local", "start", "--foreground",
-             "--port", str(self.port)],
+             *([] if self.port is None else ["--port", str(self.port)])],
             env=self.env(), stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=ROOT,
         )
         deadline = time.monotonic() + timeout

@@ -17,7 +17,7 @@ from tui.api.contexts import Context, ContextError, list_contexts
 from tui.api.prefetch import Prefetch
 from tui.config import Settings, load_settings
 from tui.messages import ConnectionChanged
-from tui.session import Session, SessionError, open_session
+from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
 
 STYLES = Path(__file__).parent / "styles"
@@ -39,6 +39,7 @@ class BentoTUI(App[int]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("colon", "command_palette", "Commands", show=False, id="app.command"),
         Binding("x", "pick_context", "Context", show=False, id="app.context"),
+        Binding("r", "retry_connect", "Retry", id="app.retry"),
     ]
 
     connection_state: reactive[str] = reactive("connecting")
@@ -65,6 +66,7 @@ class BentoTUI(App[int]):
         self.settings = settings or load_settings()
         self.session: Session | None = None
         self._list_frozen = False
+        self._retry_wanted = asyncio.Event()  # set by r after a refused token
         self._requested_theme = theme or self.settings.theme
         self.set_reactive(BentoTUI.read_only, bool(read_only) or self.settings.read_only)
         self.set_reactive(BentoTUI.context_label, context.name)
@@ -155,6 +157,15 @@ class BentoTUI(App[int]):
                 session = await open_session(self.context, cluster, prefetch=prefetch)
                 break
             except SessionError as exc:
+                if exc.refused:  # the same token again cannot help: wait for the user
+                    self._retry_wanted.clear()
+                    self.connection_state = "refused"
+                    said = str(exc)
+                    self._show_connecting(
+                        f"{said[:1].upper()}{said[1:]}.\nTo fix it: {refused_advice(self.context)}.\n"
+                        "Press r to try again, x to switch context, q to quit.")
+                    await self._retry_wanted.wait()
+                    continue
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
                 attempt += 1
                 self.connection_state = "reconnecting"
@@ -176,6 +187,25 @@ class BentoTUI(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(DeploymentsScreen())
+
+    def token_refused(self, message: str) -> None:
+        """The server refused the token in the middle of a session: say it once, with what
+        to do; the streams have stopped (they do not retry a refused token)."""
+        if self.connection_state == "refused":
+            return
+        self.connection_state = "refused"
+        said = message[:1].upper() + message[1:]
+        self.notify(f"{said}. To fix it: {refused_advice(self.context)}. "
+                    "Then x reconnects (pick this context again).",
+                    title="Token refused", severity="error", timeout=60)
+
+    def action_retry_connect(self) -> None:
+        self._retry_wanted.set()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry_connect":
+            return self.connection_state == "refused"
+        return True
 
     def _show_connecting(self, text: str) -> None:
         try:
@@ -268,6 +298,8 @@ class BentoTUI(App[int]):
         except ContextError as exc:
             self.notify(exc.message, title="Contexts", severity="error")
             return
+        if self.context.source in ("flag", "env"):  # given on the command line: switch back to it
+            contexts.insert(0, self.context)
         by_label = {f"{c.name}  {c.endpoint or '(local control plane)'}": c for c in contexts}
         current = next((label for label, c in by_label.items() if c.name == self.context.name), None)
 

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from tui.localcloud import daemon
+    from tui.localcloud import daemon, resume
     from tui.localcloud.limits import LimitError
     from tui.localcloud.paths import read_or_create_token
 
@@ -65,6 +65,9 @@ def _local(args: argparse.Namespace) -> int:
             state = daemon.ensure_running(paths, port=args.port)
             print(f"endpoint: {state.endpoint}")
             print(f"token:    {state.token_file}  (print it with: bentotui local token)")
+            moved = resume.read(paths).get("moved")
+            if moved:
+                print(f"note:     {moved}")
             return 0
         if args.local_command == "stop":
             stopped = daemon.stop(paths)

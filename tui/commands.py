@@ -29,7 +29,10 @@ class BentoCommands(Provider):
                                      f"{d.status.value} · {d.bento_tag}"))
                 break
         try:
-            for context in list_contexts():
+            contexts = list_contexts()
+            if app.context.source in ("flag", "env"):  # given on the command line
+                contexts.insert(0, app.context)
+            for context in contexts:
                 commands.append((f"Context: {context.name}",
                                  partial(app.run_switch_context, context),
                                  context.endpoint or "the local control plane"))

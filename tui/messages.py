@@ -6,7 +6,7 @@ from typing import Literal
 
 from textual.message import Message
 
-ConnectionState = Literal["connecting", "connected", "reconnecting", "offline"]
+ConnectionState = Literal["connecting", "connected", "reconnecting", "offline", "refused"]
 
 
 class ConnectionChanged(Message):

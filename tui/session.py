@@ -12,7 +12,7 @@ from typing import Any
 
 from tui.api.client import BentoCloudClient
 from tui.api.contexts import Context
-from tui.api.errors import ApiError, ConnectionFailed
+from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.prefetch import Prefetch
 
 
@@ -20,12 +20,14 @@ class SessionError(Exception):
     """The context could not be opened; the message says why.
 
     `answered` tells a server that answered wrongly (HTML from a proxy, a refused token) from
-    one that could not be reached: the user's next step differs.
+    one that could not be reached: the user's next step differs.  `refused`: the server said
+    the token is not good (401/403); asking again with the same token cannot help.
     """
 
-    def __init__(self, message: str, *, answered: bool = False) -> None:
+    def __init__(self, message: str, *, answered: bool = False, refused: bool = False) -> None:
         super().__init__(message)
         self.answered = answered
+        self.refused = refused
 
 
 @dataclass
@@ -73,6 +75,20 @@ async def start_local_control_plane() -> Context:
     return local_context().with_endpoint(status.endpoint, token)
 
 
+def refused_advice(context: Context) -> str:
+    """What to do about a refused token, for where this context's token comes from."""
+    if context.is_local:
+        return ("the local control plane's token is in $BENTOTUI_HOME/token "
+                "(`bentotui local token` prints it)")
+    if context.source == "bentoml":
+        return (f"log in again: `bentoml cloud login --endpoint {context.endpoint} "
+                "--api-token NEW_TOKEN` (it updates this context)")
+    if context.source == "env":
+        return "set BENTO_CLOUD_API_KEY to a valid token, or `bentoml cloud login`"
+    return ("start again with a valid `--api-token` (`bentotui local token` prints the local "
+            "control plane's), or log in with `bentoml cloud login`")
+
+
 async def open_session(context: Context, cluster: str | None = None,
                        prefetch: Prefetch | None = None) -> Session:
     """Connect: start the local control plane when needed, learn the clusters and extensions.
@@ -97,7 +113,8 @@ async def open_session(context: Context, cluster: str | None = None,
         session.clusters = [c.name for c in clusters.items]
     except ApiError as exc:
         await client.aclose()
-        raise SessionError(exc.message, answered=not isinstance(exc, ConnectionFailed)) from None
+        raise SessionError(exc.message, answered=not isinstance(exc, ConnectionFailed),
+                           refused=isinstance(exc, UnauthorizedError)) from None
     if cluster and cluster in session.clusters:
         session.cluster = cluster
     elif session.clusters:

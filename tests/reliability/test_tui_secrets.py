@@ -79,7 +79,7 @@ async def test_the_token_is_not_in_the_errors_the_app_shows(cloud: LocalCloud) -
     context = Context(name="wrong", endpoint=cloud.endpoint, api_token=wrong, source="flag")
     app = BentoTUI(context)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(lambda: "Cannot use wrong" in screen_text(app), 15, pilot, "the refusal")
+        await until(lambda: "token was refused" in screen_text(app), 15, pilot, "the refusal")
         text = screen_text(app)
         assert "invalid api token" in " ".join(text.split()).lower() or "403" in text
         assert secret_part(wrong) not in text and secret_part(cloud.token) not in text

@@ -199,3 +199,23 @@ def test_context_is_frozen_and_can_be_resolved():
     started = local.with_endpoint("http://127.0.0.1:4321", "local-tok")
     assert isinstance(started, Context) and started.is_local
     assert started.endpoint == "http://127.0.0.1:4321" and "local-tok" not in repr(started)
+
+
+def test_endpoint_flag_is_named_by_its_host(home):
+    context = resolve_context(endpoint="http://10.0.0.1:8080/", api_token="flag-tok")
+    assert context.name == "10.0.0.1:8080" and context.source == "flag"
+    assert resolve_context(api_token="t").name == "cloud.bentoml.com"
+
+
+def test_unknown_context_without_a_login_says_so(home):
+    with pytest.raises(ContextError) as info:
+        resolve_context(context_name="nosuch")
+    message = info.value.message
+    assert "'nosuch' does not exist" in message and "local" in message
+    assert ".yatai.yaml" not in message and "no bentoml login" in message
+
+
+def test_unknown_context_with_a_login_names_the_file(with_file):
+    with pytest.raises(ContextError) as info:
+        resolve_context(context_name="nosuch")
+    assert "prod, dev, local" in info.value.message and ".yatai.yaml" in info.value.message

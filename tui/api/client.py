@@ -587,6 +587,28 @@ class BentoCloudClient:
             m.DeploymentRevisionSchema, "GET", f"{path}/revisions/{_seg(revision_uid)}"
         )
 
+    async def exited_replicas(
+        self, cluster: str, name: str, namespace: str | None = None
+    ) -> list[m.ExitedReplicaSchema] | None:
+        """Extension route of the local control plane: replicas that are gone but left a log
+        (newest first). None where the server has no such route (BentoCloud)."""
+        path = f"{await self.deployment_path(cluster, name, namespace)}/exited_pods"
+        response = await self._send("GET", path)
+        if is_route_absent(response):
+            return None
+        if response.status_code != 200:
+            raise self._error_for("GET", path, response)
+        data = self._decode("GET", path, response)
+        if not isinstance(data, list):
+            raise BadResponse(f"GET {path}: expected a list")
+        found = []
+        for item in data:
+            try:
+                found.append(m.ExitedReplicaSchema.model_validate(item))
+            except ValidationError:
+                continue  # one odd record must not hide the others
+        return found
+
     async def deployment_metrics(
         self,
         cluster: str,

@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -125,6 +126,12 @@ def load_yatai_config(
         raise ContextError(f"{path} is not a bentoml context file: {problems}") from None
 
 
+def endpoint_label(endpoint: str) -> str:
+    """What names a connection given by URL alone (`--endpoint`): its host and port."""
+    parts = urlsplit(endpoint if "//" in endpoint else f"//{endpoint}")
+    return parts.netloc.rpartition("@")[2] or endpoint
+
+
 def local_context() -> Context:
     return Context(name=LOCAL_CONTEXT_NAME, source="local", is_local=True)
 
@@ -163,12 +170,8 @@ def resolve_context(
     if endpoint is not None or api_token is not None:
         if not api_token:
             raise ContextError(f"--endpoint {endpoint} needs an API token (--api-token)")
-        return Context(
-            name="flag",
-            endpoint=endpoint or environ.get(ENV_ENDPOINT) or DEFAULT_CLOUD_ENDPOINT,
-            api_token=api_token,
-            source="flag",
-        )
+        url = endpoint or environ.get(ENV_ENDPOINT) or DEFAULT_CLOUD_ENDPOINT
+        return Context(name=endpoint_label(url), endpoint=url, api_token=api_token, source="flag")
     if context_name is not None:
         config = load_yatai_config(environ=environ)
         entry = config.get(context_name)
@@ -177,9 +180,11 @@ def resolve_context(
         if context_name == LOCAL_CONTEXT_NAME:
             return local_context()
         known = [c.name for c in config.contexts] + [LOCAL_CONTEXT_NAME]
+        path = yatai_config_path(environ)
+        where = (f"(from {path})" if path.exists() else
+                 "(there is no bentoml login: `bentoml cloud login` adds a context)")
         raise ContextError(
-            f"no context named {context_name!r}; known contexts: {', '.join(known)} "
-            f"(from {yatai_config_path(environ)})"
+            f"context {context_name!r} does not exist; the contexts are: {', '.join(known)} {where}"
         )
     if environ.get(ENV_API_KEY):
         return Context(

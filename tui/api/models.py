@@ -759,6 +759,19 @@ class AuditEventSchema(BaseSchema):
     resource_deleted: bool = False
 
 
+# --------------------------------------------------------------------------- exited replicas (extension)
+
+
+class ExitedReplicaSchema(WireModel):
+    """Extension route `GET …/deployments/{name}/exited_pods`: a replica that is gone but
+    whose log is kept (the tail websocket accepts its name)."""
+
+    name: str
+    component: str = "api-server"  # "api-server" | "runner"
+    exited_at: datetime
+    log_bytes: int = 0
+
+
 # --------------------------------------------------------------------------- metrics (extension)
 
 

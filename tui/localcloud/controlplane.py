@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
 import shutil
 from collections import defaultdict, deque
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from tui.api import models as m
-from tui.localcloud import views
+from tui.localcloud import resume, views
 from tui.localcloud.hub import Change, Hub
 from tui.localcloud.lifecycle import derive_status
 from tui.localcloud.replica_caps import ReplicaCaps, check_request
@@ -38,6 +40,7 @@ log = logging.getLogger("bentotui.localcloud")
 S = m.DeploymentStatus
 PAGE_CACHE_BYTES = 16 * 2**20  # rendered list pages kept, oldest dropped first
 MAX_UNSAVED_EVENTS = 10_000  # events held in memory while the store refuses writes
+MAX_EXITED_PODS = 50  # exited replicas listed per deployment, most recent first
 
 
 class InvalidRequest(ValueError):
@@ -78,6 +81,10 @@ class ControlPlane:
         self._unsaved: deque[tuple[str, str, str, str, str, str | None]] = deque()
         self._storage_failing = False
         self._underived: set[str] = set()  # deployments whose derived status could not be saved
+        # Deployments coming back after a restart: their status moves (deploying, running)
+        # but nobody changed them, so UPDATED stays where the user left it.
+        self._recovering: set[str] = set()
+        self._closing = False
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -85,10 +92,17 @@ class ControlPlane:
         self._register_samples()
         await self.runtime.start()
         self._spawn(self._flush_loop())
+        at_zero = resume.scaled_to_zero(self.paths)
         for row in self.store.all_deployments():
             if row.desired == "running" and row.active_revision:
-                self.store.set_state(row.uid, status=S.DEPLOYING.value)
-                self._spawn(self._deploy(row.uid, prepare=False))
+                self._recovering.add(row.uid)
+                cold = row.mode == "function" and row.uid in at_zero
+                self._record(row.uid, "ControlPlaneRestarted",
+                             "The control plane restarted: the function stays scaled to zero"
+                             if cold else "The control plane restarted: starting the replicas again")
+                if not cold:
+                    self.store.set_state(row.uid, status=S.DEPLOYING.value, touch=False)
+                self._spawn(self._deploy(row.uid, prepare=False, cold=cold))
             elif row.status == S.TERMINATING.value:
                 self.store.set_state(row.uid, status=S.TERMINATED.value)
 
@@ -102,6 +116,11 @@ class ControlPlane:
                 self._on_runtime_change(uid)
 
     async def close(self) -> None:
+        self._closing = True
+        try:
+            resume.update(self.paths, scaled_to_zero=self.runtime.scaled_to_zero_uids())
+        except OSError:
+            log.warning("could not record the functions scaled to zero", exc_info=True)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -322,6 +341,7 @@ class ControlPlane:
 
     async def update(self, row: DeploymentRow, body: m.UpdateDeploymentSchema) -> DeploymentRow:
         """PATCH: a new active revision, deployed.  On a terminated deployment this restores it."""
+        self._recovering.discard(row.uid)
         targets = self._targets(body)
         self._check_bounds(body, row.uid)
         deploy = not body.do_not_deploy
@@ -346,6 +366,7 @@ class ControlPlane:
         return updated
 
     async def terminate(self, row: DeploymentRow) -> DeploymentRow:
+        self._recovering.discard(row.uid)
         updated = self.store.set_state(
             row.uid, status=S.TERMINATING.value, desired="terminated",
             audit=("terminated", self.ident.user.name),
@@ -375,7 +396,7 @@ class ControlPlane:
 
     # ------------------------------------------------------------------ deploy / stop
 
-    async def _deploy(self, uid: str, prepare: bool = True) -> None:
+    async def _deploy(self, uid: str, prepare: bool = True, cold: bool = False) -> None:
         async with self._deploy_locks[uid]:
             row = self.store.get_deployment_by_uid(uid)
             if row is None or row.desired != "running" or row.active_revision is None:
@@ -389,8 +410,9 @@ class ControlPlane:
             if prepare:
                 self._record(uid, "BentoPrepared",
                              f"Bento {spec.bento_repository}:{spec.bento_version} is ready to run")
-            self._set_status(uid, S.DEPLOYING)
-            await self.runtime.apply(spec)
+            if not cold:
+                self._set_status(uid, S.DEPLOYING)
+            await self.runtime.apply(spec, cold=cold)
             self._on_runtime_change(uid)
 
     async def _stop(self, uid: str) -> None:
@@ -463,7 +485,7 @@ class ControlPlane:
 
     def _derive(self, uid: str) -> None:
         row = self.store.get_deployment_by_uid(uid)
-        if row is None:
+        if row is None or self._closing:  # a shutdown is not a status change of the deployment
             return
         replicas = self.runtime.replicas(uid)
         status = derive_status(
@@ -481,7 +503,10 @@ class ControlPlane:
         self.hub.publish(Change("pods", uid, row.cluster))
 
     def _set_status(self, uid: str, status: S) -> None:
-        row = self.store.set_state(uid, status=status.value)
+        recovering = uid in self._recovering
+        if recovering and status not in (S.DEPLOYING, S.IMAGE_BUILDING):
+            self._recovering.discard(uid)  # settled: later changes are real changes
+        row = self.store.set_state(uid, status=status.value, touch=not recovering)
         if row is not None:
             self.hub.publish(Change("deployment", uid, row.cluster))
 
@@ -531,6 +556,29 @@ class ControlPlane:
             views.pod(self.ident, row, r, warnings.get(r.name, []) if r.phase == "Failed" else [])
             for r in replicas
         ]
+
+    def exited_pods(self, row: DeploymentRow, limit: int = MAX_EXITED_PODS) -> list[m.ExitedReplicaSchema]:
+        """Replicas that are gone but left a log, most recently exited first."""
+        live = {r.name for r in self.runtime.replicas(row.uid)}
+        found: list[m.ExitedReplicaSchema] = []
+        try:
+            entries = list(os.scandir(self.paths.logs / row.name))
+        except OSError:
+            return []
+        prefix = re.sub(r"[^a-z0-9-]+", "-", row.name.lower()).strip("-") + "-"
+        for entry in entries:
+            name = entry.name.removesuffix(".log")
+            if not entry.name.endswith(".log") or name in live or not entry.is_file():
+                continue
+            stat = entry.stat()
+            role = name.removeprefix(prefix).split("-")[1:2]
+            found.append(m.ExitedReplicaSchema(
+                name=name, component="runner" if role == ["runner"] else "api-server",
+                exited_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
+                log_bytes=stat.st_size,
+            ))
+        found.sort(key=lambda r: r.exited_at, reverse=True)
+        return found[:limit]
 
     def events(self, row: DeploymentRow, after_id: int = 0, limit: int = 500,
                pod_name: str | None = None) -> list[tuple[int, m.KubeEvent]]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui.localcloud import resume
 from tui.localcloud.paths import StatePaths, bentotui_home, read_or_create_token
 
 DEFAULT_PORT = 38510
@@ -305,11 +306,16 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     paths.ensure()
     lock = _hold_daemon_lock(paths)  # kept open (and locked) until this process exits
     token = read_or_create_token(paths)
+    moved = ""
     if port is None:
+        wanted = resume.last_port(paths) or DEFAULT_PORT
         try:
-            sock = bind_socket(host, DEFAULT_PORT)
-        except DaemonError:
+            sock = bind_socket(host, wanted)
+        except DaemonError as exc:
             sock = bind_socket(host, 0)
+            moved = (f"port {wanted} (the last one used) is not available ({exc}); "
+                     f"listening on {sock.getsockname()[1]} instead: contexts that name "
+                     f"{wanted} need the new port, or free it and restart")
     else:
         sock = bind_socket(host, port)
     bound_port = sock.getsockname()[1]
@@ -320,6 +326,10 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     except ValueError as exc:
         sock.close()
         raise DaemonError(f"bad replica cap: {exc}") from None
+    resume.update(paths, port=bound_port, moved=moved or None)
+    if moved:
+        logging.getLogger("bentotui.localcloud").warning(moved)
+        print(f"bentotui local control plane: {moved}", flush=True)
     try:
         plane = ControlPlane(paths, token, endpoint, runtime_settings_from_env(), caps)
         plane.store.verify()

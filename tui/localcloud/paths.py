@@ -47,6 +47,11 @@ class StatePaths:
         return self.home / "server.json"
 
     @property
+    def resume(self) -> Path:
+        """What a restart must keep that the database does not hold (port, scaled to zero)."""
+        return self.home / "resume.json"
+
+    @property
     def server_log(self) -> Path:
         return self.logs / "control-plane.log"
 

@@ -240,7 +240,8 @@ class Runtime:
     async def close(self) -> None:
         """Stop every deployment's replicas and the background loops (control-plane shutdown)."""
         self._closed = True
-        await asyncio.gather(*(self.stop(uid) for uid in list(self._deployments)), return_exceptions=True)
+        await asyncio.gather(*(self.stop(uid, shutdown=True) for uid in list(self._deployments)),
+                             return_exceptions=True)
         for task in self._loops:
             task.cancel()
         for task in self._loops:
@@ -316,8 +317,10 @@ class Runtime:
         infos.sort(key=lambda i: (i.runner_name is not None, i.runner_name or "", i.start_time or far, i.name))
         return infos
 
-    def log_path(self, uid: str, replica_name: str) -> Path | None:
-        name = self._names.get(uid)
+    def log_path(self, uid: str, replica_name: str, deployment_name: str | None = None) -> Path | None:
+        """The replica's log file, a live replica's or one that is gone (its file is kept);
+        `deployment_name` finds the logs of a deployment this runtime has not run yet."""
+        name = self._names.get(uid) or deployment_name
         if name is None or "/" in replica_name or replica_name.startswith("."):
             return None
         path = self.home / "logs" / name / f"{replica_name}.log"
@@ -334,8 +337,15 @@ class Runtime:
 
     # ------------------------------------------------------------------ apply
 
-    async def apply(self, spec: DeploymentSpec) -> None:
-        """Create, update (rolling) or restore; returns once replicas are scheduled, not ready."""
+    def scaled_to_zero_uids(self) -> list[str]:
+        """The On-Demand Functions resting at zero replicas (kept across a restart)."""
+        return sorted(uid for uid, dep in self._deployments.items()
+                      if dep.scaled_to_zero and not any(c.live for c in dep.active.components.values()))
+
+    async def apply(self, spec: DeploymentSpec, cold: bool = False) -> None:
+        """Create, update (rolling) or restore; returns once replicas are scheduled, not ready.
+
+        `cold`: a function that was scaled to zero before a restart comes back at zero."""
         if self._closed:
             raise RuntimeError("the runtime is closed")
         await self.start()
@@ -353,7 +363,13 @@ class Runtime:
                 rev.serving = True
                 self._deployments[spec.uid] = dep
                 self._index[(spec.cluster, spec.name)] = spec.uid
-                self._populate(dep, rev, previous=None)
+                if cold and spec.mode == "function":
+                    dep.scaled_to_zero = True
+                    dep.last_activity -= self.settings.idle_scale_to_zero_s  # idle already
+                    for comp in rev.components.values():
+                        comp.autoscaler.reset(time.monotonic(), 0)
+                else:
+                    self._populate(dep, rev, previous=None)
                 self._changed(dep)
                 return
             if spec.revision_uid == dep.active.uid:
@@ -576,20 +592,20 @@ class Runtime:
 
     # ------------------------------------------------------------------ stop
 
-    async def stop(self, uid: str) -> None:
+    async def stop(self, uid: str, shutdown: bool = False) -> None:
         """Terminate: stop every replica (SIGTERM, SIGKILL after the grace period); returns
-        when they are gone."""
+        when they are gone.  `shutdown`: the control plane stops, the user terminated nothing."""
         task = self._stopping.get(uid)
         if task is None:
             dep = self._deployments.get(uid)
             if dep is None:
                 return
-            task = asyncio.get_running_loop().create_task(self._terminate(dep))
+            task = asyncio.get_running_loop().create_task(self._terminate(dep, shutdown))
             self._stopping[uid] = task
             task.add_done_callback(lambda _t: self._stopping.pop(uid, None))
         await asyncio.shield(task)
 
-    async def _terminate(self, dep: DeploymentState) -> None:
+    async def _terminate(self, dep: DeploymentState, shutdown: bool = False) -> None:
         dep.terminating = True
         dep.changed.notify()  # queued requests answer now instead of waiting
         if dep.rollout is not None:
@@ -607,7 +623,12 @@ class Runtime:
             del self._index[(dep.spec.cluster, dep.spec.name)]
         if self._deployments.get(dep.uid) is dep:
             del self._deployments[dep.uid]
-        self._event(dep, "Terminated", f"Stopped all {count} replicas")
+        if shutdown:
+            self._event(dep, "ControlPlaneStopped",
+                        f"The control plane stopped: {count} replicas stopped with it; "
+                        "they start again when it restarts")
+        else:
+            self._event(dep, "Terminated", f"Stopped all {count} replicas")
         self._notify_change(dep.uid)
 
     # ------------------------------------------------------------------ scaling

@@ -39,6 +39,8 @@ EXTENSIONS = {
     "metrics": "GET /api/v1/clusters/{c}/namespaces/{ns}/deployments/{name}/metrics?since_seconds=N",
     "pods_rest": "GET …/deployments/{name}/pods (the pods socket's list, once)",
     "kube_events_rest": "GET …/deployments/{name}/kube_events?after=RV",
+    "exited_pods": "GET …/deployments/{name}/exited_pods (replicas that are gone but left a "
+    "log, newest first; the tail socket accepts their pod_name)",
     "subscription_cluster": "subscription payload field cluster_name: every deployment of a "
     "cluster, with pushes for creations and deletions (push field event)",
     "gateway": "deployment urls are served at /gw/{cluster}/{name}/...",
@@ -510,6 +512,11 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     async def pods(cluster: str, namespace: str, name: str) -> Response:
         row = plane.find(cluster, namespace, name)
         return ok([p.to_wire() for p in plane.pods(row)])
+
+    @app.get(base + "/exited_pods", **described(list[m.ExitedReplicaSchema]))
+    async def exited_pods(cluster: str, namespace: str, name: str) -> Response:
+        row = plane.find(cluster, namespace, name)
+        return ok([p.to_wire() for p in await asyncio.to_thread(plane.exited_pods, row)])
 
     @app.get(base + "/kube_events", **described(list[m.KubeEvent]))
     async def kube_events(cluster: str, namespace: str, name: str, after: int = 0,

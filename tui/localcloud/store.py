@@ -584,11 +584,12 @@ class Store:
 
     def set_state(
         self, uid: str, *, status: str | None = None, desired: str | None = None,
-        audit: tuple[str, str] | None = None,
+        audit: tuple[str, str] | None = None, touch: bool = True,
     ) -> DeploymentRow | None:
         """Change status and/or desired state; returns None if the deployment is gone.
 
         `audit` is (operation, creator) to record with the change in the same transaction.
+        `touch=False` keeps updated_at (a restart moves the status, nobody changed anything).
         """
         ts = iso(now())
         with self._tx() as c:
@@ -601,9 +602,10 @@ class Store:
             new_desired = desired or row["desired"]
             if (new_status, new_desired) != (row["status"], row["desired"]) or audit:
                 c.execute(
-                    "UPDATE deployments SET status = ?, desired = ?, updated_at = ?, "
+                    "UPDATE deployments SET status = ?, desired = ?, "
+                    "updated_at = CASE WHEN ? THEN ? ELSE updated_at END, "
                     "version = version + 1 WHERE id = ?",
-                    (new_status, new_desired, ts, row["id"]),
+                    (new_status, new_desired, touch, ts, row["id"]),
                 )
             if audit:
                 self._insert_audit(c, "deployment", uid, row["name"], audit[0], audit[1], ts)

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from tui.api import models as m
-from tui.api.errors import ApiError, ConnectionFailed
+from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.sharing import SharedParts
 from tui.messages import ConnectionChanged
 from tui.widgets.context_bar import ContextBar
@@ -147,6 +147,9 @@ class DeploymentsScreen(Screen[None]):
             self.post_message(ConnectionChanged("reconnecting", exc.message))
             self._show_empty(f"Cannot reach {session.endpoint}: {exc.message}. Retrying…")
             return
+        except UnauthorizedError as exc:
+            self.app.token_refused(exc.message)
+            return
         except ApiError as exc:
             self.notify(exc.message, title="Could not list deployments", severity="error")
             return
@@ -269,6 +272,8 @@ class DeploymentsScreen(Screen[None]):
                             self.load()  # catch up on what changed while we were away
                     continue
                 self._apply_push(item)
+        except UnauthorizedError as exc:
+            self.app.token_refused(exc.message)
         finally:
             if poller:
                 poller.cancel()

@@ -35,7 +35,7 @@ from tui.api.streams import (
 from tui.messages import ConnectionChanged
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.event_log import EventList, EventsView
-from tui.widgets.humanize import clock, now_utc, short_replica
+from tui.widgets.humanize import age, clock, now_utc, short_replica
 from tui.widgets.log_view import LogsView
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.overview import OverviewPanel
@@ -122,6 +122,7 @@ class DetailScreen(Screen[None]):
         self._marked_revision: str | None = None
         self._logs_started = False
         self._log_pod_picked = False
+        self.exited: list[m.ExitedReplicaSchema] = []  # gone replicas whose logs are kept
         self._notes: dict[str, str] = {}
 
     # ------------------------------------------------------------------ layout
@@ -249,8 +250,12 @@ class DetailScreen(Screen[None]):
             text.append(f"  {note}", style="bold yellow")
         if d is not None:
             text.append(f"  {mode_title(d.mode)}")
-            if d.replicas is not None:
+            if d.replicas is not None:  # API-server replicas (the list's count); runners apart
                 text.append(f"  {d.replicas.ready}/{d.replicas.desired} ready")
+                runners = sum(1 for p in self.pods or []
+                              if p.runner_name is not None and p.pod_status.status != "Terminating")
+                if runners:
+                    text.append(f" · +{runners} runner{'s' if runners != 1 else ''}")
             if d.bento_tag:
                 text.append(f"  {d.bento_tag}", style="dim")
         self.query_one("#detail-title", Static).update(text)
@@ -266,8 +271,14 @@ class DetailScreen(Screen[None]):
         if pods is None:
             text.append("Waiting for replicas…")
         else:
-            ready = sum(1 for p in pods if p.status.ready)
-            text.append(f"{len(pods)} replica{'s' if len(pods) != 1 else ''} · {ready} ready")
+            # the same counts as the header: API servers, then runners, each labelled
+            staying = [p for p in pods if p.pod_status.status != "Terminating"]
+            api = [p for p in staying if p.runner_name is None]
+            runners = [p for p in staying if p.runner_name is not None]
+            text.append(f"{sum(1 for p in api if p.status.ready)}/{len(api)} ready")
+            if runners:
+                text.append(f" · +{len(runners)} runner{'s' if len(runners) != 1 else ''} "
+                            f"({sum(1 for p in runners if p.status.ready)} ready)")
             if pods:
                 text.append(" · enter tails the log", style="dim")
         note = self._notes.get("pods")
@@ -431,7 +442,11 @@ class DetailScreen(Screen[None]):
             await stream.aclose()
 
     def _apply_pods(self, pods: list[m.KubePodSchema]) -> None:
+        gone = {p.name for p in self.pods or []} - {p.name for p in pods}
         self.pods = pods
+        self._paint_title()  # its runner count
+        if gone and self._logs_started:
+            self.load_exited()  # their logs stay reachable
         self.replica_table.show(pods, self.deployment_name)
         self._paint_replicas_bar()
         if self.deployment is not None:
@@ -509,27 +524,52 @@ class DetailScreen(Screen[None]):
     # ------------------------------------------------------------------ logs
 
     def _default_log_pod(self) -> str | None:
+        """A live API server first; with none live, the replica that exited last."""
         pods = sorted(self.pods or [], key=lambda p: (not p.status.ready, *component_rank(p)))
         api = [p for p in pods if p.runner_name is None]
         chosen = api[0] if api else (pods[0] if pods else None)
-        return chosen.name if chosen else None
+        if chosen is not None:
+            return chosen.name
+        alive = {p.name for p in self.pods or []}
+        gone = [r for r in self.exited if r.name not in alive]
+        gone_api = [r for r in gone if r.component == "api-server"]
+        return (gone_api or gone)[0].name if gone else None
 
     def _update_log_choices(self) -> None:
         pods = sorted(self.pods or [], key=component_rank)
         options = [(f"{p.component}  {short_replica(p.name, self.deployment_name)}"
                     + ("" if p.status.ready else " (not ready)"), p.name) for p in pods]
+        alive = {p.name for p in pods}
+        # the name says the component (…-api-…, …-runner-NAME-…); the age fits the 44 columns
+        options += [(f"{short_replica(r.name, self.deployment_name)}  exited {age(r.exited_at)} ago",
+                     r.name)
+                    for r in self.exited if r.name not in alive]
         logs = self.logs_view
         logs.set_replicas(options)
         if not self._logs_started:
             return
         current = logs.pod_name
-        alive = {p.name for p in pods}
         if current is None or (current not in alive and not self._log_pod_picked):
             default = self._default_log_pod()
-            if default is not None and default != current:
+            if default is not None and default != current and (default in alive or current is None):
                 self._tail_replica(default, picked=False)
-        if not pods and current is None:
-            logs.set_waiting("no replica is running" if self.pods is not None else "waiting for a replica…")
+        if not options and current is None:
+            logs.set_waiting("no replica has run yet" if self.pods is not None else "waiting for a replica…")
+
+    @work(exclusive=True, group="detail-exited", exit_on_error=False)
+    async def load_exited(self) -> None:
+        """The replicas that are gone but left a log (an extension of the local control plane;
+        elsewhere the list stays empty)."""
+        session = self.app.session
+        if session is None or self.deleted:
+            return
+        try:
+            found = await session.client.exited_replicas(self._cluster, self.deployment_name,
+                                                         self._namespace)
+        except ApiError:
+            return  # the live replicas still show; the next change asks again
+        self.exited = found or []
+        self._update_log_choices()
 
     def _tail_replica(self, pod_name: str, picked: bool) -> None:
         self._logs_started = True
@@ -606,7 +646,8 @@ class DetailScreen(Screen[None]):
                     if self._notes.get("metrics"):
                         self._set_note("metrics", "")
                         self.post_message(ConnectionChanged("connected"))
-                    await panel.show(metrics, clock(now_utc()))
+                    live = None if self.pods is None else {p.name for p in self.pods}
+                    await panel.show(metrics, clock(now_utc()), live)
             await asyncio.sleep(METRICS_INTERVAL)
 
     # ------------------------------------------------------------------ tabs
@@ -631,6 +672,7 @@ class DetailScreen(Screen[None]):
             self.replica_table.show(self.pods, self.deployment_name)
         if tab == "logs" and not self._logs_started and not self.deleted:
             self._logs_started = True
+            self.load_exited()
             default = self._default_log_pod()
             if default is not None:
                 self._tail_replica(default, picked=False)
@@ -687,7 +729,8 @@ class DetailScreen(Screen[None]):
 
     def action_pick_replica(self) -> None:
         if self.active_tab == "logs":
-            self.logs_view.open_selector()
+            if not self.logs_view.open_selector():
+                self.notify("No replica has run yet: there is no log to pick.", title="Logs")
 
     def action_json(self) -> None:
         if self.deployment is not None:

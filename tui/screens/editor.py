@@ -91,7 +91,9 @@ def create_template(cluster: str) -> dict[str, Any]:
                 "type": "stable",
                 "bento_repository": "",
                 "bento": "",
-                "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}},
+                # An On-Demand Function rests at 0 replicas and grows to max under load: the
+                # list then shows 0/0, the same number as min.
+                "config": {"hpa_conf": {"min_replicas": 0, "max_replicas": 1}},
             }
         ],
     }

@@ -14,6 +14,7 @@ CONNECTION_LOOK = {
     "connected": ("● connected", "green"),
     "reconnecting": ("◌ reconnecting", "bold yellow"),
     "offline": ("✖ offline", "bold red"),
+    "refused": ("✖ token refused", "bold red"),
 }
 
 

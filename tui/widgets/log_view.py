@@ -56,12 +56,14 @@ class LogsView(Vertical):
         self.wrap = False
         self.note = ""
         self.waiting = "waiting for a replica…"
-        self._options: list[tuple[str, str]] = []
+        self._given: list[tuple[str, str]] = []  # as the screen gave them
+        self._options: list[tuple[str, str]] = []  # as shown (the tailed one kept if gone)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="logs-bar"):
             yield Label("replica ")
-            yield Select([], prompt="no replica yet", allow_blank=True, compact=True, id="logs-replica")
+            # The selector is mounted with the first replica: an empty state is a message,
+            # never a blank entry one could pick.
             yield Static(id="logs-note")
         yield RichLog(max_lines=MAX_LINES, wrap=False, markup=False, highlight=False,
                       auto_scroll=True, id="logs-log")
@@ -74,28 +76,52 @@ class LogsView(Vertical):
         return self.query_one("#logs-log", RichLog)
 
     @property
-    def selector(self) -> Select[str]:
-        return self.query_one("#logs-replica", Select)
+    def selector(self) -> Select[str] | None:
+        """The replica selector; None while there is no replica to choose."""
+        found = self.query("#logs-replica")
+        return found.first(Select) if found else None
 
     # ------------------------------------------------------------------ replicas
 
     def set_replicas(self, options: list[tuple[str, str]]) -> None:
-        """(label, pod name) choices; the selection stays on `pod_name`."""
+        """(label, pod name) choices, live and exited; the selection stays on `pod_name`."""
+        self._given = options
+        self._show_options()
+
+    def _show_options(self) -> None:
+        pending = self.selector
+        if pending is not None and not pending.is_mounted:  # mounted a moment ago: not ready
+            self.call_after_refresh(self._show_options)
+            return
+        options = self._given
+        if self.pod_name and not any(value == self.pod_name for _, value in options):
+            options = [*options, (f"{self.pod_name} (gone)", self.pod_name)]
         if options == self._options:
+            self._sync_selector()
             return
         self._options = options
-        self.selector.set_options(options)  # resets the value to blank
+        selector = self.selector
+        if not options:
+            if selector is not None:
+                selector.remove()
+            self._paint_note()
+            return
+        if selector is None:
+            selected = self.pod_name or options[0][1]
+            self.query_one("#logs-bar").mount(
+                Select(options, value=selected, allow_blank=False, compact=True, id="logs-replica"),
+                before="#logs-note",
+            )
+        else:
+            selector.set_options(options)
         self._sync_selector()
 
     def _sync_selector(self) -> None:
         selector = self.selector
-        if self.pod_name and any(value == self.pod_name for _, value in self._options):
-            if selector.value != self.pod_name:
-                selector.value = self.pod_name
+        if selector is None or not selector.is_mounted or not self.pod_name:
             return
-        if selector.value != Select.NULL:
-            selector.clear()
-        selector.prompt = f"{self.pod_name} (gone)" if self.pod_name else "no replica yet"
+        if any(value == self.pod_name for _, value in self._options) and selector.value != self.pod_name:
+            selector.value = self.pod_name
 
     @on(Select.Changed, "#logs-replica")
     def _chosen(self, event: Select.Changed) -> None:
@@ -103,22 +129,27 @@ class LogsView(Vertical):
         `start` arrive here later too, and must not switch the tail back."""
         event.stop()
         value = event.value
-        if not isinstance(value, str) or value == self.pod_name:
+        selector = self.selector
+        if not isinstance(value, str) or value == self.pod_name or selector is None:
             return
-        if self.selector.has_focus_within or self.selector.expanded:
+        if selector.has_focus_within or selector.expanded:
             self.post_message(self.ReplicaChosen(value))
 
-    def open_selector(self) -> None:
+    def open_selector(self) -> bool:
+        """Opens the replica list; False when there is none to pick from."""
         selector = self.selector
+        if selector is None:
+            return False
         selector.focus()
-        if self._options:
-            selector.action_show_overlay()
+        selector.action_show_overlay()
+        return True
 
     # ------------------------------------------------------------------ lines
 
     def start(self, pod_name: str) -> None:
         """A new tail begins (another replica, or the same one again)."""
         self.pod_name = pod_name
+        self._show_options()
         self._sync_selector()
         self.lines.clear()
         self.pending.clear()

@@ -18,6 +18,7 @@ from textual.widgets import Label, Sparkline, Static
 
 from tui.api import models as m
 from tui.widgets.humanize import size
+from tui.widgets.scaled_sparkline import ScaledSparkline
 
 UNSUPPORTED = "This server does not offer metrics (BentoCloud serves monitoring through Grafana)"
 
@@ -45,6 +46,7 @@ class Series:
     values: list[float]
     fmt: Callable[[float], str]
     kind: str = ""  # css class: "errors", "latency", ...
+    floor: float = 0.0  # the plot's top is at least this (CPU: 100% of one core)
 
 
 class MetricRow(Horizontal):
@@ -63,7 +65,7 @@ class MetricRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(self.series.label, classes="metric-label")
-        yield Sparkline(self.series.values)
+        yield ScaledSparkline(self.series.values, floor=self.series.floor)
         yield Label(self._latest(), classes="metric-value")
 
     def _latest(self) -> str:
@@ -72,7 +74,9 @@ class MetricRow(Horizontal):
 
     def update(self, series: Series) -> None:
         self.series = series
-        self.query_one(Sparkline).data = list(series.values)
+        line = self.query_one(ScaledSparkline)
+        line.floor = series.floor
+        line.data = list(series.values)
         self.query_one(".metric-value", Label).update(self._latest())
         self.query_one(".metric-label", Label).update(series.label)
 
@@ -82,10 +86,12 @@ def _values(points: list[m.MetricPoint]) -> list[float]:
 
 
 def replica_label(replica: m.ReplicaMetrics, what: str) -> str:
+    """`component suffix what` in the 20 columns of a label: the component is cut, not `what`."""
     component = replica.runner_name or "api"
-    if len(component) > 9:
-        component = component[:8] + "…"
     suffix = replica.replica.rsplit("-", 1)[-1]
+    budget = max(20 - len(suffix) - len(what) - 2, 3)
+    if len(component) > budget:
+        component = component[: budget - 1] + "…"
     return f"{component} {suffix} {what}"
 
 
@@ -133,7 +139,9 @@ class MetricsPanel(VerticalScroll):
         if self.supported is not False:
             self.query_one("#metrics-note", Static).update(Text(note, style="bold yellow") if note else "")
 
-    async def show(self, metrics: m.DeploymentMetricsSchema, when_text: str | None = None) -> None:
+    async def show(self, metrics: m.DeploymentMetricsSchema, when_text: str | None = None,
+                   live: set[str] | None = None) -> None:
+        """`live`: the replicas running now (None: unknown); the others are labelled exited."""
         self.supported = True
         self._show_sections(True)
         interval = metrics.interval_seconds or 1.0
@@ -145,24 +153,35 @@ class MetricsPanel(VerticalScroll):
             header.append(f" · {self.note}", style="bold yellow")
         self.query_one("#metrics-note", Static).update(header)
         traffic = [
-            Series("requests", "Requests", _values(metrics.requests), rate),
-            Series("errors", "Errors (5xx)", _values(metrics.errors), rate, "errors"),
-            Series("p50", "Latency p50", _values(metrics.latency_p50_ms), millis),
-            Series("p95", "Latency p95", _values(metrics.latency_p95_ms), millis),
-            Series("replica_count", "Replicas (all)", _values(metrics.replica_count), count),
+            Series("requests", "Requests", _values(metrics.requests), rate, floor=1.0),
+            Series("errors", "Errors (5xx)", _values(metrics.errors), rate, "errors", floor=1.0),
+            Series("p50", "Latency p50", _values(metrics.latency_p50_ms), millis, floor=10.0),
+            Series("p95", "Latency p95", _values(metrics.latency_p95_ms), millis, floor=10.0),
+            Series("replica_count", "Replicas (all)", _values(metrics.replica_count), count, floor=1.0),
         ]
         per_replica: list[Series] = []
-        for replica in sorted(metrics.replicas, key=lambda r: (r.runner_name is not None, r.runner_name or "", r.replica)):
-            per_replica.append(Series(f"cpu-{replica.replica}", replica_label(replica, "CPU"),
-                                      _values(replica.cpu_percent), percent))
-            per_replica.append(Series(f"mem-{replica.replica}", replica_label(replica, "mem"),
-                                      _values(replica.memory_bytes), size))
+
+        def order(r: m.ReplicaMetrics) -> tuple[bool, bool, str, str]:
+            return (live is not None and r.replica not in live, r.runner_name is not None,
+                    r.runner_name or "", r.replica)
+
+        for replica in sorted(metrics.replicas, key=order):
+            gone = live is not None and replica.replica not in live
+            cpu, mem = ("exited", "exited") if gone else ("CPU", "mem")
+            per_replica.append(Series(f"cpu-{replica.replica}", replica_label(replica, cpu),
+                                      _values(replica.cpu_percent), percent, floor=100.0))
+            if not gone:  # an exited replica's memory says nothing more than its CPU line
+                per_replica.append(Series(f"mem-{replica.replica}", replica_label(replica, mem),
+                                          _values(replica.memory_bytes), size))
         await self._sync(self.query_one("#metrics-traffic", Vertical), traffic)
         await self._sync(self.query_one("#metrics-replicas", Vertical), per_replica)
-        if not per_replica:
-            self.query_one("#metrics-replicas-title", Static).update("Replicas: none running")
+        running = sum(1 for r in metrics.replicas if live is None or r.replica in live)
+        title = self.query_one("#metrics-replicas-title", Static)
+        if not running:
+            title.update("Replicas: none running" + (" (exited ones below: their CPU until they stopped)"
+                                                     if per_replica else ""))
         else:
-            self.query_one("#metrics-replicas-title", Static).update("Replicas: CPU and memory")
+            title.update(f"Replicas: CPU (of one core) and memory of the {running} running")
 
     async def _sync(self, container: Vertical, series: list[Series]) -> None:
         rows = {row.series.key: row for row in container.query(MetricRow)}
