@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui import __version__
 from tui.api import models as m
-from tui.localcloud import debug
+from tui.localcloud import debug, routes_v2
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
 from tui.localcloud.store import DeploymentQuery, NotFound
@@ -263,6 +263,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(routes_v2.DropEmptyQueryValues)
     app.add_middleware(TokenGuard, token=token)
     app.mount("/gw", plane.runtime.gateway_app)
 
@@ -442,6 +443,8 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         row = plane.find(cluster, namespace, name)
         events = plane.events(row, after_id=index(after), limit=min(max(limit, 1), 2000))
         return ok([e.to_wire() for _, e in events])
+
+    routes_v2.register(app, plane, read_body)  # /api/v2/deployments, /api/v1/instance_types
 
     # ------------------------------------------------------------------ bentos
 
