@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui import __version__
 from tui.api import models as m
-from tui.localcloud import debug, routes_v2
+from tui.localcloud import debug, recorder, routes_v2
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
 from tui.localcloud.store import DeploymentQuery, NotFound
@@ -265,6 +265,8 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(routes_v2.DropEmptyQueryValues)
     app.add_middleware(TokenGuard, token=token)
+    if recorder.target() is not None:  # BENTOTUI_RECORD_REQUESTS: what clients send, raw
+        app.add_middleware(recorder.RequestRecorder, path=recorder.target())
     app.mount("/gw", plane.runtime.gateway_app)
 
     # ------------------------------------------------------------------ errors
