@@ -79,7 +79,7 @@ class Recording:
 def run(cli: CLI, rec: Recording, step: str, *args: str, ok: bool = True):
     rec.mark("(between commands)")
     proc = cli(step, *args, ok=ok)
-    requests = rec.mark("bentoml " + " ".join(args))
+    requests = rec.mark(f"{cli.tool.version}: bentoml " + " ".join(args))
     return proc, requests
 
 
@@ -202,7 +202,7 @@ def test_bentoml_14_deployment_lifecycle(cli14: CLI, cli11: CLI, cloud: LocalClo
                 parsed = model.model_validate(request["body"])
                 assert parsed.to_wire() == _without_nulls(request["body"]), command
     if os.environ.get("BENTOTUI_WRITE_FIXTURES") == "1":
-        _write_fixtures(rec)
+        _write_fixtures(rec, cloud, tmp_path, version)
 
 
 def _without_nulls(value):
@@ -213,14 +213,29 @@ def _without_nulls(value):
     return value
 
 
-def _write_fixtures(rec: Recording) -> None:
+def _write_fixtures(rec: Recording, cloud: LocalCloud, tmp_path: Path, version: str) -> None:
+    """requests.jsonl plus one file per deployment body, with the token, port, temporary paths
+    and the sample's version replaced by placeholders."""
     FIXTURES_14.mkdir(parents=True, exist_ok=True)
+    bodies: dict[str, dict] = {}
+
+    def scrub(text: str) -> str:
+        return (text.replace(cloud.token, "<token>").replace(cloud.endpoint, "http://127.0.0.1:<port>")
+                .replace(str(tmp_path) + "/", "").replace(version, "<version>"))
+
     with open(FIXTURES_14 / "requests.jsonl", "w") as out:
         for command, requests in rec.commands:
             if command == "(between commands)":
                 continue
             for request in requests:
-                out.write(json.dumps({"command": command, **request}) + "\n")
+                line = json.loads(scrub(json.dumps({"command": command, **request})))
+                out.write(json.dumps(line) + "\n")
+                if request["path"].startswith(V2) and request["body"]:
+                    verb = command.split("bentoml ", 1)[1].split()[0:2]
+                    key = "-".join(w for w in verb if not w.startswith(("iris", "b14"))) + "-body"
+                    bodies.setdefault(key.replace("deployment-", ""), line["body"])
+    for key, body in bodies.items():
+        (FIXTURES_14 / f"{key}.json").write_text(json.dumps(body, indent=2) + "\n")
 
 
 def test_the_cli_is_bentoml_14(bentoml14_cli: BentomlCLI) -> None:
