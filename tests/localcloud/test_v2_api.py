@@ -122,3 +122,23 @@ def json_text(data: object) -> str:
     import json
 
     return json.dumps(data)
+
+
+def test_v2_list_pages_and_sees_every_write(http: httpx.Client, iris_version: str) -> None:
+    for name in ("v2-page-a", "v2-page-b"):
+        assert http.post(V2, json=create_body(iris_version, name)).status_code == 200
+    def listed(**params) -> dict:
+        return http.get(V2, params={"search": "v2-page", **params}).json()
+    assert listed()["total"] == 2
+    first, second = listed(count=1, start=0)["items"], listed(count=1, start=1)["items"]
+    assert len(first) == len(second) == 1 and first[0]["name"] != second[0]["name"]
+    before = {d["name"]: d for d in listed()["items"]}  # now cached
+    assert before["v2-page-a"]["latest_revision"]["targets"][0]["config"]["services"][
+        "apiserver"].get("instance_type") is None
+    patch = doc(iris_version, name="v2-page-a", resource_instance="cpu.large")
+    assert http.patch(f"{NS}/v2-page-a", json=patch).status_code == 200
+    after = {d["name"]: d for d in listed()["items"]}
+    assert after["v2-page-a"]["latest_revision"]["targets"][0]["config"]["services"][
+        "apiserver"]["instance_type"] == "cpu.large"
+    for name in ("v2-page-a", "v2-page-b"):
+        http.post(f"{V2}/{name}/terminate")

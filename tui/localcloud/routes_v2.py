@@ -21,7 +21,7 @@ from tui.api import models as m
 from tui.api import models_v2 as v2
 from tui.localcloud import views_v2
 from tui.localcloud import websockets as ws
-from tui.localcloud.controlplane import ControlPlane, InvalidRequest
+from tui.localcloud.controlplane import PAGE_CACHE_BYTES, ControlPlane, InvalidRequest
 from tui.localcloud.store import DeploymentRow, NotFound
 
 
@@ -47,6 +47,7 @@ class V2Renderer:
     def __init__(self, plane: ControlPlane) -> None:
         self.plane = plane
         self._cache: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+        self._pages: dict[tuple[str, int, int | None], tuple[Any, bytes]] = {}
 
     def render(self, row: DeploymentRow) -> bytes:
         ready, desired = self.plane.runtime.api_replica_counts(row.uid)
@@ -60,6 +61,22 @@ class V2Renderer:
         return body
 
     def list_body(self, query: Any, start: int, count: int | None) -> bytes:
+        """The whole page, kept while nothing on it can have changed (as the v1 list does:
+        no store write, no replica count moved)."""
+        key = (repr(query), start, count)
+        fingerprint = (self.plane.store.generation, self.plane.runtime.api_replica_counts_all())
+        cached = self._pages.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        body = self._render_page(query, start, count)
+        self._pages.pop(key, None)
+        if len(body) <= PAGE_CACHE_BYTES // 2:
+            self._pages[key] = (fingerprint, body)
+            while sum(len(b) for _, b in self._pages.values()) > PAGE_CACHE_BYTES:
+                self._pages.pop(next(iter(self._pages)))
+        return body
+
+    def _render_page(self, query: Any, start: int, count: int | None) -> bytes:
         total, keys = self.plane.store.list_deployment_versions(query)
         counts = self.plane.runtime.api_replica_counts
         out: list[bytes | None] = []
