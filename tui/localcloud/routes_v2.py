@@ -112,7 +112,7 @@ def _int(name: str, value: str | None, default: int | None) -> int | None:
 
 def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
     """Add the v2 routes (and `GET /api/v1/instance_types`) to the control plane's app."""
-    from tui.localcloud.server import index, parse_deployment_query
+    from tui.localcloud.server import described, index, parse_deployment_query
 
     renderer = V2Renderer(plane)
 
@@ -137,13 +137,13 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
         except flavours.MappingError as exc:
             raise InvalidRequest(str(exc)) from None
 
-    @app.get("/api/v1/instance_types")
+    @app.get("/api/v1/instance_types", **described(list[v2.InstanceTypeSchema]))
     async def instance_types(cluster: str | None = None) -> Response:
         cluster_of(cluster)
         return json_response(("[" + ",".join(t.model_dump_json() for t in views_v2.instance_types(
             plane.ident)) + "]").encode())
 
-    @app.get("/api/v2/deployments")
+    @app.get("/api/v2/deployments", **described(v2.DeploymentListV2))
     async def list_v2(cluster: str | None = None, start: str | None = None,
                       count: str | None = None, search: str | None = None, q: str | None = None,
                       all: str | None = None) -> Response:  # noqa: A002 - the wire name
@@ -153,7 +153,7 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
                                        search, q)
         return json_response(renderer.list_body(query, first, size))
 
-    @app.post("/api/v2/deployments")
+    @app.post("/api/v2/deployments", **described(v2.DeploymentFullSchemaV2, body=v2.CreateDeploymentV2))
     async def create_v2(request: Request, cluster: str | None = None) -> Response:
         name = cluster_of(cluster)
         body = await read_body(request, v2.CreateDeploymentV2)
@@ -163,18 +163,18 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
         row = await plane.create(name, create, v2_config=kept)
         return json_response(renderer.render(row))
 
-    @app.get("/api/v2/deployments/{name}")
+    @app.get("/api/v2/deployments/{name}", **described(v2.DeploymentFullSchemaV2))
     async def get_v2(name: str, cluster: str | None = None) -> Response:
         return json_response(renderer.render(find(name, cluster)))
 
-    @app.put("/api/v2/deployments/{name}")
+    @app.put("/api/v2/deployments/{name}", **described(v2.DeploymentFullSchemaV2, body=v2.UpdateDeploymentV2))
     async def update_v2(name: str, request: Request, cluster: str | None = None) -> Response:
         row = find(name, cluster)
         body = await read_body(request, v2.UpdateDeploymentV2)
         update, kept = to_v1(body)
         return json_response(renderer.render(await plane.update(row, update, v2_config=kept)))
 
-    @app.put("/api/v2/deployments/{name}/void_update")
+    @app.put("/api/v2/deployments/{name}/void_update", **described(v2.DeploymentFullSchemaV2))
     async def void_update_v2(name: str, cluster: str | None = None) -> Response:
         """Redeploy the current config as a new revision (no change)."""
         row = find(name, cluster)
@@ -187,11 +187,11 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
             labels=[m.LabelItem.model_validate(x) for x in row.labels])
         return json_response(renderer.render(await plane.update(row, update, v2_config=kept)))
 
-    @app.post("/api/v2/deployments/{name}/terminate")
+    @app.post("/api/v2/deployments/{name}/terminate", **described(v2.DeploymentFullSchemaV2))
     async def terminate_v2(name: str, cluster: str | None = None) -> Response:
         return json_response(renderer.render(await plane.terminate(find(name, cluster))))
 
-    @app.delete("/api/v2/deployments/{name}")
+    @app.delete("/api/v2/deployments/{name}", **described(v2.DeploymentFullSchemaV2))
     async def delete_v2(name: str, cluster: str | None = None) -> Response:
         row = find(name, cluster)
         rendered = renderer.render(row)

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui import __version__
 from tui.api import models as m
+from tui.api import models_v2 as v2
 from tui.localcloud import debug, recorder, routes_v2
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
@@ -104,6 +105,8 @@ class AuthErrorBody(BaseModel):
 REQUEST_BODIES: dict[str, type[BaseModel]] = {
     "CreateDeploymentSchema": m.CreateDeploymentSchema,
     "UpdateDeploymentSchema": m.UpdateDeploymentSchema,
+    "CreateDeploymentV2": v2.CreateDeploymentV2,
+    "UpdateDeploymentV2": v2.UpdateDeploymentV2,
 }
 REQUEST_PREFIX = "Request."
 SECURITY_SCHEME = "YataiApiToken"
@@ -139,7 +142,8 @@ def describe_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             wanted = []
             if takes_input:
                 wanted.append("400")
-            if "{" in path:
+            params = {p.get("name") for p in operation.get("parameters", [])}
+            if "{" in path or "cluster" in params:  # an unknown cluster is a 404 too
                 wanted.append("404")
             if TokenGuard._guarded(path):
                 wanted.append("403")
@@ -173,7 +177,7 @@ def error(status: int, message: str, key: str = "error") -> JSONResponse:
     return JSONResponse({key: message}, status_code=status)
 
 
-async def read_body(request: Request, model: type[m.RequestModel]) -> Any:
+async def read_body(request: Request, model: type[m.RequestModel] | type[v2.V2Request]) -> Any:
     """Parse and validate a JSON body; InvalidRequest says what and where."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
