@@ -142,3 +142,21 @@ def test_v2_list_pages_and_sees_every_write(http: httpx.Client, iris_version: st
         "apiserver"]["instance_type"] == "cpu.large"
     for name in ("v2-page-a", "v2-page-b"):
         http.post(f"{V2}/{name}/terminate")
+
+
+def test_cluster_pods_socket_answers_the_14_image_builder_lookup(cloud, http: httpx.Client,
+                                                                   iris_version: str) -> None:
+    from httpx_ws import connect_ws
+
+    assert http.post(V2, json=create_body(iris_version, "v2-pods")).status_code == 200
+    wait_v2(http, "v2-pods", "running")
+    selector = f"yatai.ai/bento-repository=iris_classifier,yatai.ai/bento={iris_version}"
+    with connect_ws(f"/ws/v1/clusters/default/pods?namespace=yatai&selector={selector}", http) as sock:
+        message = sock.receive_json()
+    assert message["type"] == "success" and message["payload"]
+    assert all(p["labels"].get("yatai.ai/is-bento-image-builder") != "true" for p in message["payload"])
+    with connect_ws("/ws/v1/clusters/default/pods?selector=yatai.ai/bento=nope", http) as sock:
+        assert sock.receive_json()["payload"] == []
+    with connect_ws("/ws/v1/clusters/other/pods", http) as sock:
+        assert sock.receive_json()["type"] == "error"
+    http.post(f"{V2}/v2-pods/terminate")

@@ -209,3 +209,39 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
             await websocket.close()
             return
         await ws.serve_pods(websocket, plane, row)
+
+
+def _selector(text: str) -> dict[str, str]:
+    """`k=v,k2=v2` (a Kubernetes label selector of equalities)."""
+    out = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def register_cluster_pods(app: FastAPI, plane: ControlPlane) -> None:
+    """`/ws/v1/clusters/{c}/pods?selector=yatai.ai/bento-repository=R,yatai.ai/bento=V`: one
+    snapshot of the replicas of every deployment running that bento.  bentoml 1.4 opens it while
+    a deployment is `image-building` to find the image-builder pod; there is none here (the
+    environment is built by the control plane itself), so it finds none and keeps polling status."""
+
+    @app.websocket("/ws/v1/clusters/{cluster}/pods")
+    async def ws_cluster_pods(websocket: WebSocket, cluster: str, selector: str = "") -> None:
+        await websocket.accept()
+        if cluster != plane.cluster_name:
+            await ws.send_error(websocket, f"get cluster {cluster}: record not found")
+            await websocket.close()
+            return
+        wanted = _selector(selector)
+        repo = wanted.get("yatai.ai/bento-repository")
+        version = wanted.get("yatai.ai/bento")
+        pods = []
+        for row in plane.store.deployments_to_run():
+            target = flavours.split_target(row.active_revision.targets[0])[0] if row.active_revision else {}
+            if (repo is None or target.get("bento_repository") == repo) and \
+                    (version is None or target.get("bento") == version):
+                pods.extend(p.to_wire() for p in plane.pods(row))
+        await ws.send(websocket, pods)
+        await websocket.close()

@@ -451,6 +451,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return ok([e.to_wire() for _, e in events])
 
     routes_v2.register(app, plane, read_body)  # /api/v2/deployments, /api/v1/instance_types
+    routes_v2.register_cluster_pods(app, plane)  # bentoml 1.4's image-builder look-up
 
     # ------------------------------------------------------------------ bentos
 
