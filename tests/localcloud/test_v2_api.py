@@ -160,3 +160,18 @@ def test_cluster_pods_socket_answers_the_14_image_builder_lookup(cloud, http: ht
     with connect_ws("/ws/v1/clusters/other/pods", http) as sock:
         assert sock.receive_json()["type"] == "error"
     http.post(f"{V2}/v2-pods/terminate")
+
+
+def test_scaled_to_zero_is_reported_to_v2_clients_only(http: httpx.Client, iris_version: str) -> None:
+    body = create_body(iris_version, "v2-zero")
+    body["services"][""]["scaling"] = {"min_replicas": 0, "max_replicas": 1}
+    assert http.post(V2, json=body).status_code == 200
+    v1 = f"{NS}/v2-zero"
+    assert http.get(v1).json()["mode"] == "function"  # min_replicas 0 = may scale to zero
+    wait_v2(http, "v2-zero", "scaled-to-zero", timeout=90)  # the idle window is 2 s in tests
+    assert http.get(v1).json()["status"] == "running"
+    listed = http.get("/api/v1/clusters/default/deployments", params={"search": "v2-zero"}).json()
+    assert [d["status"] for d in listed["items"]] == ["running"]
+    listed = http.get(V2, params={"search": "v2-zero"}).json()
+    assert [d["status"] for d in listed["items"]] == ["scaled-to-zero"]
+    http.post(f"{V2}/v2-zero/terminate")

@@ -12,7 +12,7 @@ import secrets as _random
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import FastAPI, Request, WebSocket
+from fastapi import FastAPI, Query, Request, WebSocket
 from fastapi.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -146,7 +146,8 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
     @app.get("/api/v2/deployments", **described(v2.DeploymentListV2))
     async def list_v2(cluster: str | None = None, start: str | None = None,
                       count: str | None = None, search: str | None = None, q: str | None = None,
-                      all: str | None = None) -> Response:  # noqa: A002 - the wire name
+                      every_cluster: str | None = Query(default=None, alias="all")) -> Response:
+        """`all` (every cluster) is accepted; a local control plane has one cluster."""
         first = index(_int("start", start, 0) or 0)
         size = _int("count", count, None)
         query = parse_deployment_query(cluster_of(cluster) if cluster else None, first, size,
