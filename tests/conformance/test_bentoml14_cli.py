@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,6 +111,21 @@ def test_bentoml_14_deployment_lifecycle(cli14: CLI, cli11: CLI, cloud: LocalClo
         assert status(http, NAME) == "running", f"[{step}] deploy returned before running"
         created = [r for r in sent if r["method"] == "POST" and r["path"] == V2]
         assert len(created) == 1 and created[0]["body"]["name"] == NAME, f"[{step}] {sent}"
+
+        # The sockets 1.4 opens (no CLI command shows them): its own client, in its own venv.
+        step = "1.4 client: /ws/v2 pods and the image-builder look-up"
+        script = ("import sys\nfrom bentoml._internal.cloud.client import RestApiClient\n"
+                  "c = RestApiClient(sys.argv[1], sys.argv[2])\n"
+                  "pods = c.v2.list_deployment_pods(sys.argv[3], 'default')\n"
+                  "print('PODS', len(pods), sorted({p.status.phase for p in pods}))\n"
+                  "print('BUILDER', c.v2.get_deployment_image_builder_pod(sys.argv[3], 'default'))\n")
+        proc = subprocess.run([str(cli14.tool.bindir / "python"), "-c", script, cloud.endpoint,
+                               cloud.token, NAME], env=cli14.env, capture_output=True, text=True,
+                              timeout=120, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0, f"[{step}] {proc.stderr[-2000:]}"
+        assert "PODS 0 " not in proc.stdout and "'Running'" in proc.stdout, f"[{step}] {proc.stdout}"
+        assert "BUILDER None" in proc.stdout, f"[{step}] {proc.stdout}"
+        rec.mark("(between commands)")
 
         step = "deployment list"
         proc, _ = run(cli14, rec, step, "deployment", "list")
