@@ -175,3 +175,17 @@ def test_scaled_to_zero_is_reported_to_v2_clients_only(http: httpx.Client, iris_
     listed = http.get(V2, params={"search": "v2-zero"}).json()
     assert [d["status"] for d in listed["items"]] == ["scaled-to-zero"]
     http.post(f"{V2}/v2-zero/terminate")
+
+
+def test_a_nameless_create_gets_a_dns_name(http: httpx.Client, iris_version: str) -> None:
+    from tui.localcloud.routes_v2 import generated_name
+    from tui.api.models import dns_1035_error
+
+    for repo in ("iris_classifier", "9.Odd__Repo", "___"):
+        assert dns_1035_error(generated_name(repo)) is None, repo
+    body = create_body(iris_version, "x")
+    body.pop("name")
+    created = http.post(V2, json=body)
+    assert created.status_code == 200, created.text
+    assert created.json()["name"].startswith("iris-classifier-")
+    http.post(f"{V2}/{created.json()['name']}/terminate")

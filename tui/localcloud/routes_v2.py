@@ -8,12 +8,14 @@ deployments and the other way round; the v2 document is kept beside the v1 targe
 
 from __future__ import annotations
 
+import re
 import secrets as _random
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Query, Request, WebSocket
 from fastapi.responses import Response
+from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui.api import flavours
@@ -101,6 +103,13 @@ class V2Renderer:
         self._cache.pop(uid, None)
 
 
+def generated_name(repository: str) -> str:
+    """A DNS-1035 name for a deployment created without one: the bento's, plus 6 hex digits."""
+    stem = re.sub(r"[^a-z0-9-]+", "-", repository.lower()).strip("-")
+    stem = re.sub(r"^[^a-z]+", "", stem)[:40].rstrip("-") or "deployment"
+    return f"{stem}-{_random.token_hex(3)}"
+
+
 def _int(name: str, value: str | None, default: int | None) -> int | None:
     if value is None:
         return default
@@ -136,6 +145,8 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
                                      views_v2.runner_names(bento))
         except flavours.MappingError as exc:
             raise InvalidRequest(str(exc)) from None
+        except ValidationError as exc:  # what v2 allows and the v1 store cannot hold
+            raise InvalidRequest("invalid request: " + "; ".join(m.describe_validation_error(exc))) from None
 
     @app.get("/api/v1/instance_types", **described(list[v2.InstanceTypeSchema]))
     async def instance_types(cluster: str | None = None) -> Response:
@@ -159,7 +170,7 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
         name = cluster_of(cluster)
         body = await read_body(request, v2.CreateDeploymentV2)
         update, kept = to_v1(body)
-        deployment_name = body.name or f"{body.bento_repository.replace('_', '-').lower()}-{_random.token_hex(3)}"
+        deployment_name = body.name or generated_name(body.bento_repository)
         create = m.CreateDeploymentSchema(name=deployment_name, **update.model_dump(exclude={"name"}))
         row = await plane.create(name, create, v2_config=kept)
         return json_response(renderer.render(row))
