@@ -7,7 +7,12 @@ import json
 import sys
 
 
+from typing import TYPE_CHECKING
+
 from tui import __version__
+
+if TYPE_CHECKING:
+    from tui.api.contexts import Context
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--context", metavar="NAME", help="a bentoml login context (.yatai.yaml)")
     where.add_argument("--endpoint", metavar="URL", help="a BentoCloud / Yatai endpoint")
     where.add_argument("--api-token", metavar="TOKEN", help="the API token for --endpoint")
+    where.add_argument("--api-version", choices=("v1", "v2", "auto"), default=None,
+                       help="the deployment API to speak (default: detected once per endpoint, "
+                       "or config.toml [api_version])")
     ui = parser.add_argument_group("interface")
     ui.add_argument("--read-only", action="store_true", help="hide and refuse every mutation")
     ui.add_argument("--theme", metavar="NAME", help="colour theme (e.g. ansi-dark for 16 colours)")
@@ -107,6 +115,7 @@ def _run_tui(args: argparse.Namespace) -> int:
     except ContextError as exc:
         print(f"bentotui: {exc}", file=sys.stderr)
         return 2
+    context = with_api_version(context, args.api_version)
     # The first requests go out now, while Textual is still importing (tui/api/prefetch.py).
     from tui.api.prefetch import Prefetch
 
@@ -120,6 +129,15 @@ def _run_tui(args: argparse.Namespace) -> int:
 
     return run_app(context, read_only=args.read_only, theme=args.theme, mouse=args.mouse,
                    prefetch=prefetch)
+
+
+def with_api_version(context: Context, flag: str | None) -> Context:
+    """The context with its API flavour override: the flag, else config.toml, else None."""
+    if flag is None:
+        from tui.config import api_version_for, load_settings
+
+        flag = api_version_for(load_settings(), context.name)
+    return context.model_copy(update={"api_version": None if flag in (None, "auto") else flag})
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@ refresh_interval = 10        # seconds between list refreshes where the server c
 
 [keymap]                     # binding id = "key[,key...]"
 "list.filter" = "slash,f"
+
+[api_version]                # per context: "v1", "v2" or "auto" (detected once; the default)
+local = "auto"
+"my-yatai" = "v1"
 ```
 """
 
@@ -47,6 +51,7 @@ class Settings:
     mouse: bool = False
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL
     keymap: dict[str, str] = field(default_factory=dict)
+    api_versions: dict[str, str] = field(default_factory=dict)  # context name -> "v1" | "v2"
     problems: list[str] = field(default_factory=list)
     path: Path | None = None
 
@@ -77,6 +82,8 @@ def load_settings(path: Path | None = None) -> Settings:
     for key, value in data.items():
         if key == "keymap":
             _load_keymap(settings, value, path)
+        elif key == "api_version":
+            _load_api_versions(settings, value, path)
         elif key in _TYPES:
             if isinstance(value, bool) and bool not in _TYPES[key]:
                 ok = False
@@ -88,7 +95,7 @@ def load_settings(path: Path | None = None) -> Settings:
                 continue
             setattr(settings, key, value)
         else:
-            known = ", ".join(sorted([*_TYPES, "keymap"]))
+            known = ", ".join(sorted([*_TYPES, "keymap", "api_version"]))
             settings.problems.append(f"{path}: unknown key {key!r} (known: {known})")
     if settings.refresh_interval < MIN_REFRESH_INTERVAL:
         settings.problems.append(
@@ -108,3 +115,23 @@ def _load_keymap(settings: Settings, value: Any, path: Path) -> None:
             settings.problems.append(f"{path}: keymap.{binding_id}: expected a key string like \"f\"")
             continue
         settings.keymap[binding_id] = ",".join(k.strip() for k in keys.split(",") if k.strip())
+
+
+API_VERSIONS = ("v1", "v2", "auto")
+
+
+def _load_api_versions(settings: Settings, value: Any, path: Path) -> None:
+    if not isinstance(value, dict):
+        settings.problems.append(f"{path}: api_version: expected a table of context = version")
+        return
+    for context, version in value.items():
+        if version not in API_VERSIONS:
+            settings.problems.append(f"{path}: api_version.{context}: expected one of "
+                                     f"{', '.join(API_VERSIONS)}, got {version!r}")
+        elif version != "auto":
+            settings.api_versions[str(context)] = version
+
+
+def api_version_for(settings: Settings, context_name: str) -> str | None:
+    """The configured API flavour of a context, or None to detect it."""
+    return settings.api_versions.get(context_name)

@@ -8,7 +8,8 @@ Measures, against a real control plane in a temporary home:
 - cold_start_s: function-mode deployment scaled to zero, first request to first response
   (median of 3);
 - status_push_ms p50/p95: POST terminate to the `terminating` push on a subscription socket;
-- list_ms p50/p99: GET deployments list with N deployments (count=N), through httpx as a
+- list_ms / list_v2_ms p50/p99: GET /api/v1/clusters/default/deployments and
+  /api/v2/deployments with N deployments (count=N), through httpx as a
   client sees it (the N deployments are written with the project's Store while the control
   plane is stopped, see tests/bench/common.populate_store; one request warms the render cache);
 - gateway_ms: the same small request (sentiment /analyze) sent straight to the replica's port
@@ -209,35 +210,57 @@ def _unchunk(data: bytes) -> bytes:
     return out
 
 
+def runtime_figures(cloud: LocalCloud, args: argparse.Namespace, result: dict[str, object]) -> None:
+    """Everything but the list latencies: creation, pushes, cold starts, gateway, memory."""
+    with cloud.client() as http:
+        iris, senti = version(http, "iris_classifier"), version(http, "sentiment")
+        runs = [create_to_running(http, iris, f"bench-run-{i}") for i in range(5)]
+        result["create_to_running_s"] = {"median": round(statistics.median(runs), 3),
+                                         "all": [round(r, 3) for r in runs]}
+        result["status_push_ms"] = status_push_ms(http, iris)
+        colds = [cold_start(http, senti, f"bench-cold-{i}") for i in range(3)]
+        result["cold_start_s"] = {"median": round(statistics.median(colds), 3),
+                                  "all": [round(c, 3) for c in colds]}
+        result["gateway_ms"] = gateway_overhead(http, senti, args.gateway_samples)
+        result["concurrent_cold"] = concurrent_cold(http, senti, args.concurrent)
+        pods = http.get(f"{NS}/bench-run-0/pods").json()
+        replica_rss = [psutil.Process(p["usage"]["pid"]).memory_info().rss for p in pods]
+        result["rss_mb"] = {
+            "control_plane": round(psutil.Process(cloud.proc.pid).memory_info().rss / 2**20, 1),
+            "replica_api_server": round(replica_rss[0] / 2**20, 1) if replica_rss else None,
+            "replicas_of_one_deployment": [round(r / 2**20, 1) for r in replica_rss],
+        }
+
+
+def list_latency(http: httpx.Client, path: str, n: int, samples: int) -> dict[str, float]:
+    """p50/p99 of listing `n` deployments at once (one warm-up request first)."""
+    http.get(path, params={"count": n})
+    timings = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        response = http.get(path, params={"count": n})
+        timings.append((time.perf_counter() - start) * 1000)
+        assert len(response.json()["items"]) == n
+    timings.sort()
+    return {"deployments": n, "p50": round(timings[len(timings) // 2], 2),
+            "p99": round(timings[int(len(timings) * 0.99) - 1], 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deployments", type=int, default=100)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--gateway-samples", type=int, default=300)
     parser.add_argument("--concurrent", type=int, default=500)
+    parser.add_argument("--list-only", action="store_true",
+                        help="only the v1 and v2 list latencies (skips the runtime figures)")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-localcloud-"))
     cloud = LocalCloud(home, env_overrides={"BENTOTUI_RUNTIME_IDLE_SCALE_TO_ZERO_S": "1"}).start()
     result: dict[str, object] = {}
     try:
-        with cloud.client() as http:
-            iris, senti = version(http, "iris_classifier"), version(http, "sentiment")
-            runs = [create_to_running(http, iris, f"bench-run-{i}") for i in range(5)]
-            result["create_to_running_s"] = {"median": round(statistics.median(runs), 3),
-                                             "all": [round(r, 3) for r in runs]}
-            result["status_push_ms"] = status_push_ms(http, iris)
-            colds = [cold_start(http, senti, f"bench-cold-{i}") for i in range(3)]
-            result["cold_start_s"] = {"median": round(statistics.median(colds), 3),
-                                      "all": [round(c, 3) for c in colds]}
-            result["gateway_ms"] = gateway_overhead(http, senti, args.gateway_samples)
-            result["concurrent_cold"] = concurrent_cold(http, senti, args.concurrent)
-            pods = http.get(f"{NS}/bench-run-0/pods").json()
-            replica_rss = [psutil.Process(p["usage"]["pid"]).memory_info().rss for p in pods]
-            result["rss_mb"] = {
-                "control_plane": round(psutil.Process(cloud.proc.pid).memory_info().rss / 2**20, 1),
-                "replica_api_server": round(replica_rss[0] / 2**20, 1) if replica_rss else None,
-                "replicas_of_one_deployment": [round(r / 2**20, 1) for r in replica_rss],
-            }
+        if not args.list_only:
+            runtime_figures(cloud, args, result)
         with cloud.client() as http:
             existing = http.get("/api/v1/clusters/default/deployments", params={"count": 1}).json()["total"]
         missing = max(args.deployments - existing, 0)
@@ -248,20 +271,10 @@ def main() -> None:
             wait_for(lambda: not http.get("/api/v1/clusters/default/deployments",
                                           params={"count": 10, "q": "status:deploying,image-building"}
                                           ).json()["items"], 60, what="deployments to settle")
-            http.get("/api/v1/clusters/default/deployments", params={"count": args.deployments})
-            timings = []
-            for _ in range(args.samples):
-                start = time.perf_counter()
-                response = http.get("/api/v1/clusters/default/deployments",
-                                    params={"count": args.deployments})
-                timings.append((time.perf_counter() - start) * 1000)
-                assert len(response.json()["items"]) == args.deployments
-            timings.sort()
-            result["list_ms"] = {
-                "deployments": args.deployments,
-                "p50": round(timings[len(timings) // 2], 2),
-                "p99": round(timings[int(len(timings) * 0.99) - 1], 2),
-            }
+            result["list_ms"] = list_latency(http, "/api/v1/clusters/default/deployments",
+                                             args.deployments, args.samples)
+            result["list_v2_ms"] = list_latency(http, "/api/v2/deployments", args.deployments,
+                                                args.samples)
     finally:
         cloud.stop()
     print(json.dumps(result, indent=2))

@@ -1,9 +1,9 @@
-"""The real bentoml 1.1.11 CLI, in a virtualenv of its own, cached across test runs.
+"""The real bentoml CLIs (1.1.11 and the latest 1.4.x), each in a virtualenv of its own, cached.
 
-bentoml 1.1.11 pins libraries far older than the project's, so it never goes into the project's
-virtualenv. The first run creates `~/.cache/bentotui-tests/bentoml-1.1.11-venv` (one pip install
-from PyPI, a minute or two); later runs reuse it once `bin/bentoml --version` answers
-`bentoml, version 1.1.11`. The venv is built in a temporary directory beside it and renamed into
+bentoml 1.1.11 pins libraries far older than the project's, and 1.4 pins others, so neither goes
+into the project's virtualenv. The first run creates `~/.cache/bentotui-tests/bentoml-<V>-venv`
+(one pip install from PyPI, a minute or two); later runs reuse it once `bin/bentoml --version`
+answers `bentoml, version <V>`. The venv is built in a temporary directory beside it and renamed into
 place only when complete, so an interrupted install is never reused. A failed install (no network,
 say) fails the tests with pip's output; it never skips them.
 """
@@ -24,8 +24,17 @@ import pytest
 
 
 BENTOML_VERSION = "1.1.11"
+# The 1.4 line as tested (latest 1.4.x on PyPI when it was pinned; `pip index versions bentoml`).
+BENTOML_14_VERSION = "1.4.40"
 CACHE_ROOT = Path(os.environ.get("BENTOTUI_TEST_CACHE", Path.home() / ".cache" / "bentotui-tests"))
-VENV_DIR = CACHE_ROOT / f"bentoml-{BENTOML_VERSION}-venv"
+
+
+def venv_dir(version: str) -> Path:
+    """Where the cached virtualenv of bentoml==`version` lives."""
+    return CACHE_ROOT / f"bentoml-{version}-venv"
+
+
+VENV_DIR = venv_dir(BENTOML_VERSION)
 INSTALL_TIMEOUT_S = 1200
 # Variables of the surrounding environment that must not leak into the bentoml CLI's.
 _DROP = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "BENTO_CLOUD_API_KEY", "BENTO_CLOUD_API_ENDPOINT",
@@ -39,7 +48,7 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-def _version_ok(venv: Path) -> bool:
+def _version_ok(venv: Path, version: str = BENTOML_VERSION) -> bool:
     exe = venv / "bin" / "bentoml"
     if not exe.exists():
         return False
@@ -48,7 +57,7 @@ def _version_ok(venv: Path) -> bool:
                              stdin=subprocess.DEVNULL, env=_clean_env())
     except (OSError, subprocess.TimeoutExpired):
         return False
-    return out.returncode == 0 and f"bentoml, version {BENTOML_VERSION}" in out.stdout
+    return out.returncode == 0 and f"bentoml, version {version}" in out.stdout
 
 
 def _relocate_scripts(bindir: Path, old: Path, new: Path) -> None:
@@ -62,7 +71,7 @@ def _relocate_scripts(bindir: Path, old: Path, new: Path) -> None:
             path.write_bytes(data.replace(old_b, new_b))
 
 
-def _run_install_step(cmd: list[str], what: str) -> None:
+def _run_install_step(cmd: list[str], what: str, version: str = BENTOML_VERSION) -> None:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S,
                               stdin=subprocess.DEVNULL, env=_clean_env())
@@ -73,18 +82,19 @@ def _run_install_step(cmd: list[str], what: str) -> None:
         tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-40:])
         pytest.fail(
             f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}\n\n"
-            f"The conformance tests need bentoml=={BENTOML_VERSION} from PyPI the first time they run "
-            f"(it is then cached in {VENV_DIR}). Is the package index reachable?",
+            f"The conformance tests need bentoml=={version} from PyPI the first time they run "
+            f"(it is then cached in {venv_dir(version)}). Is the package index reachable?",
             pytrace=False,
         )
 
 
-def ensure_bentoml_venv(venv: Path = VENV_DIR) -> Path:
-    """Return a virtualenv with bentoml==1.1.11, creating it if the cached one is missing or broken."""
+def ensure_bentoml_venv(venv: Path | None = None, version: str = BENTOML_VERSION) -> Path:
+    """Return a virtualenv with bentoml==`version`, creating it if the cached one is missing or broken."""
+    venv = venv or venv_dir(version)
     venv.parent.mkdir(parents=True, exist_ok=True)
     with open(venv.parent / f"{venv.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another test session may be installing it right now
-        if _version_ok(venv):
+        if _version_ok(venv, version):
             return venv
         for stale in venv.parent.glob(f".{venv.name}.tmp-*"):  # left by an interrupted install
             shutil.rmtree(stale, ignore_errors=True)
@@ -94,11 +104,11 @@ def ensure_bentoml_venv(venv: Path = VENV_DIR) -> Path:
             if shutil.which(python) is None:
                 python = sys.executable
             _run_install_step([python, "-m", "venv", "--prompt", venv.name, str(tmp)],
-                              "creating the bentoml virtualenv")
+                              "creating the bentoml virtualenv", version)
             _run_install_step(
                 [str(tmp / "bin" / "python"), "-m", "pip", "install", "--no-input", "--progress-bar",
-                 "off", "--disable-pip-version-check", f"bentoml=={BENTOML_VERSION}"],
-                f"pip install bentoml=={BENTOML_VERSION}",
+                 "off", "--disable-pip-version-check", f"bentoml=={version}"],
+                f"pip install bentoml=={version}", version,
             )
             if venv.exists() or venv.is_symlink():
                 shutil.rmtree(venv, ignore_errors=True)
@@ -107,9 +117,9 @@ def ensure_bentoml_venv(venv: Path = VENV_DIR) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _relocate_scripts(venv / "bin", tmp, venv)
-        if not _version_ok(venv):
+        if not _version_ok(venv, version):
             pytest.fail(f"{venv}/bin/bentoml --version does not print 'bentoml, version "
-                        f"{BENTOML_VERSION}' right after installing it", pytrace=False)
+                        f"{version}' right after installing it", pytrace=False)
         return venv
 
 
@@ -118,16 +128,27 @@ class BentomlCLI:
     venv: Path
     install_seconds: float
     reused: bool
+    version: str = BENTOML_VERSION
 
     @property
     def bindir(self) -> Path:
         return self.venv / "bin"
 
 
+def _cli(version: str) -> BentomlCLI:
+    reused = _version_ok(venv_dir(version), version)
+    started = time.monotonic()
+    venv = ensure_bentoml_venv(version=version)
+    return BentomlCLI(venv, time.monotonic() - started, reused, version)
+
+
 @pytest.fixture(scope="session")
 def bentoml_cli() -> BentomlCLI:
-    reused = _version_ok(VENV_DIR)
-    started = time.monotonic()
-    venv = ensure_bentoml_venv()
-    return BentomlCLI(venv, time.monotonic() - started, reused)
+    return _cli(BENTOML_VERSION)
+
+
+@pytest.fixture(scope="session")
+def bentoml14_cli() -> BentomlCLI:
+    """The latest 1.4.x CLI (its first install is timed in `install_seconds`)."""
+    return _cli(BENTOML_14_VERSION)
 

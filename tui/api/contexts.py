@@ -75,6 +75,8 @@ class Context(BaseModel):
     email: str | None = None
     source: Literal["flag", "env", "bentoml", "local"]
     is_local: bool = False
+    # "v1" / "v2" forces the API flavour (--api-version, config.toml [api_version]); None detects it.
+    api_version: Literal["v1", "v2"] | None = None
 
     def with_endpoint(self, endpoint: str, api_token: str) -> Context:
         """This context once its endpoint is known (the local control plane, when started)."""

@@ -330,6 +330,11 @@ class BentoManifestSchema(WireModel):
     apis: dict[str, BentoApiSchema] = Field(default_factory=dict)
     models: list[str] = Field(default_factory=list)
     runners: list[BentoRunnerSchema] = Field(default_factory=list)
+    # What bentoml 1.4 reads (`Tag(name, version)`, the service key of `deploy`, 1.2+ services):
+    name: str | None = None
+    entry_service: str = ""
+    services: list[dict[str, Any]] = Field(default_factory=list)
+    envs: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class BentoSchema(ResourceSchema):

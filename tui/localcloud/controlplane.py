@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.api import models as m
+from tui.api.flavours import V2_KEY, split_target
 from tui.localcloud import resume, views
 from tui.localcloud.hub import Change, Hub
 from tui.localcloud.lifecycle import derive_status
@@ -282,7 +283,8 @@ class ControlPlane:
                 f"{self.caps.max_replicas_total} replicas in all (BENTOTUI_MAX_REPLICAS_TOTAL)"
             )
 
-    def _targets(self, body: m.UpdateDeploymentSchema) -> list[dict[str, Any]]:
+    def _targets(self, body: m.UpdateDeploymentSchema,
+                 v2_config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         targets = []
         for index, target in enumerate(body.targets):
             bento = self.bento(target.bento_repository, target.bento)
@@ -308,13 +310,17 @@ class ControlPlane:
             targets.append(wire)
         if not any(t.get("type", "stable") == "stable" for t in targets):
             raise InvalidRequest("a deployment needs a stable target")
+        if v2_config is not None:
+            targets[0][V2_KEY] = v2_config
         return targets
 
-    async def create(self, cluster: str, body: m.CreateDeploymentSchema) -> DeploymentRow:
+    async def create(self, cluster: str, body: m.CreateDeploymentSchema,
+                     v2_config: dict[str, Any] | None = None) -> DeploymentRow:
+        """`v2_config`: the v2 document a v2 client wrote, kept beside the stable target."""
         self.check_cluster(cluster)
         namespace = body.kube_namespace or self.ident.namespace
         self.check_cluster(cluster, namespace)
-        targets = self._targets(body)
+        targets = self._targets(body, v2_config)
         self._check_bounds(body, None)
         deploy = not body.do_not_deploy
         try:
@@ -339,10 +345,11 @@ class ControlPlane:
             self._spawn(self._deploy(row.uid))
         return row
 
-    async def update(self, row: DeploymentRow, body: m.UpdateDeploymentSchema) -> DeploymentRow:
+    async def update(self, row: DeploymentRow, body: m.UpdateDeploymentSchema,
+                     v2_config: dict[str, Any] | None = None) -> DeploymentRow:
         """PATCH: a new active revision, deployed.  On a terminated deployment this restores it."""
         self._recovering.discard(row.uid)
-        targets = self._targets(body)
+        targets = self._targets(body, v2_config)
         self._check_bounds(body, row.uid)
         deploy = not body.do_not_deploy
         restoring = row.desired == "terminated"
@@ -427,7 +434,7 @@ class ControlPlane:
     def _spec(self, row: DeploymentRow) -> DeploymentSpec:
         assert row.active_revision is not None
         target = next(
-            m.CreateDeploymentTargetSchema.model_validate(t)
+            m.CreateDeploymentTargetSchema.model_validate(split_target(t)[0])
             for t in row.active_revision.targets
             if t.get("type", "stable") == "stable"
         )

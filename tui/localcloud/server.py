@@ -26,7 +26,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tui import __version__
 from tui.api import models as m
-from tui.localcloud import debug
+from tui.api import models_v2 as v2
+from tui.localcloud import debug, recorder, routes_v2
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
 from tui.localcloud.limits import Limits
@@ -144,6 +145,8 @@ class AuthErrorBody(BaseModel):
 REQUEST_BODIES: dict[str, type[BaseModel]] = {
     "CreateDeploymentSchema": m.CreateDeploymentSchema,
     "UpdateDeploymentSchema": m.UpdateDeploymentSchema,
+    "CreateDeploymentV2": v2.CreateDeploymentV2,
+    "UpdateDeploymentV2": v2.UpdateDeploymentV2,
 }
 REQUEST_PREFIX = "Request."
 SECURITY_SCHEME = "YataiApiToken"
@@ -185,7 +188,8 @@ def describe_openapi(schema: dict[str, Any]) -> dict[str, Any]:
                 wanted.append("400")
             if "requestBody" in operation:
                 wanted += ["408", "413"]
-            if "{" in path:
+            params = {p.get("name") for p in operation.get("parameters", [])}
+            if "{" in path or "cluster" in params:  # an unknown cluster is a 404 too
                 wanted.append("404")
             if TokenGuard._guarded(path):
                 wanted += ["403", "503", "507"]  # every guarded route reads or writes the store
@@ -219,7 +223,8 @@ def error(status: int, message: str, key: str = "error") -> JSONResponse:
     return JSONResponse({key: message}, status_code=status)
 
 
-async def read_body(request: Request, model: type[m.RequestModel], limits: Limits) -> Any:
+async def read_body(request: Request, model: type[m.RequestModel] | type[v2.V2Request],
+                    limits: Limits) -> Any:
     """Parse and validate a JSON body; InvalidRequest says what and where, BodyRefused when it
     is over `limits.api_body_bytes` (413) or stalls past `limits.body_read_timeout_s` (408)."""
     cap = limits.api_body_bytes
@@ -324,7 +329,10 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(SocketCap, limit=plane.limits.websockets)
+    app.add_middleware(routes_v2.DropEmptyQueryValues)
     app.add_middleware(TokenGuard, token=token)
+    if recorder.target() is not None:  # BENTOTUI_RECORD_REQUESTS: what clients send, raw
+        app.add_middleware(recorder.RequestRecorder, path=recorder.target())
     app.mount("/gw", plane.runtime.gateway_app)
 
     # ------------------------------------------------------------------ errors
@@ -524,6 +532,9 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         row = plane.find(cluster, namespace, name)
         events = plane.events(row, after_id=index(after), limit=min(max(limit, 1), 2000))
         return ok([e.to_wire() for _, e in events])
+
+    routes_v2.register(app, plane, read_body)  # /api/v2/deployments, /api/v1/instance_types
+    routes_v2.register_cluster_pods(app, plane)  # bentoml 1.4's image-builder look-up
 
     # ------------------------------------------------------------------ bentos
 

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tui.api import models as m
+from tui.api.flavours import split_target
 from tui.localcloud.store import AuditRow, BentoRow, DeploymentRow, EventRow, RevisionRow
 
 BENTOML_VERSION = "1.1.11"
@@ -154,11 +155,19 @@ def bento(ident: Identity, row: BentoRow) -> m.BentoFullSchema:
         upload_started_at=row.created_at,
         upload_finished_at=row.created_at,
         build_at=row.created_at,
-        manifest=m.BentoManifestSchema.model_validate(row.manifest),
+        manifest=_manifest(row),
         creator=ident.user,
         repository=bento_repository(ident, row),
         models=[],
     )
+
+
+def _manifest(row: BentoRow) -> m.BentoManifestSchema:
+    """The stored manifest with the repository `name` bentoml 1.4 builds its tag from."""
+    manifest = m.BentoManifestSchema.model_validate(row.manifest)
+    if not manifest.name:
+        manifest.name = row.repository
+    return manifest
 
 
 # ----------------------------------------------------------------------------- deployments
@@ -167,7 +176,7 @@ def bento(ident: Identity, row: BentoRow) -> m.BentoFullSchema:
 def revision(ident: Identity, row: RevisionRow, bentos: dict[tuple[str, str], BentoRow]) -> m.DeploymentRevisionSchema:
     targets = []
     for index, target in enumerate(row.targets):
-        spec = m.CreateDeploymentTargetSchema.model_validate(target)
+        spec = m.CreateDeploymentTargetSchema.model_validate(split_target(target)[0])
         bento_row = bentos.get((spec.bento_repository, spec.bento))
         if bento_row is None:  # the bento was removed from the registry after deploying
             bento_schema = _missing_bento(ident, spec, row.created_at)
