@@ -17,13 +17,16 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Label, RichLog, Select, Static
 
+from tui.widgets.safe_text import ansi_line, safe, sanitize
+
 MAX_LINES = 2000
 
 LEVEL_STYLES = {"ERROR": "bold red", "CRITICAL": "bold red", "WARN": "yellow", "WARNING": "yellow"}
 
 
 def log_text(line: str) -> Text:
-    text = Text.from_ansi(line) if "\x1b[" in line else Text(line)
+    """A replica's log line: its colours kept, any other escape or control shown escaped."""
+    text = ansi_line(line)
     for word, style in LEVEL_STYLES.items():
         text.highlight_words([f" {word} ", f" {word}:"], style=style)
     return text
@@ -84,7 +87,8 @@ class LogsView(Vertical):
         if options == self._options:
             return
         self._options = options
-        self.selector.set_options(options)  # resets the value to blank
+        # A str prompt would be read as markup: replica names come from the server.
+        self.selector.set_options([(safe(label), value) for label, value in options])  # resets the value
         self._sync_selector()
 
     def _sync_selector(self) -> None:
@@ -201,4 +205,4 @@ class LogsView(Vertical):
             bar.append(" · wrap")
         if self.note:
             bar.append(f" · {self.note}", style="bold yellow" if "reconnect" in self.note else "")
-        self.query_one("#logs-note", Static).update(bar)
+        self.query_one("#logs-note", Static).update(sanitize(bar))

@@ -21,6 +21,7 @@ from rich.text import Text
 # code points, and the Unicode line/paragraph separators.
 UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Cn", "Zl", "Zp"})
 LINE_LIMIT = 4096  # characters of one single-line value shown (a cell, a title, a name)
+LOG_LINE_LIMIT = 16_384  # characters of one log line shown
 SGR = re.compile(r"\x1b\[[0-9;:]*m")  # colour/bold sequences: the only ones a log keeps
 TAB_SIZE = 4
 SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -131,6 +132,8 @@ def ansi_line(line: object) -> Text:
     """A log line: its SGR colours kept, every other escape sequence (OSC, cursor moves,
     clears, hyperlinks) and control character shown escaped."""
     raw = _as_str(line)
+    if len(raw) > LOG_LINE_LIMIT:
+        raw = raw[:LOG_LINE_LIMIT] + f"… (+{len(raw) - LOG_LINE_LIMIT} chars)"
     if "\x1b[" not in raw:
         return safe_block(raw)
     pieces = SGR.split(raw)
