@@ -34,6 +34,7 @@ from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
 from tui.widgets.choice import ChoiceButton
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.safe_text import escape_json, sanitize
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -51,7 +52,7 @@ MODE_HELP = {  # title, and one line saying what it means (fits the form at 80 a
 
 
 def render_document(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 TOP_ORDER = ("name", "cluster_name", "description", "mode", "targets")
@@ -466,7 +467,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                          style="dim")
             if self.deployment.status == m.DeploymentStatus.TERMINATED:
                 title.append(" and restores it", style="dim")
-        yield Static(title, id="editor-title")
+        yield Static(sanitize(title), id="editor-title")
         yield Static(id="editor-error")
         with Horizontal(id="editor-panes"):
             with VerticalScroll(id="editor-form"):
@@ -765,7 +766,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
             verb = "create" if self.creating else "update"
             cluster = doc.cluster_name or self.cluster
             text.append(f" · ctrl+s to {verb} {doc.name} on {cluster}", style="dim")
-            status.update(text)
+            status.update(sanitize(text))
             return
         text = Text()
         if not check.parses:
@@ -778,7 +779,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                 text.append(f"\n  {problem}")
             if count > 3:
                 text.append(f"\n  … and {count - 3} more", style="dim")
-        status.update(text)
+        status.update(sanitize(text, keep_newlines=True))  # problems quote what was typed
 
     # ------------------------------------------------------------------ submit
 
@@ -851,7 +852,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                 "✗ The server refused it: "
             text = Text(lead, style="bold")
             text.append(message)
-            box.update(text)
+            box.update(sanitize(text, keep_newlines=True))  # the server's words
 
     # ------------------------------------------------------------------ other keys
 

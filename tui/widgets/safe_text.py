@@ -108,16 +108,18 @@ def safe_block(value: object, style: str | Style = "", limit: int | None = None)
     return Text(clean_block(value, limit), style=style)
 
 
-def sanitize(text: Text) -> Text:
-    """An already styled `Text` with its unsafe characters escaped, styles kept in place."""
+def sanitize(text: Text, keep_newlines: bool = False) -> Text:
+    """An already styled `Text` with its unsafe characters escaped, styles kept in place
+    (newlines too unless `keep_newlines`: a one-line bar must stay one line)."""
     plain = text.plain
-    if plain.isprintable() or not any(is_unsafe(ch) for ch in plain):
+    if plain.isprintable() or not any(is_unsafe(ch) for ch in plain if not (keep_newlines and ch == "\n")):
         return text
+    escape = clean_block if keep_newlines else _clean_all
     out = Text(style=text.style, justify=text.justify, overflow=text.overflow,
                no_wrap=text.no_wrap, end=text.end)
     # Cut at every span boundary, so each piece has one set of styles, and escape each piece.
     for piece in text.divide(sorted({s.start for s in text.spans} | {s.end for s in text.spans})):
-        cleaned = clean(piece.plain, limit=None)
+        cleaned = escape(piece.plain)
         if not piece.spans:
             out.append(cleaned)
             continue
@@ -126,6 +128,30 @@ def sanitize(text: Text) -> Text:
         for span in piece.spans:
             out.stylize(span.style, start, len(out))
     return out
+
+
+def _clean_all(value: str) -> str:
+    return clean(value, limit=None)
+
+
+def escape_json(document: str) -> str:
+    """JSON text (as `json.dumps` writes it) with every unsafe character inside its strings
+    written as a `\\uXXXX` escape: the same JSON value, nothing invisible or hostile on screen.
+    Outside strings `json.dumps` writes only printable ASCII, so no other place changes."""
+    if document.isascii() or not any(is_unsafe(ch) for ch in document if ch != "\n"):
+        return document
+    out = []
+    for ch in document:
+        if ch != "\n" and is_unsafe(ch):
+            code = ord(ch)
+            if code > 0xFFFF:
+                code -= 0x10000
+                out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+            else:
+                out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def ansi_line(line: object) -> Text:
