@@ -20,7 +20,7 @@ from tui.config import Settings, load_settings
 from tui.messages import ConnectionChanged
 from tui.session import Session, SessionError, open_session
 from tui.widgets.context_bar import ContextBar
-from tui.widgets.safe_text import clean, clean_block, is_unsafe
+from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
 
 STYLES = Path(__file__).parent / "styles"
 if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside tui/
@@ -188,7 +188,8 @@ class BentoTUI(App[int]):
 
     def _show_connecting(self, text: str) -> None:
         try:
-            self.query_one("#connecting", Static).update(text)
+            # The text may quote an error body from whatever answered at the endpoint.
+            self.query_one("#connecting", Static).update(safe_block(text, limit=4000))
         except Exception:
             pass
 

@@ -1,0 +1,192 @@
+"""Issue 10, the TUI side: server text is data, never terminal control or markup, never a crash.
+
+The poison goes where a server really lets it: a deployment description stored through the
+real control plane's API (anyone who may edit a shared deployment can write one), and an
+error body from a hostile endpoint (a fake server: no real one would answer so).  Checked
+with Pilot (what the screen shows) and, at the byte level, the installed `bentotui` in a pty
+(what reaches the terminal).
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from tests.app.conftest import local_context, until
+from tests.app.test_mutations import screen_text
+from tests.bench.common import Pty, tui_argv, tui_env
+from tests.harness import LocalCloud
+from tests.reliability.conftest import CREATE, body, latest_version
+from tui.api.contexts import Context
+from tui.app import BentoTUI
+from tui.screens.detail import DetailScreen
+from tui.widgets.safe_text import ansi_line, clean, clean_block, escape_json, sanitize
+
+CLIPBOARD = "\x1b]52;c;UFdORUQ=\x07"          # OSC 52: would set the clipboard to "PWNED"
+WINDOW_TITLE = "\x1b]2;PWNED-TITLE\x07"        # OSC 2: would rename the terminal window
+CLEAR = "\x1b[2J\x1b[3J"                      # would wipe the screen and the scrollback
+BIDI = "\u202egnp.exe"                        # right-to-left override: reads "exe.png"
+MARKUP = "[b]x[/b] [link=https://evil.invalid]click[/link] [/bold] [/]"
+POISON = f"about {MARKUP} {CLIPBOARD}{WINDOW_TITLE}{CLEAR}{BIDI} end"
+
+
+# --------------------------------------------------------------------------- the helpers
+
+
+def test_safe_text_escapes_every_control_and_reads_no_markup() -> None:
+    shown = clean(POISON)
+    assert all(ch.isprintable() for ch in shown), shown
+    assert "\\x1b]52;c;UFdORUQ=\\x07" in shown and "\\u202e" in shown and MARKUP in shown
+    assert clean_block("a\r\nb\tc\x00") == "a\nb   c\\x00"  # lines kept, tabs expanded
+    assert clean("\x9b\ud800\u2028") == "\\x9b\\ud800\\u2028"  # C1, lone surrogate, separator
+    assert clean(3.5) == "3.5" and clean(None) == "" and clean("x" * 5000).endswith("(+904 chars)")
+    # a log keeps its colours and nothing else
+    line = ansi_line("\x1b[31mred\x1b[0m \x1b]8;;http://evil.invalid\x1b\\link\x1b[2J")
+    assert line.plain == "red \\x1b]8;;http://evil.invalid\\x1b\\link\\x1b[2J"
+    assert line.spans and line.spans[0].style.color is not None
+    # JSON keeps its value, with the invisible characters spelled out
+    doc = json.dumps({"d": POISON + "\U0001f600\u200b"}, ensure_ascii=False)
+    assert json.loads(escape_json(doc)) == json.loads(doc)
+    assert "\u202e" not in escape_json(doc) and "\\u202e" in escape_json(doc)
+    # a styled Text keeps its styles where they were
+    from rich.text import Text
+
+    styled = Text("ok ")
+    styled.append("bad\x1b", style="bold")
+    out = sanitize(styled)
+    assert out.plain == "ok bad\\x1b" and out.spans[0].start == 3 and out.spans[0].end == 10
+
+
+# --------------------------------------------------------------------------- Pilot, real server
+
+
+def segments_with_links(app: BentoTUI) -> list[str]:
+    """Every link a painted cell carries (markup read from data would make one)."""
+    strips = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    console = Console(width=80, height=24, record=True, force_terminal=True)
+    return [seg.style.link for seg in console.render(strips) if seg.style and seg.style.link]
+
+
+async def test_a_poisoned_description_renders_literally(cloud: LocalCloud) -> None:
+    with cloud.client() as http:
+        doc = body(latest_version(http), "poisoned", deploy=False, description=POISON)
+        assert http.post(CREATE, json=doc).status_code == 200
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await until(lambda: app.session is not None, pilot=pilot, what="a session")
+        app.open_deployment("poisoned")
+        await until(lambda: isinstance(app.screen, DetailScreen) and "About" in screen_text(app),
+                    pilot=pilot, what="the overview")
+        await pilot.pause(0.2)
+        text = " ".join(screen_text(app).split())
+        assert "[b]x[/b]" in text and "[link=https://evil.invalid]click[/link]" in text, text
+        assert "\\x1b]52;c;UFdORUQ=\\x07" in text and "\\u202egnp.exe" in text, text
+        assert "\x1b" not in text and "\u202e" not in text
+        assert segments_with_links(app) == []
+        assert app.is_running
+
+
+class HostileHandler(http.server.BaseHTTPRequestHandler):
+    """Every request refused with a JSON error whose message is the poison."""
+
+    def _answer(self) -> None:
+        payload = json.dumps({"error": POISON, "message": POISON}).encode()
+        self.send_response(500)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_endpoint() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HostileHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_an_error_body_with_stray_closing_tags_is_shown_not_parsed(hostile_endpoint: str) -> None:
+    app = BentoTUI(Context(name="hostile", endpoint=hostile_endpoint, api_token="tok", source="flag"))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(lambda: "[/bold]" in screen_text(app), 15, pilot, "the error shown")
+        # the same text through a notification (the path that crashed the app)
+        app.notify(POISON, title=POISON, severity="error")
+        await pilot.pause(0.3)
+        text = " ".join(screen_text(app).split())
+        assert "[/bold] [/]" in text and "\\x1b]52;" in text, text
+        assert all(ch.isprintable() for n in app._notifications for ch in n.message + n.title)
+        assert app.is_running
+
+
+async def test_a_url_with_control_characters_is_not_copied(cloud: LocalCloud) -> None:
+    from tui.api import models as m
+
+    with cloud.client() as http:
+        doc = body(latest_version(http), "bad-url", deploy=False)
+        wire = http.post(CREATE, json=doc).json()
+    wire["urls"] = ["http://x.invalid\nrm -rf ~\n"]
+    dep = m.DeploymentSchema.model_validate(wire)
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(lambda: app.session is not None, pilot=pilot, what="a session")
+        app.copy_url(dep)
+        await pilot.pause(0.1)
+        assert app.clipboard == ""
+        assert any("not copied" in n.message for n in app._notifications)
+
+
+# --------------------------------------------------------------------------- bytes, in a pty
+
+
+class Recorder:
+    """Stands in for the Pty's pyte stream: keeps every byte, then feeds pyte as before."""
+
+    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+        self.stream, self.raw = stream, bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self.raw += data
+        self.stream.feed(data)
+
+
+def test_no_escape_from_the_data_reaches_the_terminal(cloud: LocalCloud, tmp_path: Path) -> None:
+    with cloud.client() as http:
+        doc = body(latest_version(http), "poisoned-pty", deploy=False, description=POISON)
+        assert http.post(CREATE, json=doc).status_code == 200
+    pty = Pty(tui_argv(cloud), tui_env(tmp_path, 80, 24), tmp_path)
+    recorder = Recorder(pty.stream)
+    pty.stream = recorder  # type: ignore[assignment]
+    try:
+        pty.wait_for(lambda s: "poisoned-pty" in s, "the list")
+        pty.settle(0.3)
+        before = bytes(recorder.raw)
+        pty.press("\r")
+        pty.wait_for(lambda s: "About" in s, "the overview")
+        pty.settle(0.5)
+        raw = bytes(recorder.raw)
+        screen = pty.text()
+    finally:
+        pty.quit()
+    for sequence in (CLIPBOARD, WINDOW_TITLE, "\x1b]52;", "\x1b]2;", "\x1b]0;", "\x1b[3J", "\u202e"):
+        assert sequence.encode() not in raw, sequence
+    # Textual's own BELs end its pointer-shape sequences (OSC 22); the data's must not pass.
+    assert b"\x07" not in re.sub(rb"\x1b\]22;[a-z-]*\x07", b"", raw)
+    assert raw.count(b"\x1b[2J") == before.count(b"\x1b[2J")  # opening the detail cleared nothing
+    assert "\\x1b]52;c;UFdORUQ=" in screen, screen
