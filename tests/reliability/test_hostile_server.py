@@ -29,7 +29,7 @@ from tui.app import BentoTUI
 from tui.screens.detail import DetailScreen
 from tui.widgets.safe_text import ansi_line, clean, clean_block, escape_json, sanitize
 
-CLIPBOARD = "\x1b]52;c;UFdORUQ=\x07"          # OSC 52: would set the clipboard to "PWNED"
+CLIPBOARD = "\x1b]52;c;UFdORUQ=\x1b\\"        # OSC 52 (ST-ended): would set the clipboard to "PWNED"
 WINDOW_TITLE = "\x1b]2;PWNED-TITLE\x07"        # OSC 2: would rename the terminal window
 CLEAR = "\x1b[2J\x1b[3J"                      # would wipe the screen and the scrollback
 BIDI = "\u202egnp.exe"                        # right-to-left override: reads "exe.png"
@@ -43,7 +43,7 @@ POISON = f"about {MARKUP} {CLIPBOARD}{WINDOW_TITLE}{CLEAR}{BIDI} end"
 def test_safe_text_escapes_every_control_and_reads_no_markup() -> None:
     shown = clean(POISON)
     assert all(ch.isprintable() for ch in shown), shown
-    assert "\\x1b]52;c;UFdORUQ=\\x07" in shown and "\\u202e" in shown and MARKUP in shown
+    assert "\\x1b]52;c;UFdORUQ=\\x1b\\" in shown and "\\u202e" in shown and MARKUP in shown
     assert clean_block("a\r\nb\tc\x00") == "a\nb   c\\x00"  # lines kept, tabs expanded
     assert clean("\x9b\ud800\u2028") == "\\x9b\\ud800\\u2028"  # C1, lone surrogate, separator
     assert clean(3.5) == "3.5" and clean(None) == "" and clean("x" * 5000).endswith("(+904 chars)")
@@ -87,7 +87,7 @@ async def test_a_poisoned_description_renders_literally(cloud: LocalCloud) -> No
         await pilot.pause(0.2)
         text = " ".join(screen_text(app).split())
         assert "[b]x[/b]" in text and "[link=https://evil.invalid]click[/link]" in text, text
-        assert "\\x1b]52;c;UFdORUQ=\\x07" in text and "\\u202egnp.exe" in text, text
+        assert "\\x1b]52;c;UFdORUQ=\\x1b\\" in text and "\\u202egnp.exe" in text, text
         assert "\x1b" not in text and "\u202e" not in text
         assert segments_with_links(app) == []
         assert app.is_running
