@@ -189,7 +189,7 @@ class BentoTUI(App[int]):
     def _show_connecting(self, text: str) -> None:
         try:
             # The text may quote an error body from whatever answered at the endpoint.
-            self.query_one("#connecting", Static).update(safe_block(text, limit=4000))
+            self.query_one("#connecting", Static).update(safe_block(text, limit=1000))
         except Exception:
             pass
 

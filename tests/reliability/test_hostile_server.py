@@ -93,12 +93,26 @@ async def test_a_poisoned_description_renders_literally(cloud: LocalCloud) -> No
         assert app.is_running
 
 
+DEEP = 100_000  # levels of nesting: past Python's JSON parser (a RecursionError, not ValueError)
+ANSWERS = {  # what the hostile endpoint says to every request: (status, body)
+    "poisoned-error": (500, json.dumps({"error": POISON, "message": POISON}).encode()),
+    "deeply-nested": (200, b"[" * DEEP + b"]" * DEEP),
+    "deeply-nested-error": (500, b'{"error": ' + b"[" * DEEP + b"]" * DEEP + b"}"),
+    "invalid-utf8": (200, b'{"items": ["\xff\xfe\x1b]52;c;UFdORUQ=\x07"], "name": "\xc3"}'),
+    "wrong-types": (200, json.dumps({"name": 5, "items": {"a": [None, 1e308, "NaN"]}, "uid": [],
+                                     "created_at": "NaN", "total": "many"}).encode()),
+    "huge-error": (400, json.dumps({"error": POISON * 20_000}).encode()),
+}
+
+
 class HostileHandler(http.server.BaseHTTPRequestHandler):
-    """Every request refused with a JSON error whose message is the poison."""
+    """Every request answered with the same hostile `answer` (status, body)."""
+
+    answer = ANSWERS["poisoned-error"]
 
     def _answer(self) -> None:
-        payload = json.dumps({"error": POISON, "message": POISON}).encode()
-        self.send_response(500)
+        status, payload = self.answer
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -111,8 +125,10 @@ class HostileHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def hostile_endpoint() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), HostileHandler)
+def hostile_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
+    answer = ANSWERS[getattr(request, "param", "poisoned-error")]
+    handler = type("Handler", (HostileHandler,), {"answer": answer})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -133,6 +149,19 @@ async def test_an_error_body_with_stray_closing_tags_is_shown_not_parsed(hostile
         assert "[/bold] [/]" in text and "\\x1b]52;" in text, text
         assert all(ch.isprintable() for n in app._notifications for ch in n.message + n.title)
         assert app.is_running
+
+
+@pytest.mark.parametrize("hostile_endpoint", [k for k in ANSWERS if k != "poisoned-error"],
+                         indirect=True)
+async def test_no_answer_crashes_the_app(hostile_endpoint: str) -> None:
+    app = BentoTUI(Context(name="hostile", endpoint=hostile_endpoint, api_token="tok", source="flag"))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(lambda: "Cannot use hostile" in screen_text(app), 20, pilot, "the message")
+        await pilot.press("question_mark", "escape")
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert app.is_running and app.return_code is None
+        assert "\x1b" not in text and all(ch.isprintable() for n in app._notifications for ch in n.message)
 
 
 async def test_a_url_with_control_characters_is_not_copied(cloud: LocalCloud) -> None:
