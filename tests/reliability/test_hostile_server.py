@@ -217,3 +217,54 @@ def test_no_escape_from_the_data_reaches_the_terminal(cloud: LocalCloud, tmp_pat
     assert b"\x07" not in re.sub(rb"\x1b\]22;[a-z-]*\x07", b"", raw)
     assert raw.count(b"\x1b[2J") == before.count(b"\x1b[2J")  # opening the detail cleared nothing
     assert "\\x1b]52;c;UFdORUQ=" in screen, screen
+
+
+async def test_poisoned_events_and_log_lines_show_escaped(cloud: LocalCloud) -> None:
+    """What the kube_events and tail sockets would deliver from a hostile server, given to
+    the views the streams feed (the local control plane writes neither with escapes)."""
+    from tui.api import models as m
+
+    with cloud.client() as http:
+        assert http.post(CREATE, json=body(latest_version(http), "poison-streams",
+                                           deploy=False)).status_code == 200
+    event = m.parse_response(m.KubeEvent, {
+        "reason": f"R{CLIPBOARD}", "message": POISON, "type": "Warning",
+        "involvedObject": {"kind": "Pod", "name": f"pod{WINDOW_TITLE}"},
+        "metadata": {"name": "e1", "uid": "e1"}, "lastTimestamp": "2026-01-01T00:00:00Z",
+    })
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(lambda: app.session is not None, pilot=pilot, what="a session")
+        app.open_deployment("poison-streams")
+        await until(lambda: isinstance(app.screen, DetailScreen), pilot=pilot, what="the detail")
+        screen: DetailScreen = app.screen  # type: ignore[assignment]
+        await pilot.press("3")
+        await until(lambda: screen.events_view.loaded, pilot=pilot, what="events loaded")
+        screen.events_view.add([event])
+        await pilot.pause(0.4)
+        events = screen_text(app)
+        await pilot.press("6")
+        await pilot.pause(0.2)
+        screen.logs_view.start("replica-x")
+        screen.logs_view.replace([f"no CSI here {CLIPBOARD}{WINDOW_TITLE}{BIDI}",
+                                  f"\x1b[31mred\x1b[0m then {CLEAR}{MARKUP}"])
+        await pilot.pause(0.4)
+        logs = screen_text(app)
+        assert app.is_running
+    assert "\\x1b]52;c;UFdORUQ=" in events and "[/bold]" in events, events
+    assert "\\x1b]52;c;UFdORUQ=" in logs and "\\x1b[2J" in logs and "[/bold] [/]" in logs, logs
+    for text in (events, logs):
+        assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
+
+
+async def test_markup_typed_in_the_filter_is_searched_for(cloud: LocalCloud) -> None:
+    with cloud.client() as http:
+        assert http.post(CREATE, json=body(latest_version(http), "filter-me",
+                                           deploy=False)).status_code == 200
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: "filter-me" in screen_text(app), pilot=pilot, what="the list")
+        await pilot.press("slash", *"[/]")
+        await pilot.pause(0.3)
+        assert app.is_running
+        assert "match “[/]”" in screen_text(app)
