@@ -10,6 +10,7 @@ with Pilot (what the screen shows) and, at the byte level, the installed `bentot
 from __future__ import annotations
 
 import http.server
+import io
 import json
 import re
 import threading
@@ -27,7 +28,7 @@ from tests.reliability.conftest import CREATE, body, latest_version
 from tui.api.contexts import Context
 from tui.app import BentoTUI
 from tui.screens.detail import DetailScreen
-from tui.widgets.safe_text import ansi_line, clean, clean_block, escape_json, sanitize
+from tui.widgets.safe_text import ansi_line, clean, clean_block, escape_json, is_unsafe, sanitize
 
 CLIPBOARD = "\x1b]52;c;UFdORUQ=\x1b\\"        # OSC 52 (ST-ended): would set the clipboard to "PWNED"
 WINDOW_TITLE = "\x1b]2;PWNED-TITLE\x07"        # OSC 2: would rename the terminal window
@@ -67,6 +68,14 @@ def test_safe_text_escapes_every_control_and_reads_no_markup() -> None:
 # --------------------------------------------------------------------------- Pilot, real server
 
 
+def painted_unsafe(app: BentoTUI) -> list[str]:
+    """Unsafe characters in the text Textual would write (its own control codes aside)."""
+    strips = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    console = Console(width=200, height=60, file=io.StringIO(), force_terminal=True)
+    return [ch for seg in console.render(strips) if not seg.control
+            for ch in seg.text if ch != "\n" and is_unsafe(ch)]
+
+
 def segments_with_links(app: BentoTUI) -> list[str]:
     """Every link a painted cell carries (markup read from data would make one)."""
     strips = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
@@ -90,6 +99,7 @@ async def test_a_poisoned_description_renders_literally(cloud: LocalCloud) -> No
         assert "\\x1b]52;c;UFdORUQ=\\x1b\\" in text and "\\u202egnp.exe" in text, text
         assert "\x1b" not in text and "\u202e" not in text
         assert segments_with_links(app) == []
+        assert painted_unsafe(app) == []
         assert app.is_running
 
 
@@ -268,3 +278,26 @@ async def test_markup_typed_in_the_filter_is_searched_for(cloud: LocalCloud) -> 
         await pilot.pause(0.3)
         assert app.is_running
         assert "match “[/]”" in screen_text(app)
+
+
+async def test_the_editor_keeps_a_poisoned_description_and_paints_none_of_it(cloud: LocalCloud) -> None:
+    from textual.widgets import Input
+
+    from tests.app.test_mutations import make_app, on_list, select_row
+    from tui.screens.editor import EditorScreen
+
+    with cloud.client() as http:
+        doc = body(latest_version(http), "poison-edit", deploy=False, description=POISON)
+        assert http.post(CREATE, json=doc).status_code == 200
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(120, 36)) as pilot:
+        select_row(await on_list(app, pilot, "poison-edit"), "poison-edit")
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, EditorScreen), pilot=pilot, what="the editor")
+        editor: EditorScreen = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.3)
+        assert editor.query_one("#f-description", Input).value == POISON  # nothing lost
+        assert json.loads(editor.json_area.text)["description"] == POISON
+        assert "\\u001b]52" in editor.json_area.text and "\\u202e" in editor.json_area.text
+        assert painted_unsafe(app) == []
+        assert app.is_running

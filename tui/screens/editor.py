@@ -34,6 +34,7 @@ from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
 from tui.widgets.choice import ChoiceButton
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.safe_inputs import SafeInput, SafeTextArea
 from tui.widgets.safe_text import escape_json, sanitize
 
 if TYPE_CHECKING:
@@ -374,8 +375,8 @@ class EnvRow(Horizontal):
         self.env_value = value
 
     def compose(self) -> ComposeResult:
-        yield Input(self.env_key, placeholder="NAME", classes="env-key")
-        yield Input(self.env_value, placeholder="value", classes="env-value")
+        yield SafeInput(self.env_key, placeholder="NAME", classes="env-key")
+        yield SafeInput(self.env_value, placeholder="value", classes="env-value")
         yield Button("✕", classes="env-remove", tooltip="remove this variable")
 
     @on(Input.Changed, ".env-key")
@@ -474,12 +475,12 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                 yield Static(id="editor-paused")
                 with Vertical(id="form-fields"):
                     if self.creating:
-                        yield _row("Name", Input(placeholder="lowercase-dns-name", id="f-name"))
+                        yield _row("Name", SafeInput(placeholder="lowercase-dns-name", id="f-name"))
                         clusters = self._clusters() or [self.cluster]
                         yield _row("Cluster", Select([(c, c) for c in clusters], allow_blank=False,
                                                      value=self.cluster if self.cluster in clusters
                                                      else clusters[0], id="f-cluster"))
-                    yield _row("Description", Input(placeholder="optional", id="f-description"))
+                    yield _row("Description", SafeInput(placeholder="optional", id="f-description"))
                     with Horizontal(classes="field", id="mode-field"):
                         yield Label("Mode", classes="field-label")
                         with RadioSet(id="f-mode"):
@@ -487,16 +488,16 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                                 label = Text(title_)
                                 label.append(f" · {meaning}", style="dim")
                                 yield ChoiceButton(label, id=f"mode-{mode}")
-                    yield _row("Bento", Input(placeholder="repository", id="f-repo"),
+                    yield _row("Bento", SafeInput(placeholder="repository", id="f-repo"),
                                Button("Find…", id="pick-bento", tooltip="ctrl+f"))
-                    yield _row("Version", Input(placeholder="bento version", id="f-version"))
-                    yield _row("Replicas", Label("min", classes="sub"), Input(id="f-min", classes="num"),
-                               Label("max", classes="sub"), Input(id="f-max", classes="num"))
+                    yield _row("Version", SafeInput(placeholder="bento version", id="f-version"))
+                    yield _row("Replicas", Label("min", classes="sub"), SafeInput(id="f-min", classes="num"),
+                               Label("max", classes="sub"), SafeInput(id="f-max", classes="num"))
                     yield _row("Resources", Select([("cluster default", "")], allow_blank=False,
                                                    value="", id="f-instance"))
-                    yield _row("", Label("cpu", classes="sub"), Input(placeholder="500m", id="f-cpu"),
-                               Label("mem", classes="sub"), Input(placeholder="1Gi", id="f-memory"),
-                               Label("gpu", classes="sub"), Input(placeholder="0", id="f-gpu"),
+                    yield _row("", Label("cpu", classes="sub"), SafeInput(placeholder="500m", id="f-cpu"),
+                               Label("mem", classes="sub"), SafeInput(placeholder="1Gi", id="f-memory"),
+                               Label("gpu", classes="sub"), SafeInput(placeholder="0", id="f-gpu"),
                                id="custom-resources")
                     with Horizontal(classes="field"):
                         yield Label("Environment", classes="field-label")
@@ -505,7 +506,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                     yield Static(id="form-note")
             with Vertical(id="editor-json-pane"):
                 yield Static("JSON · the --file document", classes="pane-title")
-                yield TextArea.code_editor(self._initial_text, language="json", id="editor-json")
+                yield SafeTextArea.code_editor(self._initial_text, language="json", id="editor-json")
         yield Static(id="editor-status")
         yield Footer()
 

@@ -22,6 +22,7 @@ from tui.api import models as m
 from tui.api.endpoint import EndpointResult, call_endpoint, curl_command, endpoint_url
 from tui.api.errors import ApiError
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.safe_inputs import SafeTextArea
 from tui.widgets.safe_text import clean_block, escape_json, safe, safe_block, sanitize
 
 if TYPE_CHECKING:
@@ -93,10 +94,10 @@ class InteractScreen(Screen[None]):
             with Horizontal(id="interact-io"):
                 with Vertical(id="interact-request"):
                     yield Static("Request body (JSON)", classes="pane-title")
-                    yield TextArea.code_editor("{}", language="json", id="interact-body")
+                    yield SafeTextArea.code_editor("{}", language="json", id="interact-body")
                 with Vertical(id="interact-response-pane"):
                     yield Static("Response", classes="pane-title", id="interact-status")
-                    yield TextArea.code_editor("", language="json", read_only=True, id="interact-response")
+                    yield SafeTextArea.code_editor("", language="json", read_only=True, id="interact-response")
         yield Footer()
 
     def on_mount(self) -> None:
