@@ -26,6 +26,7 @@ from textual.worker import NoActiveWorker, Worker, get_current_worker
 from tui.api import models as m
 from tui.api.client import BentoCloudClient
 from tui.api.errors import ApiError
+from tui.widgets.humanize import local
 
 if TYPE_CHECKING:
     from textual.app import SystemCommand
@@ -126,7 +127,7 @@ async def _revision(app: BentoTUI, dep: m.DeploymentSchema,
 
 
 def revision_label(revision: m.DeploymentRevisionSchema) -> str:
-    when = revision.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    when = local(revision.created_at).strftime("%Y-%m-%d %H:%M:%S")
     return f"{revision.name or revision.uid[:8]} ({when}, {revision.status.value})"
 
 

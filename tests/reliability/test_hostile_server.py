@@ -301,3 +301,25 @@ async def test_the_editor_keeps_a_poisoned_description_and_paints_none_of_it(clo
         assert "\\u001b]52" in editor.json_area.text and "\\u202e" in editor.json_area.text
         assert painted_unsafe(app) == []
         assert app.is_running
+
+
+async def test_timestamps_at_the_edge_of_the_calendar_do_not_crash_a_row() -> None:
+    """A server may send year 9999 in a western offset (or year 1 in an eastern one): valid
+    ISO 8601 that no local clock can show; the row shows it as sent instead of crashing."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.app.test_table_filter import TableApp, deployment
+    from tui.widgets.deployment_table import DeploymentTable
+
+    late = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5)))
+    early = datetime(1, 1, 1, 0, 0, tzinfo=timezone(timedelta(hours=5)))
+    app = TableApp()
+    async with app.run_test(size=(120, 10)) as pilot:
+        table = app.query_one(DeploymentTable)
+        table.wide = True  # the CREATED column too
+        table.replace_all([deployment(0).model_copy(update={"created_at": late, "updated_at": early}),
+                           deployment(1).model_copy(update={"created_at": early, "updated_at": late})])
+        await pilot.pause(0.3)
+        assert app.is_running
+        text = screen_text(app)
+    assert "12-31 23:00" in text and "dep-0000" in text and "dep-0001" in text, text

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from tui.api import models as m
 from tui.api.errors import ApiError
+from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe, safe_block, sanitize
 
 if TYPE_CHECKING:
@@ -160,7 +161,7 @@ class BentoPicker(ModalScreen[tuple[str, str] | None]):
             line = Text(bento.version, style="bold")
             if i == 0 and not needle:
                 line.append("  latest", style="green")
-            line.append(f"  {bento.created_at.astimezone():%Y-%m-%d %H:%M}", style="dim")
+            line.append(f"  {local(bento.created_at):%Y-%m-%d %H:%M}", style="dim")
             line.append(f"  build {bento.image_build_status.value}", style="dim")
             options.add_option(Option(sanitize(line), id=bento.version))
         if shown:

@@ -23,6 +23,7 @@ from textual.strip import Strip
 
 from tui.api.models import DeploymentSchema
 from tui.widgets.status import STATUS_RANK, mode_title, status_text
+from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe
 
 
@@ -39,7 +40,7 @@ def replicas_text(d: DeploymentSchema) -> str:
 def short_time(dt: datetime | None) -> str:
     if dt is None:
         return "—"
-    return dt.astimezone().strftime("%m-%d %H:%M")
+    return local(dt).strftime("%m-%d %H:%M")
 
 
 def _when(d: DeploymentSchema) -> datetime:

@@ -18,6 +18,7 @@ from textual.widgets import Label, Sparkline, Static
 
 from tui.api import models as m
 from tui.widgets.humanize import size
+from tui.widgets.safe_text import safe
 
 UNSUPPORTED = "This server does not offer metrics (BentoCloud serves monitoring through Grafana)"
 
@@ -62,7 +63,7 @@ class MetricRow(Horizontal):
         self.series = series
 
     def compose(self) -> ComposeResult:
-        yield Label(self.series.label, classes="metric-label")
+        yield Label(safe(self.series.label), classes="metric-label")
         yield Sparkline(self.series.values)
         yield Label(self._latest(), classes="metric-value")
 
@@ -74,7 +75,7 @@ class MetricRow(Horizontal):
         self.series = series
         self.query_one(Sparkline).data = list(series.values)
         self.query_one(".metric-value", Label).update(self._latest())
-        self.query_one(".metric-label", Label).update(series.label)
+        self.query_one(".metric-label", Label).update(safe(series.label))  # runner names: server text
 
 
 def _values(points: list[m.MetricPoint]) -> list[float]:
