@@ -35,7 +35,7 @@ from tui.api.errors import ApiError, ConnectionFailed
 from tui.widgets.choice import ChoiceButton
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.safe_inputs import SafeInput, SafeTextArea
-from tui.widgets.safe_text import escape_json, sanitize
+from tui.widgets.safe_text import escape_json, safe_block, sanitize
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -623,7 +623,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
 
     def _note(self, text: str) -> None:
         note = self.query_one("#form-note", Static)
-        note.update(Text(text, style="dim italic"))
+        note.update(safe_block(text, style="dim italic"))  # may quote the document's values
         note.display = bool(text)
 
     # ------------------------------------------------------------------ form -> document
