@@ -323,3 +323,28 @@ async def test_timestamps_at_the_edge_of_the_calendar_do_not_crash_a_row() -> No
         assert app.is_running
         text = screen_text(app)
     assert "12-31 23:00" in text and "dep-0000" in text and "dep-0001" in text, text
+
+
+
+async def test_the_palette_lists_a_hostile_context_name_literally(cloud: LocalCloud,
+                                                                  isolated_homes: dict[str, Path]) -> None:
+    """The palette offers every context of $BENTOML_HOME/.yatai.yaml: a file, so its names
+    and endpoints are untrusted too."""
+    import yaml
+    from textual.command import CommandPalette
+
+    name = f"zz[/]{CLIPBOARD}{BIDI}"
+    contexts = {"contexts": [{"name": name, "endpoint": f"http://127.0.0.1:9/[/bold]{WINDOW_TITLE}",
+                              "api_token": "t0k", "email": "x@example.com"}]}
+    (isolated_homes["BENTOML_HOME"] / ".yatai.yaml").write_text(yaml.safe_dump(contexts))
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(lambda: app.session is not None, pilot=pilot, what="a session")
+        app.action_command_palette()
+        await until(lambda: isinstance(app.screen, CommandPalette), pilot=pilot, what="the palette")
+        await pilot.press(*"zz")
+        await pilot.pause(0.6)
+        text = screen_text(app)
+        assert app.is_running
+        assert "Context: zz[/]\\x1b]52;c;UFdORUQ=" in text, text
+        assert painted_unsafe(app) == []
