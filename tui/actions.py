@@ -27,6 +27,7 @@ from tui.api import models as m
 from tui.api.client import BentoCloudClient
 from tui.api.errors import ApiError
 from tui.widgets.humanize import local
+from tui.widgets.safe_text import clean
 
 if TYPE_CHECKING:
     from textual.app import SystemCommand
@@ -330,6 +331,7 @@ def target_of(screen: Screen[Any]) -> m.DeploymentSchema | None:
 def palette_commands(app: BentoTUI, screen: Screen[Any]) -> Iterable[SystemCommand]:
     """Palette entries for the flows (in read-only mode they say so when chosen)."""
     from textual.app import SystemCommand
+    from textual.markup import escape as escape_markup
 
     if getattr(app, "session", None) is None:
         return
@@ -338,7 +340,8 @@ def palette_commands(app: BentoTUI, screen: Screen[Any]) -> Iterable[SystemComma
     dep = target_of(screen)
     if dep is None:
         return
-    name = dep.name
+    # Textual's system-commands provider reads titles as markup: the name is server text.
+    name = escape_markup(clean(dep.name))
     yield SystemCommand(f"Edit {name}", "a new revision from the editor",
                         functools.partial(run, app, edit_deployment, dep))
     yield SystemCommand(f"Interact with {name}", "URL, curl command, send a request",

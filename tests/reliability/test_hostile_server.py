@@ -16,7 +16,10 @@ import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import httpx
 import pytest
 from rich.console import Console
 
@@ -348,3 +351,104 @@ async def test_the_palette_lists_a_hostile_context_name_literally(cloud: LocalCl
         assert app.is_running
         assert "Context: zz[/]\\x1b]52;c;UFdORUQ=" in text, text
         assert painted_unsafe(app) == []
+
+
+# --------------------------------------------------------------------------- a poisoning server
+
+SUFFIX = f"[/]{CLIPBOARD}{BIDI}"  # added to every deployment name the hostile server lists
+
+
+def poison(value: Any) -> Any:
+    """A real answer, with every deployment's name, description, URL and creator poisoned."""
+    if isinstance(value, list):
+        return [poison(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: poison(v) for k, v in value.items()}
+    if out.get("resource_type") == "deployment" and isinstance(out.get("name"), str):
+        out["name"] += SUFFIX
+        out["description"] = POISON
+        out["urls"] = [f"http://x.invalid/{CLIPBOARD}{WINDOW_TITLE}"]
+        if isinstance(out.get("creator"), dict):
+            out["creator"].update(first_name=f"mallory{WINDOW_TITLE}[/bold]", last_name="")
+    return out
+
+
+class PoisoningProxy(http.server.BaseHTTPRequestHandler):
+    """Serves the real control plane's v1 answers, poisoned: the routes and shapes the TUI
+    expects, with strings no real server would store (the names especially)."""
+
+    upstream = ""
+
+    def _forward(self) -> None:
+        parts = urlsplit(self.path)
+        path = unquote(parts.path).replace(SUFFIX, "")
+        if self.headers.get("Upgrade"):  # the sockets are not served: the TUI must cope
+            self.send_error(404)
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        answer = httpx.request(
+            self.command, self.upstream + path, params=parts.query or None,
+            content=self.rfile.read(length) if length else None,
+            headers={k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")},
+            timeout=10,
+        )
+        payload = answer.content
+        if "json" in answer.headers.get("content-type", ""):
+            payload = json.dumps(poison(answer.json())).encode()
+        self.send_response(answer.status_code)
+        self.send_header("Content-Type", answer.headers.get("content-type", "application/json"))
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _forward
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def poisoning_endpoint(cloud: LocalCloud) -> Iterator[str]:
+    handler = type("Handler", (PoisoningProxy,), {"upstream": cloud.endpoint})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_hostile_list_detail_and_palette_show_names_literally(cloud: LocalCloud,
+                                                                     poisoning_endpoint: str) -> None:
+    from textual.command import CommandPalette
+
+    with cloud.client() as http:
+        assert http.post(CREATE, json=body(latest_version(http), "hostile-list",
+                                           deploy=False)).status_code == 200
+    app = BentoTUI(Context(name="hostile", endpoint=poisoning_endpoint, api_token=cloud.token,
+                           source="flag"))
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await until(lambda: "hostile-list[/]" in screen_text(app), 20, pilot, "the poisoned list")
+        listed = screen_text(app)
+        assert painted_unsafe(app) == []
+        app.action_command_palette()
+        await until(lambda: isinstance(app.screen, CommandPalette), pilot=pilot, what="the palette")
+        await pilot.press(*"hostile-l")
+        await pilot.pause(0.6)
+        palette = screen_text(app)
+        assert painted_unsafe(app) == []
+        await pilot.press("escape")
+        app.open_deployment("hostile-list" + SUFFIX)
+        await until(lambda: isinstance(app.screen, DetailScreen) and "About" in screen_text(app),
+                    20, pilot, "the poisoned detail")
+        await pilot.pause(0.3)
+        detail = screen_text(app)
+        assert painted_unsafe(app) == [] and segments_with_links(app) == []
+        assert app.is_running
+    assert "hostile-list[/]\\x1b]52;c;UFdORUQ=" in listed, listed
+    assert "Open hostile-list[/]\\x1b]52;c;UFdORUQ=" in palette, palette
+    flat = " ".join(detail.split())
+    assert "mallory\\x1b]2;PWNED-TITLE\\x07[/bold]" in flat and "[b]x[/b]" in flat, flat
