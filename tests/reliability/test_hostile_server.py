@@ -25,7 +25,7 @@ from rich.console import Console
 
 from tests.app.conftest import local_context, until
 from tests.app.test_mutations import screen_text
-from tests.bench.common import Pty, tui_argv, tui_env
+from tests.bench.common import BENTOTUI, Pty, tui_argv, tui_env
 from tests.harness import LocalCloud
 from tests.reliability.conftest import CREATE, body, latest_version
 from tui.api.contexts import Context
@@ -452,3 +452,31 @@ async def test_a_hostile_list_detail_and_palette_show_names_literally(cloud: Loc
     assert "Open hostile-list[/]\\x1b]52;c;UFdORUQ=" in palette, palette
     flat = " ".join(detail.split())
     assert "mallory\\x1b]2;PWNED-TITLE\\x07[/bold]" in flat and "[b]x[/b]" in flat, flat
+
+
+def test_hostile_names_reach_the_terminal_escaped(cloud: LocalCloud, poisoning_endpoint: str,
+                                                  tmp_path: Path) -> None:
+    """The bytes the installed app writes for a list of poisoned names and their detail."""
+    with cloud.client() as http:
+        assert http.post(CREATE, json=body(latest_version(http), "hostile-pty",
+                                           deploy=False)).status_code == 200
+    argv = [str(BENTOTUI), "--endpoint", poisoning_endpoint, "--api-token", cloud.token]
+    pty = Pty(argv, tui_env(tmp_path, 80, 24), tmp_path)
+    recorder = Recorder(pty.stream)
+    pty.stream = recorder  # type: ignore[assignment]
+    try:
+        pty.wait_for(lambda s: "hostile-pty[/]" in s, "the poisoned list")
+        pty.settle(0.3)
+        listed = pty.text()
+        pty.press("\r")
+        pty.wait_for(lambda s: "About" in s, "the poisoned detail")
+        pty.settle(0.5)
+        raw = bytes(recorder.raw)
+        detail = pty.text()
+    finally:
+        pty.quit()
+    for sequence in ("\x1b]52;", "\x1b]2;", "\x1b]0;", "\x1b[3J", "\u202e"):
+        assert sequence.encode() not in raw, sequence
+    assert b"\x07" not in re.sub(rb"\x1b\]22;[a-z-]*\x07", b"", raw)
+    assert "hostile-pty[/]\\x" in listed, listed  # cut at 80 columns
+    assert "\\x1b]52;c;UFdORUQ=" in detail, detail
