@@ -26,6 +26,8 @@ from textual.worker import NoActiveWorker, Worker, get_current_worker
 from tui.api import models as m
 from tui.api.client import BentoCloudClient
 from tui.api.errors import ApiError
+from tui.widgets.humanize import local
+from tui.widgets.safe_text import clean
 
 if TYPE_CHECKING:
     from textual.app import SystemCommand
@@ -126,7 +128,7 @@ async def _revision(app: BentoTUI, dep: m.DeploymentSchema,
 
 
 def revision_label(revision: m.DeploymentRevisionSchema) -> str:
-    when = revision.created_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    when = local(revision.created_at).strftime("%Y-%m-%d %H:%M:%S")
     return f"{revision.name or revision.uid[:8]} ({when}, {revision.status.value})"
 
 
@@ -329,6 +331,7 @@ def target_of(screen: Screen[Any]) -> m.DeploymentSchema | None:
 def palette_commands(app: BentoTUI, screen: Screen[Any]) -> Iterable[SystemCommand]:
     """Palette entries for the flows (in read-only mode they say so when chosen)."""
     from textual.app import SystemCommand
+    from textual.markup import escape as escape_markup
 
     if getattr(app, "session", None) is None:
         return
@@ -337,7 +340,8 @@ def palette_commands(app: BentoTUI, screen: Screen[Any]) -> Iterable[SystemComma
     dep = target_of(screen)
     if dep is None:
         return
-    name = dep.name
+    # Textual's system-commands provider reads titles as markup: the name is server text.
+    name = escape_markup(clean(dep.name))
     yield SystemCommand(f"Edit {name}", "a new revision from the editor",
                         functools.partial(run, app, edit_deployment, dep))
     yield SystemCommand(f"Interact with {name}", "URL, curl command, send a request",

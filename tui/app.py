@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App, ComposeResult
+from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
@@ -19,6 +20,7 @@ from tui.config import Settings, load_settings
 from tui.messages import ConnectionChanged
 from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
 
 STYLES = Path(__file__).parent / "styles"
 if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside tui/
@@ -84,6 +86,13 @@ class BentoTUI(App[int]):
         for problem in self.settings.problems:
             self.notify(problem, title="Configuration", severity="warning", timeout=10)
         self.connect()
+
+    def notify(self, message: object, *, title: object = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification is plain text with its control characters escaped: messages
+        carry server error bodies, names and paths, and markup in them once crashed the app."""
+        super().notify(clean_block(message, limit=2000), title=clean(title, limit=200),
+                       severity=severity, timeout=timeout, markup=False)
 
     def startup_finished(self) -> None:
         """The first list is on screen: turn the garbage collector back on (`bentotui` starts
@@ -209,7 +218,8 @@ class BentoTUI(App[int]):
 
     def _show_connecting(self, text: str) -> None:
         try:
-            self.query_one("#connecting", Static).update(text)
+            # The text may quote an error body from whatever answered at the endpoint.
+            self.query_one("#connecting", Static).update(safe_block(text, limit=1000))
         except Exception:
             pass
 
@@ -261,6 +271,12 @@ class BentoTUI(App[int]):
     def copy_url(self, deployment: m.DeploymentSchema) -> None:
         if not deployment.urls:
             self.notify(f"{deployment.name} has no URL", severity="warning")
+            return
+        if any(is_unsafe(ch) or ch.isspace() for ch in deployment.urls[0]):
+            # A URL never holds controls or spaces: pasted into a shell, such a "URL" could run
+            # commands.  Refuse rather than put it on the clipboard.
+            self.notify(f"{deployment.name}'s URL holds control characters or spaces: not copied "
+                        f"({deployment.urls[0]})", severity="error")
             return
         self.copy_text(deployment.urls[0], what="URL")
 

@@ -113,7 +113,9 @@ def _run_tui(args: argparse.Namespace) -> int:
             force_local=args.local,
         )
     except ContextError as exc:
-        print(f"bentotui: {exc}", file=sys.stderr)
+        from tui.widgets.safe_text import clean_block  # the message may quote a context file
+
+        print(f"bentotui: {clean_block(exc)}", file=sys.stderr)
         return 2
     context = with_api_version(context, args.api_version)
     # The first requests go out now, while Textual is still importing (tui/api/prefetch.py).

@@ -6,8 +6,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from tui.api.contexts import ContextError, list_contexts
+from tui.widgets.safe_text import clean, safe
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -47,11 +49,15 @@ class BentoCommands(Provider):
 
     async def discover(self) -> Hits:
         for title, callback, help_text in self._commands()[:12]:
-            yield DiscoveryHit(title, callback, help=help_text)  # type: ignore[arg-type]
+            yield DiscoveryHit(safe(title), callback, text=clean(title), help=escape(clean(help_text)))  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for title, callback, help_text in self._commands():
+            # Deployment names, statuses and endpoints come from servers and files: escaped,
+            # and never read as markup (the matcher's highlight parses its candidate as markup).
+            title = clean(title)
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(escape(title)), callback, text=title,
+                          help=escape(clean(help_text)))  # type: ignore[arg-type]

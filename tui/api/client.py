@@ -121,7 +121,7 @@ def server_message(response: httpx.Response) -> str | None:
     routing), or `detail` (FastAPI) of a JSON body."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes
         return None
     if not isinstance(body, dict):
         return None
@@ -155,7 +155,7 @@ def is_route_absent(response: httpx.Response) -> bool:
         return False
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes
         return True
     return not (isinstance(body, dict) and "error" in body)
 
@@ -340,7 +340,7 @@ class BentoCloudClient:
     def _decode(self, method: str, path: str, response: httpx.Response) -> Any:
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             ctype = response.headers.get("content-type", "no content-type")
             raise BadResponse(
                 f"{method} {path} did not answer JSON (HTTP {response.status_code}, {ctype}): "
@@ -408,7 +408,7 @@ class BentoCloudClient:
             return None
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return body if isinstance(body, dict) else None
 

@@ -53,7 +53,10 @@ class EndpointResult:
     def pretty(self) -> str:
         """The body for display: indented JSON when it is JSON, the raw text otherwise."""
         if self.is_json:
-            return json.dumps(self.data, indent=2, ensure_ascii=False)
+            try:
+                return json.dumps(self.data, indent=2, ensure_ascii=False)
+            except (ValueError, RecursionError):  # nested too deeply to indent: as it came
+                return self.text
         return self.text
 
 
@@ -68,7 +71,7 @@ def endpoint_url(url: str, route: str) -> str:
 def body_is_json(body: str) -> bool:
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 
@@ -133,7 +136,7 @@ async def call_endpoint(
     try:
         result.data = response.json()
         result.is_json = True
-    except ValueError:
+    except (ValueError, RecursionError):
         result.is_json = False
         if not result.text and response.content:
             result.text = snippet(repr(response.content))

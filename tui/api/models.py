@@ -906,6 +906,8 @@ def parse_deployment_file(text: str) -> FullDeploymentSchema:
         raise DocumentError(
             [f"line {exc.lineno}, column {exc.colno}: {exc.msg}"], line=exc.lineno, column=exc.colno
         ) from None
+    except RecursionError:
+        raise DocumentError(["(document): nested too deeply to read"]) from None
     if not isinstance(data, dict):
         raise DocumentError(["(document): expected a JSON object"])
     try:

@@ -284,7 +284,7 @@ class _Runner(Generic[T]):
                 if isinstance(data, dict) and data.get("type") not in _ENVELOPE_TYPES:
                     continue  # a newer server's message kind: not ours to understand
                 envelope = m.parse_response(m.WsServerMessage, data)
-            except (ValueError, ValidationError):
+            except (ValueError, RecursionError, ValidationError):
                 raise _Disconnected(
                     f"the server sent a malformed message: {snippet(text, 120)}"
                 ) from None

@@ -19,6 +19,8 @@ from textual.widgets.option_list import Option
 
 from tui.api import models as m
 from tui.api.errors import ApiError
+from tui.widgets.humanize import local
+from tui.widgets.safe_text import safe, safe_block, sanitize
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -65,7 +67,7 @@ class BentoPicker(ModalScreen[tuple[str, str] | None]):
         return self.query_one("#bento-options", OptionList)
 
     def _hint(self, text: str, error: bool = False) -> None:
-        self.query_one("#bento-hint", Static).update(Text(text, style="bold red" if error else "dim"))
+        self.query_one("#bento-hint", Static).update(safe_block(text, style="bold red" if error else "dim"))
 
     # ------------------------------------------------------------------ repositories
 
@@ -90,7 +92,7 @@ class BentoPicker(ModalScreen[tuple[str, str] | None]):
             line.append(f"  {latest}", style="dim")
             if repo.description:
                 line.append(f"  {repo.description}", style="dim italic")
-            options.add_option(Option(line, id=repo.name))
+            options.add_option(Option(sanitize(line), id=repo.name))
         if self.repos:
             names = [r.name for r in self.repos]
             options.highlighted = names.index(self.current_repo) if self.current_repo in names else 0
@@ -132,7 +134,7 @@ class BentoPicker(ModalScreen[tuple[str, str] | None]):
             with search.prevent(Input.Changed):
                 search.value = ""
             search.placeholder = f"filter versions of {self.repo}…"
-            self.query_one("#bento-title", Static).update(f"Pick a version of {self.repo}")
+            self.query_one("#bento-title", Static).update(safe(f"Pick a version of {self.repo}"))
             self.options.clear_options()
             self._hint("Loading versions…")
             self.load_versions(self.repo)
@@ -159,9 +161,9 @@ class BentoPicker(ModalScreen[tuple[str, str] | None]):
             line = Text(bento.version, style="bold")
             if i == 0 and not needle:
                 line.append("  latest", style="green")
-            line.append(f"  {bento.created_at.astimezone():%Y-%m-%d %H:%M}", style="dim")
+            line.append(f"  {local(bento.created_at):%Y-%m-%d %H:%M}", style="dim")
             line.append(f"  build {bento.image_build_status.value}", style="dim")
-            options.add_option(Option(line, id=bento.version))
+            options.add_option(Option(sanitize(line), id=bento.version))
         if shown:
             versions = [b.version for b in shown]
             options.highlighted = (versions.index(self.current_version)

@@ -15,6 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Static
 
+from tui.widgets.safe_text import clean, safe, safe_block
+
 CONSEQUENCES = {
     "terminate": (
         "Its replicas stop and its endpoint becomes unreachable.  The revisions are kept, "
@@ -43,17 +45,17 @@ class ConfirmByName(ModalScreen[bool]):
         with Vertical(id="confirm-dialog", classes="-danger"):
             yield Static(Text(f"{self.verb} deployment"), classes="dialog-title")
             target = Text()
-            target.append(self.target_name, style="bold")
+            target.append_text(safe(self.target_name, style="bold"))
             target.append("  on cluster ")
-            target.append(self.cluster, style="bold")
+            target.append_text(safe(self.cluster, style="bold"))
             yield Static(target, id="confirm-target")
             if self.consequence:
                 yield Static(Text(self.consequence), id="confirm-consequence")
             prompt = Text("Type ")
-            prompt.append(self.target_name, style="bold")
+            prompt.append_text(safe(self.target_name, style="bold"))
             prompt.append(" to confirm:")
             yield Static(prompt, id="confirm-prompt")
-            yield Input(placeholder=self.target_name, id="confirm-name")
+            yield Input(placeholder=clean(self.target_name), id="confirm-name")
             with Horizontal(id="confirm-buttons"):
                 yield Button(self.verb, variant="error", disabled=True, id="confirm-ok")
                 yield Button("Cancel", id="confirm-cancel")
@@ -110,8 +112,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="yesno-dialog"):
-            yield Static(Text(self.title_text), classes="dialog-title")
-            yield Static(Text(self.message), id="yesno-message")
+            yield Static(safe(self.title_text), classes="dialog-title")
+            yield Static(safe_block(self.message), id="yesno-message")
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.yes_label} (y)", variant="primary", id="yesno-yes")
                 yield Button(f"{self.no_label} (n)", id="yesno-no")

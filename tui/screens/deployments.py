@@ -26,6 +26,7 @@ from tui.api.sharing import SharedParts
 from tui.messages import ConnectionChanged
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_table import DeploymentTable
+from tui.widgets.safe_text import safe, safe_block
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -218,7 +219,7 @@ class DeploymentsScreen(Screen[None]):
 
     def _show_empty(self, text: str) -> None:
         empty = self.query_one("#list-empty", Static)
-        empty.update(text)
+        empty.update(safe_block(text))
         empty.display = True
 
     def _paint_header(self) -> None:
@@ -232,7 +233,8 @@ class DeploymentsScreen(Screen[None]):
         text = f" {total} deployment{'s' if total != 1 else ''}"
         if table.filter_text:
             text += f" · {shown} match “{table.filter_text}”"
-        self.query_one("#list-summary", Static).update(text, layout=False)  # height 1
+        # safe(): the filter is typed text ("[/]" is a fine thing to search for), never markup
+        self.query_one("#list-summary", Static).update(safe(text), layout=False)  # height 1
 
     def on_resize(self) -> None:
         self._paint_header()

@@ -42,6 +42,7 @@ from tui.widgets.overview import OverviewPanel
 from tui.widgets.replica_table import ReplicaTable, component_rank
 from tui import actions
 from tui.widgets.revision_table import RevisionTable
+from tui.widgets.safe_text import safe, sanitize
 from tui.widgets.status import mode_title, status_text
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ class DetailScreen(Screen[None]):
                     text.append(f" · +{runners} runner{'s' if runners != 1 else ''}")
             if d.bento_tag:
                 text.append(f"  {d.bento_tag}", style="dim")
-        self.query_one("#detail-title", Static).update(text)
+        self.query_one("#detail-title", Static).update(sanitize(text))
 
     def _render_deployment(self) -> None:
         self._paint_title()
@@ -284,7 +285,7 @@ class DetailScreen(Screen[None]):
         note = self._notes.get("pods")
         if note:
             text.append(f" · {note}", style="bold yellow")
-        self.query_one("#replicas-bar", Static).update(text)
+        self.query_one("#replicas-bar", Static).update(sanitize(text))
 
     def _set_note(self, kind: str, note: str) -> None:
         if self._notes.get(kind, "") == note:
@@ -353,7 +354,7 @@ class DetailScreen(Screen[None]):
         self._notes.clear()
         banner = self.query_one("#detail-banner", Static)
         what = "was deleted" if self.deployment is not None else "does not exist"
-        banner.update(f"{self.deployment_name} {what}. Press esc to go back to the list.")
+        banner.update(safe(f"{self.deployment_name} {what}. Press esc to go back to the list."))
         banner.display = True
         self.events_view.set_note("")
         self.logs_view.set_note("")
@@ -519,7 +520,7 @@ class DetailScreen(Screen[None]):
         bar.append(" · newest first · ", style="dim")
         bar.append("●", style="green")
         bar.append(" active", style="dim")
-        self.query_one("#revisions-bar", Static).update(bar)
+        self.query_one("#revisions-bar", Static).update(sanitize(bar))
 
     # ------------------------------------------------------------------ logs
 

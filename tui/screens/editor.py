@@ -34,6 +34,8 @@ from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
 from tui.widgets.choice import ChoiceButton
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.safe_inputs import SafeInput, SafeTextArea
+from tui.widgets.safe_text import escape_json, safe_block, sanitize
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -51,7 +53,7 @@ MODE_HELP = {  # title, and one line saying what it means (fits the form at 80 a
 
 
 def render_document(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return escape_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 TOP_ORDER = ("name", "cluster_name", "description", "mode", "targets")
@@ -375,8 +377,8 @@ class EnvRow(Horizontal):
         self.env_value = value
 
     def compose(self) -> ComposeResult:
-        yield Input(self.env_key, placeholder="NAME", classes="env-key")
-        yield Input(self.env_value, placeholder="value", classes="env-value")
+        yield SafeInput(self.env_key, placeholder="NAME", classes="env-key")
+        yield SafeInput(self.env_value, placeholder="value", classes="env-value")
         yield Button("✕", classes="env-remove", tooltip="remove this variable")
 
     @on(Input.Changed, ".env-key")
@@ -468,19 +470,19 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                          style="dim")
             if self.deployment.status == m.DeploymentStatus.TERMINATED:
                 title.append(" and restores it", style="dim")
-        yield Static(title, id="editor-title")
+        yield Static(sanitize(title), id="editor-title")
         yield Static(id="editor-error")
         with Horizontal(id="editor-panes"):
             with VerticalScroll(id="editor-form"):
                 yield Static(id="editor-paused")
                 with Vertical(id="form-fields"):
                     if self.creating:
-                        yield _row("Name", Input(placeholder="lowercase-dns-name", id="f-name"))
+                        yield _row("Name", SafeInput(placeholder="lowercase-dns-name", id="f-name"))
                         clusters = self._clusters() or [self.cluster]
                         yield _row("Cluster", Select([(c, c) for c in clusters], allow_blank=False,
                                                      value=self.cluster if self.cluster in clusters
                                                      else clusters[0], id="f-cluster"))
-                    yield _row("Description", Input(placeholder="optional", id="f-description"))
+                    yield _row("Description", SafeInput(placeholder="optional", id="f-description"))
                     with Horizontal(classes="field", id="mode-field"):
                         yield Label("Mode", classes="field-label")
                         with RadioSet(id="f-mode"):
@@ -488,16 +490,16 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                                 label = Text(title_)
                                 label.append(f" · {meaning}", style="dim")
                                 yield ChoiceButton(label, id=f"mode-{mode}")
-                    yield _row("Bento", Input(placeholder="repository", id="f-repo"),
+                    yield _row("Bento", SafeInput(placeholder="repository", id="f-repo"),
                                Button("Find…", id="pick-bento", tooltip="ctrl+f"))
-                    yield _row("Version", Input(placeholder="bento version", id="f-version"))
-                    yield _row("Replicas", Label("min", classes="sub"), Input(id="f-min", classes="num"),
-                               Label("max", classes="sub"), Input(id="f-max", classes="num"))
+                    yield _row("Version", SafeInput(placeholder="bento version", id="f-version"))
+                    yield _row("Replicas", Label("min", classes="sub"), SafeInput(id="f-min", classes="num"),
+                               Label("max", classes="sub"), SafeInput(id="f-max", classes="num"))
                     yield _row("Resources", Select([("cluster default", "")], allow_blank=False,
                                                    value="", id="f-instance"))
-                    yield _row("", Label("cpu", classes="sub"), Input(placeholder="500m", id="f-cpu"),
-                               Label("mem", classes="sub"), Input(placeholder="1Gi", id="f-memory"),
-                               Label("gpu", classes="sub"), Input(placeholder="0", id="f-gpu"),
+                    yield _row("", Label("cpu", classes="sub"), SafeInput(placeholder="500m", id="f-cpu"),
+                               Label("mem", classes="sub"), SafeInput(placeholder="1Gi", id="f-memory"),
+                               Label("gpu", classes="sub"), SafeInput(placeholder="0", id="f-gpu"),
                                id="custom-resources")
                     with Horizontal(classes="field"):
                         yield Label("Environment", classes="field-label")
@@ -506,7 +508,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                     yield Static(id="form-note")
             with Vertical(id="editor-json-pane"):
                 yield Static("JSON · the --file document", classes="pane-title")
-                yield TextArea.code_editor(self._initial_text, language="json", id="editor-json")
+                yield SafeTextArea.code_editor(self._initial_text, language="json", id="editor-json")
         yield Static(id="editor-status")
         yield Footer()
 
@@ -623,7 +625,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
 
     def _note(self, text: str) -> None:
         note = self.query_one("#form-note", Static)
-        note.update(Text(text, style="dim italic"))
+        note.update(safe_block(text, style="dim italic"))  # may quote the document's values
         note.display = bool(text)
 
     # ------------------------------------------------------------------ form -> document
@@ -767,7 +769,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
             verb = "create" if self.creating else "update"
             cluster = doc.cluster_name or self.cluster
             text.append(f" · ctrl+s to {verb} {doc.name} on {cluster}", style="dim")
-            status.update(text)
+            status.update(sanitize(text))
             return
         text = Text()
         if not check.parses:
@@ -780,7 +782,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                 text.append(f"\n  {problem}")
             if count > 3:
                 text.append(f"\n  … and {count - 3} more", style="dim")
-        status.update(text)
+        status.update(sanitize(text, keep_newlines=True))  # problems quote what was typed
 
     # ------------------------------------------------------------------ submit
 
@@ -853,7 +855,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                 "✗ The server refused it: "
             text = Text(lead, style="bold")
             text.append(message)
-            box.update(text)
+            box.update(sanitize(text, keep_newlines=True))  # the server's words
 
     # ------------------------------------------------------------------ other keys
 

@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
+from tui.widgets.safe_text import safe
+
 
 class FilePrompt(ModalScreen[Path | None]):
     """An Input for a path; Enter answers it (`~` expanded), esc cancels."""
@@ -47,7 +49,7 @@ class FilePrompt(ModalScreen[Path | None]):
         elif not self.must_exist and path.is_dir():
             problem = f"{path} is a directory"
         if problem:
-            self.query_one("#file-problem", Static).update(Text(problem, style="bold red"))
+            self.query_one("#file-problem", Static).update(safe(problem, style="bold red"))  # a typed path
             return
         self.dismiss(path)
 

@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Static
 
+from tui.widgets.safe_text import safe
+
 
 def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
     """(keys, description, binding id) for the bindings active on `screen`."""
@@ -46,9 +48,9 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Action")
         table.add_column("Binding id (remap in config.toml)", style="dim", no_wrap=True)
         for keys, description, ident in self.keys:
-            table.add_row(keys, description, ident)
+            table.add_row(safe(keys), safe(description), safe(ident))  # keys come from config.toml
         with VerticalScroll(id="help-dialog"):
-            yield Static(f"Keys: {self.below_name}", classes="dialog-title")
+            yield Static(safe(f"Keys: {self.below_name}"), classes="dialog-title")
             if self.help_text:
                 yield Static(self.help_text, classes="help-text")
             yield Static(table)

@@ -22,6 +22,8 @@ from tui.api import models as m
 from tui.api.endpoint import EndpointResult, call_endpoint, curl_command, endpoint_url
 from tui.api.errors import ApiError
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.safe_inputs import SafeTextArea
+from tui.widgets.safe_text import clean_block, escape_json, safe, safe_block, sanitize
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -92,17 +94,17 @@ class InteractScreen(Screen[None]):
             with Horizontal(id="interact-io"):
                 with Vertical(id="interact-request"):
                     yield Static("Request body (JSON)", classes="pane-title")
-                    yield TextArea.code_editor("{}", language="json", id="interact-body")
+                    yield SafeTextArea.code_editor("{}", language="json", id="interact-body")
                 with Vertical(id="interact-response-pane"):
                     yield Static("Response", classes="pane-title", id="interact-status")
-                    yield TextArea.code_editor("", language="json", read_only=True, id="interact-response")
+                    yield SafeTextArea.code_editor("", language="json", read_only=True, id="interact-response")
         yield Footer()
 
     def on_mount(self) -> None:
         url = Text("URL  ", style="dim")
         url.append(self.url or "none: the deployment has no URL (is it running?)",
                    style="bold" if self.url else "bold red")
-        self.query_one("#interact-url", Static).update(url)
+        self.query_one("#interact-url", Static).update(sanitize(url))
         self._paint_curl()
         self.query_one("#interact-route", Select).focus()
         self.load_apis()
@@ -128,7 +130,7 @@ class InteractScreen(Screen[None]):
         select = self.query_one("#interact-route", Select)
         if self.apis:
             with self.prevent(Select.Changed):
-                select.set_options([(f"{route}  ({api.input or 'any'} → {api.output or 'any'})", route)
+                select.set_options([(safe(f"{route}  ({api.input or 'any'} → {api.output or 'any'})"), route)
                                     for route, api in self.apis.items()])
                 select.value = next(iter(self.apis))
             self._route_chosen(select.value if isinstance(select.value, str) else "/", fill_body=True)
@@ -141,7 +143,7 @@ class InteractScreen(Screen[None]):
     def _route_chosen(self, route: str, fill_body: bool) -> None:
         api = self.apis.get(route)
         doc = self.query_one("#interact-api-doc", Static)
-        doc.update(Text(api.doc or "", style="dim italic") if api and api.doc else "")
+        doc.update(safe_block(api.doc, style="dim italic", limit=2000) if api and api.doc else "")
         body = self.query_one("#interact-body", TextArea)
         if fill_body or body.text.strip() in ("", "{}"):
             body.load_text(sample_body(api))
@@ -156,7 +158,7 @@ class InteractScreen(Screen[None]):
         if not self.url:
             curl.update("")
             return
-        curl.update(Text(curl_command(self.url, self.route, self.body, self.token, masked=True)))
+        curl.update(safe_block(curl_command(self.url, self.route, self.body, self.token, masked=True)))
 
     # ------------------------------------------------------------------ keys
 
@@ -186,7 +188,7 @@ class InteractScreen(Screen[None]):
         status = self.query_one("#interact-status", Static)
         self._sending = True
         self.refresh_bindings()
-        status.update(Text(f"Response · sending POST {endpoint_url(self.url, route)} …", style="bold"))
+        status.update(safe(f"Response · sending POST {endpoint_url(self.url, route)} …", style="bold"))
         try:
             result = await call_endpoint(self.url, route, body, self.token)
         finally:
@@ -197,7 +199,9 @@ class InteractScreen(Screen[None]):
         line.append(result.summary, style="bold green" if result.ok else "bold red")
         if result.content_type:
             line.append(f" · {result.content_type.split(';')[0]}", style="dim")
-        status.update(line)
+        status.update(sanitize(line))
         response = self.query_one("#interact-response", TextArea)
         response.language = "json" if result.is_json else None
-        response.load_text(result.pretty() if result.status is not None else (result.error or ""))
+        # A replica's answer is untrusted: a TextArea writes its characters as they are.
+        shown = result.pretty() if result.status is not None else (result.error or "")
+        response.load_text(escape_json(shown) if result.is_json else clean_block(shown))

@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TextArea
 
+from tui.widgets.safe_text import safe
+
 
 class JsonScreen(ModalScreen[None]):
     BINDINGS = [
@@ -22,7 +24,7 @@ class JsonScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="json-dialog"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(safe(self.title_text), classes="dialog-title")
             yield TextArea.code_editor(self.text, language="json", read_only=True, id="json-view")
         yield Footer()
 

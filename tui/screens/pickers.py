@@ -9,6 +9,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.widgets.safe_text import safe
+
 
 class PickerScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="picker.cancel")]
@@ -23,7 +25,7 @@ class PickerScreen(ModalScreen[str | None]):
         with Vertical(id="picker-dialog"):
             yield Static(f"Switch {self.what.lower()}", classes="dialog-title")
             yield OptionList(*[
-                Option(("● " if c == self.current else "  ") + c, id=str(i))
+                Option(safe(("● " if c == self.current else "  ") + c), id=str(i))
                 for i, c in enumerate(self.choices)
             ])
         yield Footer()

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static
 
 from tui.api import models as m
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.safe_text import escape_json, sanitize
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -30,7 +31,7 @@ def targets_json(dep: m.DeploymentSchema, revision: m.DeploymentRevisionSchema) 
 
     document = document_of_revision(dep, revision)
     targets = [drop_empty_objects(t.to_wire()) for t in document.targets]
-    return json.dumps(targets, indent=2, ensure_ascii=False)
+    return escape_json(json.dumps(targets, indent=2, ensure_ascii=False))
 
 
 def revision_diff(dep: m.DeploymentSchema, old: m.DeploymentRevisionSchema,
@@ -97,10 +98,10 @@ class RevisionDiffScreen(Screen[None]):
         yield ContextBar()
         title = Text(f"{self.deployment.name}: ", style="bold")
         title.append(f"{revision_label(self.old)} → {revision_label(self.new)}")
-        yield Static(title, id="diff-title")
+        yield Static(sanitize(title), id="diff-title")
         with VerticalScroll(id="diff-view"):
             if self.lines:
-                yield Static(colour_diff(self.lines), id="diff-text")
+                yield Static(sanitize(colour_diff(self.lines), keep_newlines=True), id="diff-text")
             else:
                 yield Static(Text("The two revisions have the same targets.", style="dim"), id="diff-text")
         yield Footer()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.widgets.safe_text import sanitize
+
 CONNECTION_LOOK = {
     "connecting": ("◌ connecting", "yellow"),
     "connected": ("● connected", "green"),
@@ -44,4 +46,4 @@ class ContextBar(Static):
         text.append(f"  {label}", style=style)
         if getattr(app, "read_only", False):
             text.append("  READ-ONLY", style="bold reverse")
-        self.update(text)
+        self.update(sanitize(text))  # context names and endpoints come from files and flags

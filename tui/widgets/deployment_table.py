@@ -23,6 +23,8 @@ from textual.strip import Strip
 
 from tui.api.models import DeploymentSchema
 from tui.widgets.status import STATUS_RANK, mode_title, status_text
+from tui.widgets.humanize import local
+from tui.widgets.safe_text import safe
 
 
 def replicas_text(d: DeploymentSchema) -> str:
@@ -38,7 +40,7 @@ def replicas_text(d: DeploymentSchema) -> str:
 def short_time(dt: datetime | None) -> str:
     if dt is None:
         return "—"
-    return dt.astimezone().strftime("%m-%d %H:%M")
+    return local(dt).strftime("%m-%d %H:%M")
 
 
 def _when(d: DeploymentSchema) -> datetime:
@@ -390,17 +392,17 @@ class DeploymentTable(ScrollView, can_focus=True):
 
     def cell(self, d: DeploymentSchema, key: str) -> Text:
         if key == "name":
-            return Text(d.name, style="bold")
+            return safe(d.name, style="bold")
         if key == "status":
             return status_text(d.status)
         if key == "mode":
             return Text(mode_title(d.mode, short=True))
         if key == "bento":
-            return Text(d.bento_tag or "—")
+            return safe(d.bento_tag or "—")
         if key == "replicas":
-            return Text(replicas_text(d))
+            return safe(replicas_text(d))
         if key == "url":
-            return Text(d.urls[0] if d.urls else "—", style="underline" if d.urls else "")
+            return safe(d.urls[0] if d.urls else "—", style="underline" if d.urls else "")
         if key == "created":
             return Text(short_time(d.created_at), style="dim")
         if key == "updated":

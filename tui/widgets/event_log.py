@@ -30,6 +30,7 @@ from textual.widgets import Input, Static
 
 from tui.api import models as m
 from tui.widgets.humanize import clock
+from tui.widgets.safe_text import clean, safe_block, sanitize
 
 MAX_EVENTS = 1000
 REBUILD_INTERVAL = 0.1  # seconds: arriving events are shown at most 10 times a second
@@ -38,6 +39,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 TIME_W = 8
 REASON_W = 14
 OBJECT_W = 16
+MESSAGE_LIMIT = 8000  # characters of one event's message shown (the rest is counted)
 
 
 def event_key(event: m.KubeEvent) -> tuple[object, ...]:
@@ -221,20 +223,20 @@ class EventList(ScrollView, can_focus=True):
         head.append(" ")
         head.append("▲" if warning else "·", style="bold yellow" if warning else "dim")
         head.append(" ")
-        reason = event.reason or "—"
+        reason = clean(event.reason or "—")
         if len(reason) > REASON_W:
             reason = reason[: REASON_W - 1] + "…"
         head.append(reason.ljust(REASON_W), style="bold yellow" if warning else "bold")
         show_object = width >= 64
         if show_object:
-            label = object_label(event, self.deployment_name)
+            label = clean(object_label(event, self.deployment_name))
             if len(label) > OBJECT_W:
                 label = "…" + label[-(OBJECT_W - 1):]
             head.append(" ")
             head.append(label.ljust(OBJECT_W), style="cyan")
         indent = head.cell_len + 1
         message_width = max(width - indent, 10)
-        message = Text(event.message or "", style="yellow" if warning else "")
+        message = safe_block(event.message or "", style="yellow" if warning else "", limit=MESSAGE_LIMIT)
         if event.count and event.count > 1:
             message.append(f" (×{event.count})", style="dim")
         if self.words:
@@ -414,4 +416,4 @@ class EventsView(Vertical):
                 bar.append(" · s to resume")
         if self.note:
             bar.append(f" · {self.note}", style="bold yellow")
-        self.query_one("#events-bar", Static).update(bar, layout=False)  # height 1 (DEFAULT_CSS)
+        self.query_one("#events-bar", Static).update(sanitize(bar), layout=False)  # height 1 (DEFAULT_CSS)

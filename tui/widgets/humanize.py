@@ -13,6 +13,15 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+def local(dt: datetime) -> datetime:
+    """`dt` in local time; a server's time at the edge of the calendar (year 1 or 9999) cannot
+    move there without overflowing, so it stays in its own offset rather than crash a row."""
+    try:
+        return _aware(dt).astimezone()
+    except (OverflowError, ValueError, OSError):
+        return _aware(dt)
+
+
 def age(dt: datetime | None, now: datetime | None = None) -> str:
     """kubectl-style age: 42s, 5m, 3h12m, 4d."""
     if dt is None:
@@ -34,31 +43,31 @@ def clock(dt: datetime | None) -> str:
     """Local wall-clock time, HH:MM:SS."""
     if dt is None:
         return "--:--:--"
-    return _aware(dt).astimezone().strftime("%H:%M:%S")
+    return local(dt).strftime("%H:%M:%S")
 
 
 def stamp(dt: datetime | None) -> str:
     """Local date and time, to the second."""
     if dt is None:
         return "—"
-    return _aware(dt).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return local(dt).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def short_stamp(dt: datetime | None) -> str:
     """Local month-day and time; the year only when it is not this year."""
     if dt is None:
         return "—"
-    local = _aware(dt).astimezone()
-    if local.year != datetime.now().astimezone().year:
-        return local.strftime("%Y-%m-%d %H:%M")
-    return local.strftime("%m-%d %H:%M:%S")
+    there = local(dt)
+    if there.year != datetime.now().astimezone().year:
+        return there.strftime("%Y-%m-%d %H:%M")
+    return there.strftime("%m-%d %H:%M:%S")
 
 
 def when(dt: datetime | None) -> str:
     """Local date and time with the age: `2026-11-24 02:37 (5m ago)`."""
     if dt is None:
         return "—"
-    return f"{_aware(dt).astimezone().strftime('%Y-%m-%d %H:%M')} ({age(dt)} ago)"
+    return f"{local(dt).strftime('%Y-%m-%d %H:%M')} ({age(dt)} ago)"
 
 
 def size(n: float | None) -> str:

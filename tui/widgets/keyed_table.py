@@ -15,7 +15,14 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
+from tui.widgets.safe_text import safe, sanitize
+
 Cell = str | Text
+
+
+def shown(cell: object) -> Text:
+    """What a cell shows: a DataTable would read a str as markup, and cells hold server text."""
+    return sanitize(cell) if isinstance(cell, Text) else safe(cell)
 
 
 def plain(cell: object) -> str:
@@ -57,6 +64,7 @@ class KeyedTable(DataTable):
     def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         keep = self.current_key
         keep_index = self.cursor_row
+        rows = [(key, [shown(cell) for cell in cells]) for key, cells in rows]
         wanted = {key: cells for key, cells in rows}
         column_keys = [key for key, _ in self.COLUMNS]
         unique_at = column_keys.index(self.UNIQUE_COLUMN)

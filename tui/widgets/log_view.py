@@ -17,13 +17,16 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Label, RichLog, Select, Static
 
+from tui.widgets.safe_text import ansi_line, safe, sanitize
+
 MAX_LINES = 2000
 
 LEVEL_STYLES = {"ERROR": "bold red", "CRITICAL": "bold red", "WARN": "yellow", "WARNING": "yellow"}
 
 
 def log_text(line: str) -> Text:
-    text = Text.from_ansi(line) if "\x1b[" in line else Text(line)
+    """A replica's log line: its colours kept, any other escape or control shown escaped."""
+    text = ansi_line(line)
     for word, style in LEVEL_STYLES.items():
         text.highlight_words([f" {word} ", f" {word}:"], style=style)
     return text
@@ -106,14 +109,16 @@ class LogsView(Vertical):
                 selector.remove()
             self._paint_note()
             return
+        # A str prompt would be read as markup: replica names come from the server.
+        shown = [(safe(label), value) for label, value in options]
         if selector is None:
             selected = self.pod_name or options[0][1]
             self.query_one("#logs-bar").mount(
-                Select(options, value=selected, allow_blank=False, compact=True, id="logs-replica"),
+                Select(shown, value=selected, allow_blank=False, compact=True, id="logs-replica"),
                 before="#logs-note",
             )
         else:
-            selector.set_options(options)
+            selector.set_options(shown)
         self._sync_selector()
 
     def _sync_selector(self) -> None:
@@ -232,4 +237,4 @@ class LogsView(Vertical):
             bar.append(" · wrap")
         if self.note:
             bar.append(f" · {self.note}", style="bold yellow" if "reconnect" in self.note else "")
-        self.query_one("#logs-note", Static).update(bar)
+        self.query_one("#logs-note", Static).update(sanitize(bar))

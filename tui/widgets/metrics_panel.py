@@ -19,6 +19,7 @@ from textual.widgets import Label, Sparkline, Static
 from tui.api import models as m
 from tui.widgets.humanize import size
 from tui.widgets.scaled_sparkline import ScaledSparkline
+from tui.widgets.safe_text import safe
 
 UNSUPPORTED = "This server does not offer metrics (BentoCloud serves monitoring through Grafana)"
 
@@ -64,7 +65,7 @@ class MetricRow(Horizontal):
         self.series = series
 
     def compose(self) -> ComposeResult:
-        yield Label(self.series.label, classes="metric-label")
+        yield Label(safe(self.series.label), classes="metric-label")
         yield ScaledSparkline(self.series.values, floor=self.series.floor)
         yield Label(self._latest(), classes="metric-value")
 
@@ -78,7 +79,7 @@ class MetricRow(Horizontal):
         line.floor = series.floor
         line.data = list(series.values)
         self.query_one(".metric-value", Label).update(self._latest())
-        self.query_one(".metric-label", Label).update(series.label)
+        self.query_one(".metric-label", Label).update(safe(series.label))  # runner names: server text
 
 
 def _values(points: list[m.MetricPoint]) -> list[float]:

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from tui.api import models as m
 from tui.widgets.humanize import when
+from tui.widgets.safe_text import safe, safe_block
 from tui.widgets.status import mode_title, status_text
 
 API_SERVER = "api-server"
@@ -139,32 +140,35 @@ def info_table(deployment: m.DeploymentSchema, deleted: bool = False) -> Table:
     config = target.config if target else None
     status = Text("✖ deleted", style="red") if deleted else status_text(deployment.status)
     grid.add_row("Status", status)
-    grid.add_row("Mode", mode_title(deployment.mode))
-    grid.add_row("URL", Text(deployment.urls[0], style="underline") if deployment.urls else Text("—", style="bright_black"))
+    # Every value below may come from another person or a server: shown with safe(), which
+    # escapes control characters and never reads markup (a plain str cell would be markup).
+    grid.add_row("Mode", safe(mode_title(deployment.mode)))
+    grid.add_row("URL", safe(deployment.urls[0], style="underline") if deployment.urls else Text("—", style="bright_black"))
     for extra in deployment.urls[1:]:
-        grid.add_row("", Text(extra, style="underline"))
+        grid.add_row("", safe(extra, style="underline"))
     creator = deployment.creator.display_name if deployment.creator else "—"
-    grid.add_row("Creator", creator)
-    grid.add_row("Created", when(deployment.created_at))
-    grid.add_row("Updated", when(deployment.updated_at or deployment.created_at))
-    grid.add_row("Cluster", f"{deployment.cluster.name} / {deployment.kube_namespace}")
-    grid.add_row("Bento", deployment.bento_tag or "—")
+    grid.add_row("Creator", safe(creator))
+    grid.add_row("Created", safe(when(deployment.created_at)))
+    grid.add_row("Updated", safe(when(deployment.updated_at or deployment.created_at)))
+    grid.add_row("Cluster", safe(f"{deployment.cluster.name} / {deployment.kube_namespace}"))
+    grid.add_row("Bento", safe(deployment.bento_tag or "—"))
     grid.add_row("Replicas", replicas_line(deployment))
-    grid.add_row("Resources", resources_text(config))
+    grid.add_row("Resources", safe(resources_text(config)))
     envs = (config.envs if config else None) or []
     if envs:
         env_text = Text()
         for i, item in enumerate(envs):
             if i:
                 env_text.append(", ")
-            env_text.append(item.key, style="bold")
-            value = item.value if len(item.value) <= 40 else item.value[:39] + "…"
-            env_text.append(f"={value}")
+            env_text.append_text(safe(item.key, style="bold"))
+            value = str(item.value)
+            value = value if len(value) <= 40 else value[:39] + "…"
+            env_text.append_text(safe(f"={value}"))
         grid.add_row("Envs", env_text)
     else:
         grid.add_row("Envs", Text("none", style="bright_black"))
     if deployment.description:
-        grid.add_row("About", deployment.description)
+        grid.add_row("About", safe_block(deployment.description, limit=20_000))
     return grid
 
 
@@ -176,10 +180,10 @@ def components_table(deployment: m.DeploymentSchema, pods: list[m.KubePodSchema]
     table.add_column("STATUS", no_wrap=True)
     live = pods is not None
     for component in components(deployment, pods):
-        name = Text(component.name, style="bold")
+        name = safe(component.name, style="bold")
         if component.kind == "runner":
             name.append(" runner", style="bright_black")
-        table.add_row(name, component.resources, component.scaling, component.light(deployment, live))
+        table.add_row(name, safe(component.resources), safe(component.scaling), component.light(deployment, live))
     return table
 
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from tui.api import models as m
 from tui.widgets.humanize import age, short_replica, size
 from tui.widgets.keyed_table import Cell, KeyedTable
+from tui.widgets.safe_text import safe
 
 PHASE_STYLE = {
     "running": "green",
@@ -59,9 +60,9 @@ def replica_cells(pod: m.KubePodSchema, deployment_name: str, now: datetime | No
     cpu = f"{usage.cpu_percent:.0f}%" if usage and usage.cpu_percent is not None else "—"
     memory = size(usage.memory_bytes) if usage and usage.memory_bytes is not None else "—"
     return [
-        Text(compact_name(pod.name, deployment_name), style="bold"),
+        safe(compact_name(pod.name, deployment_name), style="bold"),
         pod.component,
-        Text(phase, style=PHASE_STYLE.get(phase.lower(), "")),
+        safe(phase, style=PHASE_STYLE.get(phase.lower(), "")),
         ready_text(pod),
         Text(str(restarts), style="yellow" if restarts else ""),
         age(pod.status.start_time, now),

@@ -9,6 +9,7 @@ from rich.text import Text
 from tui.api import models as m
 from tui.widgets.humanize import short_stamp
 from tui.widgets.keyed_table import Cell, KeyedTable
+from tui.widgets.safe_text import safe
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -21,7 +22,7 @@ def revision_cells(revision: m.DeploymentRevisionSchema) -> list[Cell]:
     active = revision.status == m.DeploymentRevisionStatus.ACTIVE
     return [
         Text("● yes", style="green") if active else Text("○ no", style="bright_black"),
-        Text(revision.uid[:10], style="bold" if active else ""),
+        safe(revision.uid[:10], style="bold" if active else ""),
         revision.creator.display_name if revision.creator else "—",
         short_stamp(revision.created_at),
         revision_bento(revision),
