@@ -433,6 +433,41 @@ async def test_delete_is_refused_while_running_and_needs_the_exact_name(cloud: L
         await until(lambda: server_deployment(http, "gone-iris") is None, pilot=pilot, what="deleted")
 
 
+async def test_confirm_by_name_reads_without_colour_and_says_when_the_name_is_wrong(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    """The input starts empty with a hint (not the name, dimmed, looking pre-filled); the name
+    appears once, in the prompt; a wrong Enter shows "does not match"; the locked button says so
+    in its label."""
+    create(http, "lock-iris", deploy=False)
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await on_list(app, pilot, "lock-iris")
+        select_row(screen, "lock-iris")
+        await pilot.press("t")
+        await until(lambda: isinstance(app.screen, ConfirmByName), pilot=pilot, what="type-the-name")
+        modal: ConfirmByName = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.1)
+        name_input = modal.query_one("#confirm-name", Input)
+        assert name_input.value == "" and "lock-iris" not in name_input.placeholder
+        assert "type the name" in name_input.placeholder
+        text = screen_text(app)
+        assert text.count("lock-iris") == 1, text
+        assert "does not match" not in text
+        ok = modal.query_one("#confirm-ok", Button)
+        assert ok.disabled and "locked" in str(ok.label)
+        await pilot.press(*"lock-iri", "enter")
+        await pilot.pause(0.2)
+        assert app.screen is modal
+        assert "does not match" in screen_text(app)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert not ok.disabled and "locked" not in str(ok.label)
+        assert "does not match" not in screen_text(app)
+        await pilot.press("escape")
+        await until(lambda: isinstance(app.screen, DeploymentsScreen), pilot=pilot, what="cancelled")
+        assert server_deployment(http, "lock-iris")["status"] == "non-deployed"
+
+
 # --------------------------------------------------------------------------- interact, read-only
 
 

@@ -1,7 +1,9 @@
 """Confirmations: type-the-name for terminate/delete, plain y/n for the rest.
 
 `ConfirmByName` never lets Enter or the button through until the typed text equals the
-deployment's name exactly; `escape` always cancels.  `ConfirmScreen` focuses "No", so a stray
+deployment's name exactly; a wrong name on Enter says so on a line of its own, and the locked
+button says "locked" in its label (not only in its colour); `escape` always cancels.  The input
+starts empty with a hint, never the name itself, so it cannot look pre-filled.  `ConfirmScreen` focuses "No", so a stray
 Enter does nothing harmful.
 """
 
@@ -27,6 +29,9 @@ CONSEQUENCES = {
 }
 
 
+PLACEHOLDER = "type the name to confirm"
+
+
 class ConfirmByName(ModalScreen[bool]):
     """Type the deployment's name to confirm a destructive action."""
 
@@ -42,21 +47,20 @@ class ConfirmByName(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="-danger"):
             yield Static(Text(f"{self.verb} deployment"), classes="dialog-title")
-            target = Text()
-            target.append(self.target_name, style="bold")
-            target.append("  on cluster ")
+            target = Text("Cluster ")
             target.append(self.cluster, style="bold")
             yield Static(target, id="confirm-target")
             if self.consequence:
                 yield Static(Text(self.consequence), id="confirm-consequence")
-            prompt = Text("Type ")
-            prompt.append(self.target_name, style="bold")
+            prompt = Text("Type the name ")
+            prompt.append(self.target_name, style="bold reverse")
             prompt.append(" to confirm:")
             yield Static(prompt, id="confirm-prompt")
-            yield Input(placeholder=self.target_name, id="confirm-name")
+            yield Input(placeholder=PLACEHOLDER, id="confirm-name")
+            yield Static("", id="confirm-error", classes="-hidden")
             with Horizontal(id="confirm-buttons"):
-                yield Button(self.verb, variant="error", disabled=True, id="confirm-ok")
-                yield Button("Cancel", id="confirm-cancel")
+                yield Button(self._ok_label(False), variant="error", disabled=True, id="confirm-ok")
+                yield Button("Cancel (esc)", id="confirm-cancel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -66,17 +70,29 @@ class ConfirmByName(ModalScreen[bool]):
     def matches(self) -> bool:
         return self.query_one("#confirm-name", Input).value == self.target_name
 
+    def _ok_label(self, unlocked: bool) -> str:
+        return self.verb if unlocked else f"{self.verb} (locked)"
+
     @on(Input.Changed, "#confirm-name")
     def _typed(self) -> None:
-        self.query_one("#confirm-ok", Button).disabled = not self.matches
+        button = self.query_one("#confirm-ok", Button)
+        button.disabled = not self.matches
+        button.label = self._ok_label(self.matches)
+        self.query_one("#confirm-error", Static).add_class("-hidden")
 
     @on(Input.Submitted, "#confirm-name")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self.matches:
             self.dismiss(True)
-        else:
-            self.app.bell()
+            return
+        typed = self.query_one("#confirm-name", Input).value
+        message = ("✗ type the name first (esc cancels)" if not typed
+                   else "✗ does not match the name: type it exactly (esc cancels)")
+        error = self.query_one("#confirm-error", Static)
+        error.update(Text(message))
+        error.remove_class("-hidden")
+        self.app.bell()
 
     @on(Button.Pressed, "#confirm-ok")
     def _ok(self, event: Button.Pressed) -> None:
