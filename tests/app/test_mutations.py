@@ -500,6 +500,40 @@ async def test_request_pane_gets_a_real_prediction(cloud: LocalCloud, http: http
         assert "200 OK" in screen_text(app) and " ms" in screen_text(app)
 
 
+async def test_request_pane_starts_in_a_valid_sample_refuses_bad_json_and_closes_with_one_esc(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    """sentiment's sample is a request it answers (not `{}`, a 400); a body that is not JSON is
+    not sent and says where it breaks; responses wrap; one esc goes back."""
+    create(http, "talk-sent", repo="sentiment")
+    await until(lambda: server_deployment(http, "talk-sent")["status"] == "running", 30, what="running")
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot, "talk-sent")
+        dep = await app.session.client.get_deployment("default", "talk-sent")
+        actions.run(app, actions.open_interact, dep)
+        await until(lambda: isinstance(app.screen, InteractScreen), pilot=pilot, what="interact")
+        screen: InteractScreen = app.screen  # type: ignore[assignment]
+        await until(lambda: "/analyze" in screen.apis, pilot=pilot, what="the routes")
+        body = screen.query_one("#interact-body", TextArea)
+        await pilot.pause(0.1)
+        assert app.focused is body
+        assert json.loads(body.text) == {"text": "..."}
+        await pilot.press("ctrl+s")
+        await until(lambda: screen.result is not None, 30, pilot, "the answer")
+        assert screen.result.status == 200, screen.result.text
+        assert screen.result.data["label"] in ("positive", "negative", "neutral")
+        assert screen.query_one("#interact-response", TextArea).soft_wrap
+        sent = screen.result
+        body.load_text('{"text": "good",\n  oops}')
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        shown = screen_text(app)
+        assert "not valid JSON" in shown and "line 2, column 3" in shown, shown
+        assert screen.result is sent  # nothing went out
+        await pilot.press("escape")
+        await until(lambda: not isinstance(app.screen, InteractScreen), pilot=pilot, what="one esc closes")
+
+
 async def test_read_only_refuses_mutations(cloud: LocalCloud, http: httpx.Client) -> None:
     create(http, "ro-iris", deploy=False)
     app, _ = make_app(cloud, read_only=True)
