@@ -20,6 +20,24 @@ async def test_list_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotA
         assert snapshot_cloud.normalize(svg) == svg_snapshot
 
 
+async def test_list_16_colours_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """ansi-dark, the theme the app picks on a 16-colour terminal: the cursor row (on the green
+    running one) in reverse video."""
+    app = snapshot_cloud.app(theme="ansi-dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("G")
+        svg = await settle(app, pilot, list_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_list_60x20(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        svg = await settle(app, pilot, list_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
 async def test_list_120x36(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
     app = snapshot_cloud.app()
     async with app.run_test(size=(120, 36)) as pilot:

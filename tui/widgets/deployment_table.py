@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
@@ -432,12 +433,17 @@ class DeploymentTable(ScrollView, can_focus=True):
         # A filter keystroke or a scroll repaints rows painted moments ago: keep their strips,
         # keyed by everything a row's look depends on (the deployment object itself included,
         # so a pushed change is never shown stale).
-        key = (d.uid, width, cursor, style, self.wide, self.sort_key)
+        plain_cursor = cursor and self.app.native_ansi_color
+        key = (d.uid, width, cursor, style, self.wide, self.sort_key, plain_cursor)
         cached = self._strips.get(key)
         if cached is not None and cached[0] is d:
             return cached[1]
         text = self.row_text(d, width)
         segments = list(text.render(self.app.console))
+        if plain_cursor:
+            # 16 colours: a cell colour (green "running") can be the cursor's own colour, so
+            # the cursor row keeps only bold/underline and reads by the status symbol and word.
+            segments = [Segment(s.text, _uncoloured(s.style)) for s in segments]
         strip = Strip(segments).apply_style(style) if not cursor else Strip(
             [Segment(s.text, (style + s.style) if s.style else style) for s in segments]
         )
@@ -446,6 +452,13 @@ class DeploymentTable(ScrollView, can_focus=True):
             self._strips.pop(next(iter(self._strips)))
         self._strips[key] = (d, strip)
         return strip
+
+
+def _uncoloured(style: Style | None) -> Style | None:
+    """The style without its colours or dimming (both can vanish into a cursor background)."""
+    if style is None:
+        return None
+    return style.without_color + Style(dim=False)
 
 
 def _fit(text: str, width: int) -> str:

@@ -1,0 +1,80 @@
+"""How screens read to a person: 16 colours, small terminals, what overlaps what."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from rich.color import Color
+from rich.style import Style
+from rich.terminal_theme import TerminalTheme
+
+from tests.app.conftest import create, local_context, until
+from tests.harness import LocalCloud, wait_for
+from tui.app import BentoTUI
+from tui.screens.deployments import DeploymentsScreen
+from tui.widgets.deployment_table import DeploymentTable
+
+NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
+STATUSES = {"look-running": "running", "look-retired": "terminated", "look-idle": "non-deployed"}
+
+
+@pytest.fixture(scope="module")
+def seeded(cloud: LocalCloud) -> LocalCloud:
+    """One deployment per look of a status: green running, grey terminated and non-deployed."""
+    with cloud.client() as http:
+        create(http, "look-running")
+        create(http, "look-retired", deploy=False)
+        assert http.post(f"{NS}/look-retired/terminate").status_code == 200
+        create(http, "look-idle", deploy=False)
+        for name, status in STATUSES.items():
+            wait_for(lambda name=name, status=status: _status(http, name) == status, 30,
+                     what=f"{name} {status}")
+    return cloud
+
+
+def _status(http: httpx.Client, name: str) -> str:
+    return http.get(f"{NS}/{name}").json()["status"]
+
+
+def _luminance(color: Color, theme: TerminalTheme, foreground: bool) -> float:
+    rgb = color.get_truecolor(theme, foreground=foreground)
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(rgb.red) + 0.7152 * channel(rgb.green) + 0.0722 * channel(rgb.blue)
+
+
+def contrast(style: Style, theme: TerminalTheme) -> float:
+    """WCAG contrast of a cell's text on its background, as the terminal palette draws it."""
+    fg = _luminance(style.color or Color.default(), theme, True)
+    bg = _luminance(style.bgcolor or Color.default(), theme, False)
+    if style.reverse:
+        fg, bg = bg, fg
+    light, dark = max(fg, bg), min(fg, bg)
+    return (light + 0.05) / (dark + 0.05)
+
+
+async def test_cursor_row_is_readable_in_16_colours(seeded: LocalCloud) -> None:
+    """ansi-dark (what the app picks on a 16-colour terminal): every cell of the cursor row,
+    whatever the status colour, stays readable (was green "running" on a green cursor)."""
+    app = BentoTUI(local_context(seeded), theme="ansi-dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: isinstance(app.screen, DeploymentsScreen)
+                    and len(app.screen.query_one(DeploymentTable)) >= 3, pilot=pilot, what="the list")
+        assert app.native_ansi_color
+        table = app.screen.query_one(DeploymentTable)
+        table.focus()
+        for name, status in STATUSES.items():
+            dep = next(d for d in table.all_items() if d.name == name)
+            await until(lambda dep=dep, status=status: table.get(dep.uid).status.value == status,
+                        pilot=pilot, what=f"{name} {status}")
+            assert table.select_uid(dep.uid)
+            await pilot.pause(0.05)
+            y = table._cursor_row - int(table.scroll_offset.y)
+            strip = table.render_line(y)
+            assert status in strip.text
+            worst = min(contrast(seg.style, app.ansi_theme) for seg in strip if seg.text.strip())
+            assert worst >= 4.5, f"{name}: contrast {worst:.2f} on the cursor row"
