@@ -78,3 +78,55 @@ async def test_cursor_row_is_readable_in_16_colours(seeded: LocalCloud) -> None:
             assert status in strip.text
             worst = min(contrast(seg.style, app.ansi_theme) for seg in strip if seg.text.strip())
             assert worst >= 4.5, f"{name}: contrast {worst:.2f} on the cursor row"
+
+
+async def _editor(app: BentoTUI, pilot):
+    from tui.screens.editor import EditorScreen
+
+    await until(lambda: isinstance(app.screen, DeploymentsScreen), pilot=pilot, what="the list")
+    await pilot.press("n")
+    return await until(lambda: isinstance(app.screen, EditorScreen) and app.screen, pilot=pilot,
+                       what="the editor")
+
+
+async def test_editor_picks_stacked_or_side_by_side_before_its_first_paint(
+        seeded: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80 columns the editor is stacked from its first frame (it used to paint side by side,
+    problem list off screen, then jump), and a key typed at once is not lost."""
+    from tui.screens.editor import EditorScreen
+
+    app = BentoTUI(local_context(seeded))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: isinstance(app.screen, DeploymentsScreen), pilot=pilot, what="the list")
+        seen: list[bool] = []
+        original = EditorScreen._on_resize
+
+        async def spy(self, event):  # what the screen looked like when its first resize came
+            seen.append(self.has_class("-narrow") and not self.has_class("-wide"))
+            await original(self, event)
+        monkeypatch.setattr(EditorScreen, "_on_resize", spy)
+        await pilot.press("n", "x")
+        editor = await until(lambda: isinstance(app.screen, EditorScreen) and app.screen,
+                             pilot=pilot, what="the editor")
+        await pilot.pause(0.5)
+        monkeypatch.setattr(EditorScreen, "_on_resize", original)
+        assert seen and seen[0], "the first frame was not stacked"
+        assert editor.query_one("#f-name").value == "x"
+        await until(lambda: '"name": "x"' in editor.json_area.text, pilot=pilot, what="x in the JSON")
+        await pilot.resize_terminal(120, 30)
+        await until(lambda: editor.has_class("-wide"), pilot=pilot, what="side by side when wide")
+
+
+async def test_notifications_leave_the_editors_problems_visible(seeded: LocalCloud) -> None:
+    app = BentoTUI(local_context(seeded))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        editor = await _editor(app, pilot)
+        await pilot.pause(0.3)
+        app.notify("The server refused the deployment: something long enough to wrap twice "
+                   "over in a toast of sixty columns", severity="error")
+        from textual.widgets._toast import Toast
+        toast = await until(lambda: app.screen.query(Toast).first() if app.screen.query(Toast) else None,
+                            pilot=pilot, what="the toast")
+        await pilot.pause(0.3)
+        status = editor.query_one("#editor-status")
+        assert status.region.height and not toast.region.overlaps(status.region), (toast.region, status.region)

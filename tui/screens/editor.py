@@ -32,6 +32,7 @@ from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet,
 
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
+from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.choice import ChoiceButton
 from tui.widgets.context_bar import ContextBar
 
@@ -399,6 +400,10 @@ def _row(label: str, *widgets: Any, id: str | None = None) -> Horizontal:
 
 # --------------------------------------------------------------------------- the screen
 
+# The form's free-text inputs (what a key typed before the screen is ready can change).
+TYPED_FIELDS = ("name", "description", "repo", "version", "min", "max", "cpu", "memory", "gpu")
+
+
 
 class EditorScreen(Screen[m.DeploymentSchema | None]):
     """Create (POST) or update (PATCH, a new revision) one deployment."""
@@ -456,6 +461,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        apply_horizontal_breakpoints(self, self.app.size.width)
         yield ContextBar()
         if self.creating:
             title = Text("New deployment", style="bold")
@@ -520,6 +526,8 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
 
     def _set_ready(self) -> None:
         self._ready = True
+        # keys typed in the first frame changed the inputs while edits were not yet taken in
+        self._form_edited(*(name for name in TYPED_FIELDS if self.query(f"#f-{name}")))
 
     def _clusters(self) -> list[str]:
         session = getattr(self.app, "session", None)

@@ -24,6 +24,7 @@ from textual.widgets import Footer, Label, Select, Static, TextArea
 from tui.api import models as m
 from tui.api.endpoint import EndpointResult, call_endpoint, curl_command, endpoint_url, json_problem
 from tui.api.errors import ApiError
+from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.context_bar import ContextBar
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ class InteractScreen(Screen[None]):
         return self.query_one("#interact-body", TextArea).text
 
     def compose(self) -> ComposeResult:
+        apply_horizontal_breakpoints(self, self.app.size.width)
         yield ContextBar()
         yield Static(Text(f"Interact with {self.deployment.name}", style="bold"), id="interact-title")
         with Vertical(id="interact-body-pane"):
