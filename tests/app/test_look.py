@@ -34,6 +34,13 @@ def seeded(cloud: LocalCloud) -> LocalCloud:
     return cloud
 
 
+def list_ready(app: BentoTUI, count: int = 3) -> bool:
+    if not isinstance(app.screen, DeploymentsScreen) or app.connection_state != "connected":
+        return False
+    tables = app.screen.query(DeploymentTable)
+    return bool(tables) and len(tables.first()) >= count
+
+
 def _status(http: httpx.Client, name: str) -> str:
     return http.get(f"{NS}/{name}").json()["status"]
 
@@ -62,8 +69,7 @@ async def test_cursor_row_is_readable_in_16_colours(seeded: LocalCloud) -> None:
     whatever the status colour, stays readable (was green "running" on a green cursor)."""
     app = BentoTUI(local_context(seeded), theme="ansi-dark")
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(lambda: isinstance(app.screen, DeploymentsScreen)
-                    and len(app.screen.query_one(DeploymentTable)) >= 3, pilot=pilot, what="the list")
+        await until(lambda: list_ready(app), pilot=pilot, what="the list")
         assert app.native_ansi_color
         table = app.screen.query_one(DeploymentTable)
         table.focus()
@@ -130,3 +136,50 @@ async def test_notifications_leave_the_editors_problems_visible(seeded: LocalClo
         await pilot.pause(0.3)
         status = editor.query_one("#editor-status")
         assert status.region.height and not toast.region.overlaps(status.region), (toast.region, status.region)
+
+
+def _lines(app: BentoTUI) -> list[str]:
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system=None, record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text().splitlines()
+
+
+async def test_60x20_keeps_the_state_help_every_tab_and_the_event_objects(seeded: LocalCloud) -> None:
+    """At 60x20 nothing that matters is cut: the connection state, `? Help`, the `6 Logs` tab,
+    the events' object column (abbreviated) and whole reasons."""
+    from tui.screens.detail import DetailScreen
+    from tui.widgets.event_log import EventList
+
+    app = BentoTUI(local_context(seeded))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(lambda: list_ready(app), pilot=pilot, what="the list")
+        await pilot.pause(0.2)
+        lines = _lines(app)
+        assert "● connected" in lines[0], lines[0]
+        assert lines[-1].rstrip().endswith("? Help"), lines[-1]
+        table = app.screen.query_one(DeploymentTable)
+        table.select_uid(next(d.uid for d in table.all_items() if d.name == "look-running"))
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, DetailScreen), pilot=pilot, what="the detail")
+        await pilot.press("3")
+        events = app.screen.query_one(EventList)
+        await until(lambda: len(events.visible()) >= 3, pilot=pilot, what="events")
+        await pilot.pause(0.3)
+        lines = _lines(app)
+        assert "● connected" in lines[0], lines[0]
+        assert "6 Logs" in lines[2], lines[2]
+        assert lines[-1].rstrip().endswith("? Help"), lines[-1]
+        text = "\n".join(lines)
+        assert "…api-" in text or "api-server" in text, text  # the object column, abbreviated
+        shown = [e for e in events.visible() if e.reason and e.reason in text]
+        assert shown, text
+        assert not any(f"{e.reason[:REASON_CUT]}…" in text for e in events.visible() if e.reason), text
+
+
+REASON_CUT = 13  # what the old 14-cell reason column kept of a longer reason, before its "…"

@@ -82,6 +82,24 @@ async def test_detail_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: Snapsho
         assert snapshot_cloud.normalize(svg) == svg_snapshot
 
 
+async def test_detail_60x20(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """The Overview at 60x20: connection state, `? Help` and `6 Logs` still on screen."""
+    from tui.screens.detail import DetailScreen
+
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("G")
+        await pilot.press("enter")
+
+        def overview_shown(app) -> bool:
+            screen = app.screen
+            return (isinstance(screen, DetailScreen) and screen.deployment_name == RUNNING
+                    and bool(screen.pods) and all(pod.status.ready for pod in screen.pods))
+        svg = await settle(app, pilot, overview_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
 async def test_editor_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
     """`n`: the create form above the --file JSON (stacked below 100 columns), with its checks."""
     from tui.screens.editor import EditorScreen

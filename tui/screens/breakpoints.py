@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
+# Below this many columns the app takes the `-cramped` class (styles/app.tcss) and screens
+# shorten what they can (the detail tabs' labels).
+CRAMPED_WIDTH = 80
+
 
 def apply_horizontal_breakpoints(screen: Screen, width: int) -> None:
     """Add the class of the widest breakpoint `width` reaches, remove the others."""

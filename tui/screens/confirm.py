@@ -15,7 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
+
+from tui.widgets.footer import KeysFooter
 
 CONSEQUENCES = {
     "terminate": (
@@ -61,7 +63,7 @@ class ConfirmByName(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(self._ok_label(False), variant="error", disabled=True, id="confirm-ok")
                 yield Button("Cancel (esc)", id="confirm-cancel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#confirm-name", Input).focus()
@@ -131,7 +133,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.yes_label} (y)", variant="primary", id="yesno-yes")
                 yield Button(f"{self.no_label} (n)", id="yesno-no")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#yesno-no", Button).focus()

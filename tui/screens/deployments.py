@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
@@ -26,6 +26,7 @@ from tui.api.sharing import SharedParts
 from tui.messages import ConnectionChanged
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_table import DeploymentTable
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -106,7 +107,7 @@ class DeploymentsScreen(Screen[None]):
             yield DeploymentTable(id="deployments")
             yield Static(id="list-empty")
         yield Static(id="list-summary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
@@ -228,7 +229,7 @@ class DeploymentsScreen(Screen[None]):
         shown, total = len(table), table.total
         text = f" {total} deployment{'s' if total != 1 else ''}"
         if table.filter_text:
-            text += f" · {shown} match “{table.filter_text}”"
+            text = f" {shown} of {total} deployment{'s' if total != 1 else ''} match “{table.filter_text}”"
         self.query_one("#list-summary", Static).update(text, layout=False)  # height 1
 
     def on_resize(self) -> None:

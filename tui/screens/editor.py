@@ -28,13 +28,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
 from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.choice import ChoiceButton
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -512,7 +513,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                 yield Static("JSON · the --file document", classes="pane-title")
                 yield TextArea.code_editor(self._initial_text, language="json", id="editor-json")
         yield Static(id="editor-status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#editor-error", Static).display = False

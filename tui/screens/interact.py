@@ -19,13 +19,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Select, Static, TextArea
+from textual.widgets import Label, Select, Static, TextArea
 
 from tui.api import models as m
 from tui.api.endpoint import EndpointResult, call_endpoint, curl_command, endpoint_url, json_problem
 from tui.api.errors import ApiError
 from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -128,7 +129,7 @@ class InteractScreen(Screen[None]):
                     yield Static("Response", classes="pane-title", id="interact-status")
                     yield TextArea.code_editor("", language="json", read_only=True, soft_wrap=True,
                                                tab_behavior="focus", id="interact-response")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         url = Text("URL  ", style="dim")

@@ -6,8 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+
+from tui.widgets.footer import KeysFooter
 
 
 class PickerScreen(ModalScreen[str | None]):
@@ -26,7 +28,7 @@ class PickerScreen(ModalScreen[str | None]):
                 Option(("● " if c == self.current else "  ") + c, id=str(i))
                 for i, c in enumerate(self.choices)
             ])
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
