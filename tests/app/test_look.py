@@ -183,3 +183,34 @@ async def test_60x20_keeps_the_state_help_every_tab_and_the_event_objects(seeded
 
 
 REASON_CUT = 13  # what the old 14-cell reason column kept of a longer reason, before its "…"
+
+
+async def test_wide_mode_at_80_columns_scrolls_instead_of_cutting(seeded: LocalCloud, http: httpx.Client) -> None:
+    """`w` at 80 columns: whole names and URLs, reached with ←/→; the header scrolls along."""
+    long_name = "look-a-rather-long-deployment-name-for-wide-mode"
+    create(http, long_name, deploy=False)
+    url = http.get(f"{NS}/look-running").json()["urls"][0]
+    app = BentoTUI(local_context(seeded))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: list_ready(app, 4), pilot=pilot, what="the list")
+        await pilot.press("w")
+        await pilot.pause(0.2)
+        text = "\n".join(_lines(app))
+        assert long_name in text, text
+        table = app.screen.query_one(DeploymentTable)
+        assert table.virtual_size.width > 80
+        seen_url = seen_header = False
+        for _ in range(30):
+            await pilot.press("right")
+            await pilot.pause(0.05)
+            lines = _lines(app)
+            if any(url in line for line in lines):
+                seen_url = True
+                seen_header = "URL" in lines[1]
+                break
+        assert seen_url, "\n".join(_lines(app))
+        assert seen_header, _lines(app)[1]
+        assert table.scroll_x > 0
+        await pilot.press("w")
+        await pilot.pause(0.2)
+        assert table.scroll_x == 0 and table.virtual_size.width == table.size.width

@@ -113,6 +113,8 @@ class DeploymentsScreen(Screen[None]):
         self.query_one("#filter", Input).display = False
         self.table.focus()
         self._paint_header()
+        # wide mode scrolls the rows sideways (←/→): the header follows
+        self.watch(self.table, "scroll_x", lambda _: self._paint_header(), init=False)
         self._show_empty("Loading deployments…")
         self.load()  # starts the live subscription once the first rows are painted
 
@@ -222,7 +224,7 @@ class DeploymentsScreen(Screen[None]):
     def _paint_header(self) -> None:
         width = self.table.size.width or (self.app.size.width - 2)
         # height 1 in app.tcss: no layout pass needed (one would repaint the whole screen)
-        self.query_one("#list-header", Static).update(self.table.header_text(width), layout=False)
+        self.query_one("#list-header", Static).update(self.table.header_line(width), layout=False)
 
     def _paint_summary(self) -> None:
         table = self.table
