@@ -214,3 +214,24 @@ async def test_wide_mode_at_80_columns_scrolls_instead_of_cutting(seeded: LocalC
         await pilot.press("w")
         await pilot.pause(0.2)
         assert table.scroll_x == 0 and table.virtual_size.width == table.size.width
+
+
+async def test_a_copy_notification_leaves_the_json_view_readable(seeded: LocalCloud) -> None:
+    """`c` in the JSON view: the "Copied" toast stays off the JSON text (it covered the last
+    lines at the bottom right)."""
+    from textual.widgets import TextArea
+    from textual.widgets._toast import Toast
+
+    from tui.screens.json_view import JsonScreen
+
+    app = BentoTUI(local_context(seeded))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(lambda: list_ready(app), pilot=pilot, what="the list")
+        await pilot.press("y")
+        await until(lambda: isinstance(app.screen, JsonScreen), pilot=pilot, what="the JSON view")
+        await pilot.press("c")
+        toasts = await until(lambda: list(app.screen.query(Toast)), pilot=pilot, what="the toast")
+        await pilot.pause(0.3)
+        view = app.screen.query_one("#json-view", TextArea)
+        for toast in toasts:
+            assert not toast.region.overlaps(view.region), (toast.region, view.region)
