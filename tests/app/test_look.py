@@ -235,3 +235,30 @@ async def test_a_copy_notification_leaves_the_json_view_readable(seeded: LocalCl
         view = app.screen.query_one("#json-view", TextArea)
         for toast in toasts:
             assert not toast.region.overlaps(view.region), (toast.region, view.region)
+
+
+async def test_confirm_by_name_fits_60x20_with_its_error_line(seeded: LocalCloud) -> None:
+    """At 60x20 the type-the-name dialog shows the prompt, the "does not match" line and both
+    buttons without scrolling (it overflowed, the buttons cut off)."""
+    from textual.widgets import Button
+
+    from tui.screens.confirm import ConfirmByName
+
+    app = BentoTUI(local_context(seeded))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(lambda: list_ready(app), pilot=pilot, what="the list")
+        table = app.screen.query_one(DeploymentTable)
+        table.select_uid(next(d.uid for d in table.all_items() if d.name == "look-idle"))
+        await pilot.press("t")
+        await until(lambda: isinstance(app.screen, ConfirmByName), pilot=pilot, what="the dialog")
+        await pilot.press(*"look", "enter")
+        await pilot.pause(0.3)
+        text = "\n".join(_lines(app))
+        assert "Type the name look-idle to confirm" in text, text
+        assert "does not match" in text, text
+        assert "Terminate (locked)" in text and "Cancel (esc)" in text, text
+        dialog = app.screen.query_one("#confirm-dialog")
+        footer_top = app.size.height - 1
+        assert app.screen.max_scroll_y == 0 and dialog.region.bottom <= footer_top, (dialog.region, text)
+        for button in app.screen.query(Button):
+            assert dialog.region.contains_region(button.region), (button.region, dialog.region)

@@ -144,8 +144,7 @@ class AuditEventStatus(str, Enum):
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
-DNS_1035_RULE = ("use lowercase letters, digits and '-', start with a letter, end with a letter "
-                 "or digit, at most 63 characters")
+DNS_1035_RULE = "lowercase letters, digits and '-', start with a letter, at most 63 characters"
 
 
 def dns_1035_error(value: str) -> str | None:
@@ -157,19 +156,18 @@ def dns_1035_error(value: str) -> str | None:
         return None
     if not value:
         return f"a name is required: {DNS_1035_RULE}"
-    wrong = []
+    has = ["capital letters"] if any(c.isupper() for c in value) else []
+    others = sorted({c for c in value
+                     if not (c.isupper() or c == "-" or (c.isascii() and (c.islower() or c.isdigit())))})
+    if others:
+        has.append(", ".join(repr(c) for c in others[:5]) + (" …" if len(others) > 5 else ""))
+    wrong = ["has " + " and ".join(has)] if has else []
     if len(value) > 63:
         wrong.append(f"is {len(value)} characters long")
-    if any(c.isupper() for c in value):
-        wrong.append("has capital letters")
-    others = sorted({c for c in value if not (c.islower() and c.isascii() or c.isdigit() and c.isascii()
-                                              or c == "-" or c.isupper())})
-    if others:
-        wrong.append("has " + ", ".join(repr(c) for c in others[:5]) + (" …" if len(others) > 5 else ""))
     if not value[0].isalpha():
         wrong.append("does not start with a letter")
-    if not (value[-1].isascii() and value[-1].isalnum()):
-        wrong.append("does not end with a letter or digit")
+    if not value[-1].isalnum():
+        wrong.append("ends with '-'" if value[-1] == "-" else "does not end with a letter or digit")
     shown = value if len(value) <= 40 else value[:40] + "…"
     return f"{shown!r} {' and '.join(wrong[:2]) if wrong else 'is not valid'}: {DNS_1035_RULE}"
 

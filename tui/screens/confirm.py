@@ -48,10 +48,7 @@ class ConfirmByName(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="-danger"):
-            yield Static(Text(f"{self.verb} deployment"), classes="dialog-title")
-            target = Text("Cluster ")
-            target.append(self.cluster, style="bold")
-            yield Static(target, id="confirm-target")
+            yield Static(Text(f"{self.verb} deployment · cluster {self.cluster}"), classes="dialog-title")
             if self.consequence:
                 yield Static(Text(self.consequence), id="confirm-consequence")
             prompt = Text("Type the name ")
@@ -89,8 +86,7 @@ class ConfirmByName(ModalScreen[bool]):
             self.dismiss(True)
             return
         typed = self.query_one("#confirm-name", Input).value
-        message = ("✗ type the name first (esc cancels)" if not typed
-                   else "✗ does not match the name: type it exactly (esc cancels)")
+        message = "✗ type the name first" if not typed else "✗ does not match: type the name exactly"
         error = self.query_one("#confirm-error", Static)
         error.update(Text(message))
         error.remove_class("-hidden")
