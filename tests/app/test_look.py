@@ -262,3 +262,17 @@ async def test_confirm_by_name_fits_60x20_with_its_error_line(seeded: LocalCloud
         assert app.screen.max_scroll_y == 0 and dialog.region.bottom <= footer_top, (dialog.region, text)
         for button in app.screen.query(Button):
             assert dialog.region.contains_region(button.region), (button.region, dialog.region)
+
+
+async def test_editor_at_60x20_shows_the_name_problem_first(seeded: LocalCloud) -> None:
+    """The status line has room for a few problems: the name's (typed first) is among them."""
+    app = BentoTUI(local_context(seeded))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(lambda: list_ready(app), pilot=pilot, what="the list")
+        editor = await _editor(app, pilot)
+        await pilot.pause(0.3)
+        await pilot.press(*"Bad_x")
+        await until(lambda: '"name": "Bad_x"' in editor.json_area.text, pilot=pilot, what="the name")
+        await pilot.pause(0.6)  # the check runs after a short pause in typing
+        text = "\n".join(_lines(app))
+        assert "'Bad_x' has capital letters" in text, text

@@ -401,6 +401,16 @@ def _row(label: str, *widgets: Any, id: str | None = None) -> Horizontal:
 
 # --------------------------------------------------------------------------- the screen
 
+# Problems are listed in the form's order, top first: the status line has room for a few
+# only, and at 60x20 the name (the field typed first) came third and was cut off.
+FORM_ORDER = ("name:", "cluster_name:", "description:", "mode:", "targets[0].bento_repository:",
+              "targets[0].bento:")
+
+
+def _form_rank(problem: str) -> int:
+    return next((i for i, prefix in enumerate(FORM_ORDER) if problem.startswith(prefix)), len(FORM_ORDER))
+
+
 # The form's free-text inputs (what a key typed before the screen is ready can change).
 TYPED_FIELDS = ("name", "description", "repo", "version", "min", "max", "cpu", "memory", "gpu")
 
@@ -783,7 +793,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         else:
             count = len(check.problems)
             text.append(f"✗ {count} problem{'s' if count != 1 else ''}", style="bold red")
-            for problem in check.problems[:3]:
+            for problem in sorted(check.problems, key=_form_rank)[:3]:
                 text.append(f"\n  {problem}")
             if count > 3:
                 text.append(f"\n  … and {count - 3} more", style="dim")
