@@ -6,12 +6,12 @@ import asyncio
 import json
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.api import models as m
 from tui.api.contexts import Context, ContextError, list_contexts
@@ -21,6 +21,10 @@ from tui.messages import ConnectionChanged
 from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
+from tui.screens.breakpoints import CRAMPED_WIDTH
+from tui.session import Session, SessionError, open_session
+from tui.widgets.context_bar import ContextBar
+from tui.widgets.footer import KeysFooter
 
 STYLES = Path(__file__).parent / "styles"
 if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside tui/
@@ -75,9 +79,15 @@ class BentoTUI(App[int]):
         self.set_reactive(BentoTUI.endpoint_label, context.endpoint or "")
 
     def compose(self) -> ComposeResult:
+        self.set_class(self.size.width < CRAMPED_WIDTH, "-cramped")
         yield ContextBar()
         yield Static("Connecting…", id="connecting")
-        yield Footer()
+        yield KeysFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrower than 80 columns: `-cramped` (styles/app.tcss) packs footers and tabs tighter
+        so `? Help` and `6 Logs` stay on screen at 60x20."""
+        self.set_class(event.size.width < CRAMPED_WIDTH, "-cramped")
 
     def on_mount(self) -> None:
         self.set_timer(5.0, self.startup_finished)  # in case the list never paints

@@ -433,6 +433,41 @@ async def test_delete_is_refused_while_running_and_needs_the_exact_name(cloud: L
         await until(lambda: server_deployment(http, "gone-iris") is None, pilot=pilot, what="deleted")
 
 
+async def test_confirm_by_name_reads_without_colour_and_says_when_the_name_is_wrong(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    """The input starts empty with a hint (not the name, dimmed, looking pre-filled); the name
+    appears once, in the prompt; a wrong Enter shows "does not match"; the locked button says so
+    in its label."""
+    create(http, "lock-iris", deploy=False)
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await on_list(app, pilot, "lock-iris")
+        select_row(screen, "lock-iris")
+        await pilot.press("t")
+        await until(lambda: isinstance(app.screen, ConfirmByName), pilot=pilot, what="type-the-name")
+        modal: ConfirmByName = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.1)
+        name_input = modal.query_one("#confirm-name", Input)
+        assert name_input.value == "" and "lock-iris" not in name_input.placeholder
+        assert "type the name" in name_input.placeholder
+        text = screen_text(app)
+        assert text.count("lock-iris") == 1, text
+        assert "does not match" not in text
+        ok = modal.query_one("#confirm-ok", Button)
+        assert ok.disabled and "locked" in str(ok.label)
+        await pilot.press(*"lock-iri", "enter")
+        await pilot.pause(0.2)
+        assert app.screen is modal
+        assert "does not match" in screen_text(app)
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        assert not ok.disabled and "locked" not in str(ok.label)
+        assert "does not match" not in screen_text(app)
+        await pilot.press("escape")
+        await until(lambda: isinstance(app.screen, DeploymentsScreen), pilot=pilot, what="cancelled")
+        assert server_deployment(http, "lock-iris")["status"] == "non-deployed"
+
+
 # --------------------------------------------------------------------------- interact, read-only
 
 
@@ -463,6 +498,40 @@ async def test_request_pane_gets_a_real_prediction(cloud: LocalCloud, http: http
         assert screen.result.data == ["setosa"]
         assert json.loads(screen.query_one("#interact-response", TextArea).text) == ["setosa"]
         assert "200 OK" in screen_text(app) and " ms" in screen_text(app)
+
+
+async def test_request_pane_starts_in_a_valid_sample_refuses_bad_json_and_closes_with_one_esc(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    """sentiment's sample is a request it answers (not `{}`, a 400); a body that is not JSON is
+    not sent and says where it breaks; responses wrap; one esc goes back."""
+    create(http, "talk-sent", repo="sentiment")
+    await until(lambda: server_deployment(http, "talk-sent")["status"] == "running", 30, what="running")
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot, "talk-sent")
+        dep = await app.session.client.get_deployment("default", "talk-sent")
+        actions.run(app, actions.open_interact, dep)
+        await until(lambda: isinstance(app.screen, InteractScreen), pilot=pilot, what="interact")
+        screen: InteractScreen = app.screen  # type: ignore[assignment]
+        await until(lambda: "/analyze" in screen.apis, pilot=pilot, what="the routes")
+        body = screen.query_one("#interact-body", TextArea)
+        await pilot.pause(0.1)
+        assert app.focused is body
+        assert json.loads(body.text) == {"text": "..."}
+        await pilot.press("ctrl+s")
+        await until(lambda: screen.result is not None, 30, pilot, "the answer")
+        assert screen.result.status == 200, screen.result.text
+        assert screen.result.data["label"] in ("positive", "negative", "neutral")
+        assert screen.query_one("#interact-response", TextArea).soft_wrap
+        sent = screen.result
+        body.load_text('{"text": "good",\n  oops}')
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        shown = screen_text(app)
+        assert "not valid JSON" in shown and "line 2, column 3" in shown, shown
+        assert screen.result is sent  # nothing went out
+        await pilot.press("escape")
+        await until(lambda: not isinstance(app.screen, InteractScreen), pilot=pilot, what="one esc closes")
 
 
 async def test_read_only_refuses_mutations(cloud: LocalCloud, http: httpx.Client) -> None:

@@ -221,7 +221,7 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
         term.press("/")
         term.wait_for_text("filter:")  # the filter box's placeholder
         term.press(*"e2e-ir")  # (not "iris": both run the iris_classifier bento)
-        term.wait_for(lambda s: "1 match" in s and term.line_with("e2e-idle") is None,
+        term.wait_for(lambda s: "1 of 2 deployments match" in s and term.line_with("e2e-idle") is None,
                       "the filter to leave only e2e-iris")
         assert term.line_with("e2e-iris") is not None
         term.press("\x1b")
@@ -253,12 +253,12 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
                       "the detail screen of e2e-keys")
         term.wait_for(lambda s: "running" in s.splitlines()[1], "e2e-keys to be running", timeout=30)
         term.press("t")
-        term.wait_for_text("Type e2e-keys to confirm")
+        term.wait_for_text("Type the name e2e-keys to confirm")
         term.press(*"e2e-keys", "\r")
         term.wait_for(lambda s: "terminated" in s.splitlines()[1], "e2e-keys to be terminated",
                       timeout=30)
         term.press("D")
-        term.wait_for_text("Type e2e-keys to confirm")
+        term.wait_for_text("Type the name e2e-keys to confirm")
         term.press(*"e2e-keys", "\r")
         term.wait_for(lambda s: "2 deployments" in s and term.line_with("e2e-keys") is None,
                       "the list without e2e-keys")

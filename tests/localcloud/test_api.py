@@ -106,7 +106,7 @@ def test_create_get_list_run(http: httpx.Client, iris_version: str, cloud: Local
 @pytest.mark.parametrize(
     "mutate, status, needle",
     [
-        (lambda d: d.update(name="Bad_Name"), 400, "DNS-1035"),
+        (lambda d: d.update(name="Bad_Name"), 400, "lowercase letters, digits and '-'"),
         (lambda d: d.update(surprise=1), 400, "surprise: unknown key"),
         (lambda d: d["targets"][0]["config"].update(hpa_conf={"min_replicas": "x"}), 400,
          "targets[0].config.hpa_conf.min_replicas"),

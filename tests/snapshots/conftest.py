@@ -64,8 +64,8 @@ class SnapshotCloud:
     known: list[str] = field(default_factory=list)  # run-specific values to normalise away
     now: datetime | None = None  # the frozen "now" of relative ages
 
-    def app(self) -> BentoTUI:
-        return BentoTUI(local_context(self.cloud), theme=THEME)
+    def app(self, theme: str = THEME) -> BentoTUI:
+        return BentoTUI(local_context(self.cloud), theme=theme)
 
     def normalize(self, svg: str) -> str:
         assert self.cloud.token not in svg, "the API token must never be rendered"

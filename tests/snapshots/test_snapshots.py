@@ -20,6 +20,24 @@ async def test_list_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotA
         assert snapshot_cloud.normalize(svg) == svg_snapshot
 
 
+async def test_list_16_colours_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """ansi-dark, the theme the app picks on a 16-colour terminal: the cursor row (on the green
+    running one) in reverse video."""
+    app = snapshot_cloud.app(theme="ansi-dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("G")
+        svg = await settle(app, pilot, list_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_list_60x20(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        svg = await settle(app, pilot, list_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
 async def test_list_120x36(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
     app = snapshot_cloud.app()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -54,6 +72,24 @@ async def test_detail_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: Snapsho
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot, list_shown)
         await pilot.press("G")  # the oldest row, at the bottom: the running one
+        await pilot.press("enter")
+
+        def overview_shown(app) -> bool:
+            screen = app.screen
+            return (isinstance(screen, DetailScreen) and screen.deployment_name == RUNNING
+                    and bool(screen.pods) and all(pod.status.ready for pod in screen.pods))
+        svg = await settle(app, pilot, overview_shown)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_detail_60x20(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """The Overview at 60x20: connection state, `? Help` and `6 Logs` still on screen."""
+    from tui.screens.detail import DetailScreen
+
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("G")
         await pilot.press("enter")
 
         def overview_shown(app) -> bool:

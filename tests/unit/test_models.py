@@ -62,7 +62,7 @@ def test_update_bento_body_keeps_labels_and_new_version() -> None:
         (lambda d: d.update(colour="red"), "colour: unknown key"),
         (lambda d: d.update(mode="serverless"), "mode: Input should be 'deployment' or 'function'"),
         (lambda d: d["targets"][0].update(type="blue"), "targets[0].type: Input should be"),
-        (lambda d: d.update(name="Iris_Demo"), "name: invalid value 'Iris_Demo'"),
+        (lambda d: d.update(name="Iris_Demo"), "name: 'Iris_Demo' has capital letters and '_': lowercase letters, digits and '-', start with a letter"),
         (lambda d: d["targets"][0]["config"]["hpa_conf"].update(min_replicas=3),
          "targets[0].config.hpa_conf: min_replicas (3) must not exceed max_replicas (2)"),
         (lambda d: d["targets"][0]["config"].update(deployment_cold_start_wait_timeout="1m"),

@@ -76,6 +76,17 @@ def body_is_json(body: str) -> bool:
     return True
 
 
+def json_problem(body: str) -> str | None:
+    """Why `body` is not JSON, with where (`line 2, column 5: Expecting ','`); None when it is."""
+    try:
+        json.loads(body)
+    except json.JSONDecodeError as exc:
+        return f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    except ValueError as exc:  # e.g. a lone surrogate
+        return str(exc)
+    return None
+
+
 def mask_token(token: str) -> str:
     """What may be shown on screen: the token's prefix (`btui_`, `cnt_`…) and stars."""
     if not token:

@@ -144,18 +144,32 @@ class AuditEventStatus(str, Enum):
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
+DNS_1035_RULE = "lowercase letters, digits and '-', start with a letter, at most 63 characters"
+
+
 def dns_1035_error(value: str) -> str | None:
-    """The Kubernetes validation text for a bad DNS-1035 label, or None when it is valid."""
+    """What is wrong with a name that is not a DNS-1035 label, as a sentence (None when valid).
+
+    Said in words, not as the validating regular expression: which rule the value breaks, then
+    the rule."""
     if DNS_1035.match(value):
         return None
+    if not value:
+        return f"a name is required: {DNS_1035_RULE}"
+    has = ["capital letters"] if any(c.isupper() for c in value) else []
+    others = sorted({c for c in value
+                     if not (c.isupper() or c == "-" or (c.isascii() and (c.islower() or c.isdigit())))})
+    if others:
+        has.append(", ".join(repr(c) for c in others[:5]) + (" …" if len(others) > 5 else ""))
+    wrong = ["has " + " and ".join(has)] if has else []
     if len(value) > 63:
-        return f"a DNS-1035 label must be no more than 63 characters (got {len(value)})"
-    return (
-        f"invalid value {value!r}: a DNS-1035 label must consist of lower case alphanumeric "
-        "characters or '-', start with an alphabetic character, and end with an alphanumeric "
-        "character (e.g. 'my-name', or 'abc-123', regex used for validation is "
-        "'[a-z]([-a-z0-9]*[a-z0-9])?')"
-    )
+        wrong.append(f"is {len(value)} characters long")
+    if not value[0].isalpha():
+        wrong.append("does not start with a letter")
+    if not value[-1].isalnum():
+        wrong.append("ends with '-'" if value[-1] == "-" else "does not end with a letter or digit")
+    shown = value if len(value) <= 40 else value[:40] + "…"
+    return f"{shown!r} {' and '.join(wrong[:2]) if wrong else 'is not valid'}: {DNS_1035_RULE}"
 
 
 class WireModel(BaseModel):

@@ -14,13 +14,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.api import models as m
 from tui.api.errors import ApiError
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe, safe_block, sanitize
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -55,7 +56,7 @@ class BentoPicker(ModalScreen[tuple[str, str] | None]):
             yield Input(placeholder="search bento repositories…", id="bento-search")
             yield OptionList(id="bento-options")
             yield Static(id="bento-hint")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#bento-search", Input).focus()
@@ -168,7 +169,7 @@ class BentoPicker(ModalScreen[tuple[str, str] | None]):
             versions = [b.version for b in shown]
             options.highlighted = (versions.index(self.current_version)
                                    if self.repo == self.current_repo and self.current_version in versions else 0)
-            self._hint("enter picks the highlighted version · esc goes back to the repositories")
+            self._hint("enter picks the version · esc: back to the repositories")
         else:
             self._hint("no version matches" if needle else f"{self.repo} has no versions")
 

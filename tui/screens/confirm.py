@@ -1,7 +1,9 @@
 """Confirmations: type-the-name for terminate/delete, plain y/n for the rest.
 
 `ConfirmByName` never lets Enter or the button through until the typed text equals the
-deployment's name exactly; `escape` always cancels.  `ConfirmScreen` focuses "No", so a stray
+deployment's name exactly; a wrong name on Enter says so on a line of its own, and the locked
+button says "locked" in its label (not only in its colour); `escape` always cancels.  The input
+starts empty with a hint, never the name itself, so it cannot look pre-filled.  `ConfirmScreen` focuses "No", so a stray
 Enter does nothing harmful.
 """
 
@@ -13,7 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
+
+from tui.widgets.footer import KeysFooter
 
 from tui.widgets.safe_text import clean, safe, safe_block
 
@@ -27,6 +31,9 @@ CONSEQUENCES = {
         "Only terminated deployments can be deleted."
     ),
 }
+
+
+PLACEHOLDER = "type the name to confirm"
 
 
 class ConfirmByName(ModalScreen[bool]):
@@ -43,23 +50,21 @@ class ConfirmByName(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog", classes="-danger"):
-            yield Static(Text(f"{self.verb} deployment"), classes="dialog-title")
-            target = Text()
-            target.append_text(safe(self.target_name, style="bold"))
-            target.append("  on cluster ")
-            target.append_text(safe(self.cluster, style="bold"))
-            yield Static(target, id="confirm-target")
+            title = Text(f"{self.verb} deployment · cluster ")
+            title.append_text(safe(self.cluster))
+            yield Static(title, classes="dialog-title")
             if self.consequence:
                 yield Static(Text(self.consequence), id="confirm-consequence")
-            prompt = Text("Type ")
-            prompt.append_text(safe(self.target_name, style="bold"))
+            prompt = Text("Type the name ")
+            prompt.append_text(safe(self.target_name, style="bold reverse"))
             prompt.append(" to confirm:")
             yield Static(prompt, id="confirm-prompt")
-            yield Input(placeholder=clean(self.target_name), id="confirm-name")
+            yield Input(placeholder=PLACEHOLDER, id="confirm-name")
+            yield Static("", id="confirm-error", classes="-hidden")
             with Horizontal(id="confirm-buttons"):
-                yield Button(self.verb, variant="error", disabled=True, id="confirm-ok")
-                yield Button("Cancel", id="confirm-cancel")
-        yield Footer()
+                yield Button(self._ok_label(False), variant="error", disabled=True, id="confirm-ok")
+                yield Button("Cancel (esc)", id="confirm-cancel")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#confirm-name", Input).focus()
@@ -68,17 +73,28 @@ class ConfirmByName(ModalScreen[bool]):
     def matches(self) -> bool:
         return self.query_one("#confirm-name", Input).value == self.target_name
 
+    def _ok_label(self, unlocked: bool) -> str:
+        return self.verb if unlocked else f"{self.verb} (locked)"
+
     @on(Input.Changed, "#confirm-name")
     def _typed(self) -> None:
-        self.query_one("#confirm-ok", Button).disabled = not self.matches
+        button = self.query_one("#confirm-ok", Button)
+        button.disabled = not self.matches
+        button.label = self._ok_label(self.matches)
+        self.query_one("#confirm-error", Static).add_class("-hidden")
 
     @on(Input.Submitted, "#confirm-name")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self.matches:
             self.dismiss(True)
-        else:
-            self.app.bell()
+            return
+        typed = self.query_one("#confirm-name", Input).value
+        message = "✗ type the name first" if not typed else "✗ does not match: type the name exactly"
+        error = self.query_one("#confirm-error", Static)
+        error.update(Text(message))
+        error.remove_class("-hidden")
+        self.app.bell()
 
     @on(Button.Pressed, "#confirm-ok")
     def _ok(self, event: Button.Pressed) -> None:
@@ -117,7 +133,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.yes_label} (y)", variant="primary", id="yesno-yes")
                 yield Button(f"{self.no_label} (n)", id="yesno-no")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#yesno-no", Button).focus()

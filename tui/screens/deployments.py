@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
@@ -27,6 +27,7 @@ from tui.messages import ConnectionChanged
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_table import DeploymentTable
 from tui.widgets.safe_text import safe, safe_block
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -107,12 +108,14 @@ class DeploymentsScreen(Screen[None]):
             yield DeploymentTable(id="deployments")
             yield Static(id="list-empty")
         yield Static(id="list-summary")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.table.focus()
         self._paint_header()
+        # wide mode scrolls the rows sideways (←/→): the header follows
+        self.watch(self.table, "scroll_x", lambda _: self._paint_header(), init=False)
         self._show_empty("Loading deployments…")
         self.load()  # starts the live subscription once the first rows are painted
 
@@ -225,14 +228,14 @@ class DeploymentsScreen(Screen[None]):
     def _paint_header(self) -> None:
         width = self.table.size.width or (self.app.size.width - 2)
         # height 1 in app.tcss: no layout pass needed (one would repaint the whole screen)
-        self.query_one("#list-header", Static).update(self.table.header_text(width), layout=False)
+        self.query_one("#list-header", Static).update(self.table.header_line(width), layout=False)
 
     def _paint_summary(self) -> None:
         table = self.table
         shown, total = len(table), table.total
         text = f" {total} deployment{'s' if total != 1 else ''}"
         if table.filter_text:
-            text += f" · {shown} match “{table.filter_text}”"
+            text = f" {shown} of {total} deployment{'s' if total != 1 else ''} match “{table.filter_text}”"
         # safe(): the filter is typed text ("[/]" is a fine thing to search for), never markup
         self.query_one("#list-summary", Static).update(safe(text), layout=False)  # height 1
 

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, RichLog, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, RichLog, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from tui.api import models as m
@@ -33,6 +33,7 @@ from tui.api.streams import (
     watch_pods,
 )
 from tui.messages import ConnectionChanged
+from tui.screens.breakpoints import CRAMPED_WIDTH
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.event_log import EventList, EventsView
 from tui.widgets.humanize import age, clock, now_utc, short_replica
@@ -44,6 +45,7 @@ from tui import actions
 from tui.widgets.revision_table import RevisionTable
 from tui.widgets.safe_text import safe, sanitize
 from tui.widgets.status import mode_title, status_text
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -57,6 +59,7 @@ TABS: tuple[tuple[str, str], ...] = (
     ("logs", "Logs"),
 )
 TAB_IDS = tuple(tab for tab, _ in TABS)
+SHORT_TABS = {"monitoring": "Metrics"}  # below CRAMPED_WIDTH columns, so "6 Logs" still fits
 
 METRICS_INTERVAL = 2.0
 METRICS_WINDOW_S = 300
@@ -147,12 +150,19 @@ class DetailScreen(Screen[None]):
                 yield RevisionTable(id="revision-table")
             with TabPane(self._tab_label("logs"), id="logs"):
                 yield LogsView(id="logs-view")
-        yield Footer()
+        yield KeysFooter()
 
-    @staticmethod
-    def _tab_label(tab: str) -> str:
+    def _tab_label(self, tab: str) -> str:
         index = TAB_IDS.index(tab)
-        return f"{index + 1} {TABS[index][1]}"
+        title = TABS[index][1]
+        if self.app.size.width < CRAMPED_WIDTH:
+            title = SHORT_TABS.get(tab, title)
+        return f"{index + 1} {title}"
+
+    def on_resize(self) -> None:
+        tabs = self.tabs
+        for tab in TAB_IDS:
+            tabs.get_tab(tab).label = self._tab_label(tab)
 
     def on_mount(self) -> None:
         self.query_one("#detail-banner", Static).display = False

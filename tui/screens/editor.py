@@ -28,14 +28,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
+from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.choice import ChoiceButton
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.safe_inputs import SafeInput, SafeTextArea
 from tui.widgets.safe_text import escape_json, safe_block, sanitize
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -403,6 +405,20 @@ def _row(label: str, *widgets: Any, id: str | None = None) -> Horizontal:
 
 # --------------------------------------------------------------------------- the screen
 
+# Problems are listed in the form's order, top first: the status line has room for a few
+# only, and at 60x20 the name (the field typed first) came third and was cut off.
+FORM_ORDER = ("name:", "cluster_name:", "description:", "mode:", "targets[0].bento_repository:",
+              "targets[0].bento:")
+
+
+def _form_rank(problem: str) -> int:
+    return next((i for i, prefix in enumerate(FORM_ORDER) if problem.startswith(prefix)), len(FORM_ORDER))
+
+
+# The form's free-text inputs (what a key typed before the screen is ready can change).
+TYPED_FIELDS = ("name", "description", "repo", "version", "min", "max", "cpu", "memory", "gpu")
+
+
 
 class EditorScreen(Screen[m.DeploymentSchema | None]):
     """Create (POST) or update (PATCH, a new revision) one deployment."""
@@ -460,6 +476,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        apply_horizontal_breakpoints(self, self.app.size.width)
         yield ContextBar()
         if self.creating:
             title = Text("New deployment", style="bold")
@@ -510,7 +527,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                 yield Static("JSON · the --file document", classes="pane-title")
                 yield SafeTextArea.code_editor(self._initial_text, language="json", id="editor-json")
         yield Static(id="editor-status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#editor-error", Static).display = False
@@ -524,6 +541,8 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
 
     def _set_ready(self) -> None:
         self._ready = True
+        # keys typed in the first frame changed the inputs while edits were not yet taken in
+        self._form_edited(*(name for name in TYPED_FIELDS if self.query(f"#f-{name}")))
 
     def _clusters(self) -> list[str]:
         session = getattr(self.app, "session", None)
@@ -778,7 +797,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         else:
             count = len(check.problems)
             text.append(f"✗ {count} problem{'s' if count != 1 else ''}", style="bold red")
-            for problem in check.problems[:3]:
+            for problem in sorted(check.problems, key=_form_rank)[:3]:
                 text.append(f"\n  {problem}")
             if count > 3:
                 text.append(f"\n  … and {count - 3} more", style="dim")

@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
+
+from tui.widgets.footer import KeysFooter
 
 from tui.widgets.safe_text import safe
 
@@ -31,7 +33,7 @@ class FilePrompt(ModalScreen[Path | None]):
             yield Static(Text(self.title_text), classes="dialog-title")
             yield Input(self.default, placeholder="path/to/deployment.json", id="file-path")
             yield Static(id="file-problem")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#file-path", Input).focus()

@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from tui.widgets.footer import KeysFooter
 
 from tui.widgets.safe_text import safe
 
@@ -54,4 +56,4 @@ class HelpScreen(ModalScreen[None]):
             if self.help_text:
                 yield Static(self.help_text, classes="help-text")
             yield Static(table)
-        yield Footer()
+        yield KeysFooter()

@@ -2,11 +2,14 @@
 
 The token is masked on screen and real only in what `c` copies.  `ctrl+s` sends the body to
 `<url><route>` (routes from the bento manifest's `apis`) and shows status, time and the
-response, indented when it is JSON.
+response, indented when it is JSON and wrapped to the pane.  Focus starts in the body; a body
+that is not JSON is refused with where it breaks, unless the route takes text (`Text()` input),
+which is then sent as typed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING
 
@@ -16,29 +19,53 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Select, Static, TextArea
+from textual.widgets import Label, Select, Static, TextArea
 
 from tui.api import models as m
-from tui.api.endpoint import EndpointResult, call_endpoint, curl_command, endpoint_url
+from tui.api.endpoint import EndpointResult, call_endpoint, curl_command, endpoint_url, json_problem
 from tui.api.errors import ApiError
+from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.safe_inputs import SafeTextArea
 from tui.widgets.safe_text import clean_block, escape_json, safe, safe_block, sanitize
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
 
 
+def takes_text(api: m.BentoApiSchema | None) -> bool:
+    """A `Text()` input: the body is sent as typed (text/plain), not checked as JSON."""
+    return bool(api and (api.input or "").startswith("Text"))
+
+
+def doc_example(doc: str | None) -> str | None:
+    """The first JSON object or array written in an API's doc (`POST {"text": "..."}`)."""
+    decoder = json.JSONDecoder()
+    text = doc or ""
+    for start, char in enumerate(text):
+        if char not in "{[":
+            continue
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if value:
+            return json.dumps(value, ensure_ascii=False)
+    return None
+
+
 def sample_body(api: m.BentoApiSchema | None) -> str:
-    """A body shaped like the API's input, as a starting point."""
+    """A valid request for the API as a starting point: shaped like its declared input (an
+    ndarray's width), else the example its doc shows, else an empty object."""
     spec = (api.input or "") if api else ""
     shape = re.search(r"shape=\(\s*-1\s*,\s*(\d+)\s*\)", spec)
     if "NumpyNdarray" in spec or "PandasDataFrame" in spec:
         width = int(shape.group(1)) if shape else 1
         return "[[" + ", ".join(["0.0"] * width) + "]]"
-    if spec.startswith("Text"):
-        return '"hello"'
-    return "{}"
+    if takes_text(api):
+        return "hello"
+    return doc_example(api.doc if api else None) or "{}"
 
 
 class InteractScreen(Screen[None]):
@@ -50,9 +77,11 @@ class InteractScreen(Screen[None]):
         Binding("escape", "close", "Back", id="interact.close"),
     ]
 
-    HELP = ("ctrl+s sends the body to the chosen route with your API token as a bearer token.  "
-            "c copies the curl command (with the real token; the screen shows it masked).  "
-            "esc in the body leaves it; esc again goes back.")
+    HELP = ("ctrl+s sends the body to the chosen route with your API token as a bearer token; "
+            "a body that is not valid JSON is not sent (the line and column are shown), except "
+            "for routes that take text.  tab moves between the body, the route and the response.  "
+            "c copies the curl command (outside the body; with the real token, the screen shows "
+            "it masked).  esc goes back to the deployment, from anywhere on this screen.")
 
     app: BentoTUI
 
@@ -82,6 +111,7 @@ class InteractScreen(Screen[None]):
         return self.query_one("#interact-body", TextArea).text
 
     def compose(self) -> ComposeResult:
+        apply_horizontal_breakpoints(self, self.app.size.width)
         yield ContextBar()
         yield Static(Text(f"Interact with {self.deployment.name}", style="bold"), id="interact-title")
         with Vertical(id="interact-body-pane"):
@@ -94,11 +124,14 @@ class InteractScreen(Screen[None]):
             with Horizontal(id="interact-io"):
                 with Vertical(id="interact-request"):
                     yield Static("Request body (JSON)", classes="pane-title")
-                    yield SafeTextArea.code_editor("{}", language="json", id="interact-body")
+                    # tab_behavior="focus": esc is not taken by the text box, so one esc closes
+                    yield SafeTextArea.code_editor("{}", language="json", tab_behavior="focus",
+                                               id="interact-body")
                 with Vertical(id="interact-response-pane"):
                     yield Static("Response", classes="pane-title", id="interact-status")
-                    yield SafeTextArea.code_editor("", language="json", read_only=True, id="interact-response")
-        yield Footer()
+                    yield SafeTextArea.code_editor("", language="json", read_only=True, soft_wrap=True,
+                                               tab_behavior="focus", id="interact-response")
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         url = Text("URL  ", style="dim")
@@ -106,7 +139,7 @@ class InteractScreen(Screen[None]):
                    style="bold" if self.url else "bold red")
         self.query_one("#interact-url", Static).update(sanitize(url))
         self._paint_curl()
-        self.query_one("#interact-route", Select).focus()
+        self.query_one("#interact-body", TextArea).focus()
         self.load_apis()
 
     # ------------------------------------------------------------------ routes
@@ -147,6 +180,10 @@ class InteractScreen(Screen[None]):
         body = self.query_one("#interact-body", TextArea)
         if fill_body or body.text.strip() in ("", "{}"):
             body.load_text(sample_body(api))
+        as_text = takes_text(api)
+        body.language = None if as_text else "json"
+        title = self.query_one("#interact-request .pane-title", Static)
+        title.update("Request body (text, sent as typed)" if as_text else "Request body (JSON)")
         self._paint_curl()
 
     @on(TextArea.Changed, "#interact-body")
@@ -180,8 +217,16 @@ class InteractScreen(Screen[None]):
         self.dismiss(None)
 
     def action_send(self) -> None:
-        if self.url:
-            self.send(self.route, self.body)
+        if not self.url:
+            return
+        problem = None if takes_text(self.apis.get(self.route)) else json_problem(self.body)
+        if problem is not None:
+            line = Text("Response · ")
+            line.append(f"not sent: the body is not valid JSON ({problem})", style="bold red")
+            self.query_one("#interact-status", Static).update(line)
+            self.notify(f"Not sent: the body is not valid JSON ({problem}).", severity="error")
+            return
+        self.send(self.route, self.body)
 
     @work(exclusive=True, group="interact-send", exit_on_error=False)
     async def send(self, route: str, body: str) -> None:

@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
+
+from tui.widgets.footer import KeysFooter
 
 from tui.widgets.safe_text import safe
 
@@ -26,7 +28,7 @@ class JsonScreen(ModalScreen[None]):
         with Vertical(id="json-dialog"):
             yield Static(safe(self.title_text), classes="dialog-title")
             yield TextArea.code_editor(self.text, language="json", read_only=True, id="json-view")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()

@@ -6,10 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.widgets.safe_text import safe
+from tui.widgets.footer import KeysFooter
 
 
 class PickerScreen(ModalScreen[str | None]):
@@ -28,7 +29,7 @@ class PickerScreen(ModalScreen[str | None]):
                 Option(safe(("● " if c == self.current else "  ") + c), id=str(i))
                 for i, c in enumerate(self.choices)
             ])
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

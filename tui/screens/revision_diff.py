@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.api import models as m
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.safe_text import escape_json, sanitize
+from tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -104,7 +105,7 @@ class RevisionDiffScreen(Screen[None]):
                 yield Static(sanitize(colour_diff(self.lines), keep_newlines=True), id="diff-text")
             else:
                 yield Static(Text("The two revisions have the same targets.", style="dim"), id="diff-text")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#diff-view").focus()

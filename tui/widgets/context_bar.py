@@ -31,19 +31,32 @@ class ContextBar(Static):
             self.watch(app, attribute, self._repaint, init=False)
         self._repaint()
 
+    def on_resize(self) -> None:
+        self._repaint()
+
     def _repaint(self, _: object = None) -> None:
+        # What matters most stays: the connection state and READ-ONLY; the endpoint goes first
+        # when the line is too short, then the word "cluster" (at 60 columns the state was cut).
+        width = self.content_size.width or self.app.size.width
+        for endpoint, cluster_word in ((True, True), (False, True), (False, False)):
+            text = self._line(endpoint, cluster_word)
+            if text.cell_len <= width:
+                break
+        self.update(sanitize(text))  # context names and endpoints come from files and flags
+
+    def _line(self, with_endpoint: bool, cluster_word: bool) -> Text:
         app = self.app
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("bentotui", style="bold")
         text.append(f"  {getattr(app, 'context_label', '')}", style="bold")
         endpoint = getattr(app, "endpoint_label", "")
-        if endpoint:
+        if endpoint and with_endpoint:
             text.append(f"  {endpoint}", style="dim")
         cluster = getattr(app, "cluster_label", "")
         if cluster:
-            text.append(f"  cluster {cluster}")
+            text.append(f"  cluster {cluster}" if cluster_word else f"  {cluster}")
         label, style = CONNECTION_LOOK.get(getattr(app, "connection_state", "connecting"), ("?", ""))
         text.append(f"  {label}", style=style)
         if getattr(app, "read_only", False):
             text.append("  READ-ONLY", style="bold reverse")
-        self.update(sanitize(text))  # context names and endpoints come from files and flags
+        return text

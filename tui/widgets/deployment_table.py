@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
@@ -78,6 +79,9 @@ COLUMNS = [
     Column("updated", "UPDATED", 11),
 ]
 MIN_FLEX = 12
+MAX_NATURAL = 100  # wide mode: a flexible column is as wide as its longest value, up to this
+SCROLL_STEP = 8  # cells per ←/→ in wide mode
+NARROW_DROPS = ("updated", "mode")  # dropped in this order when the flexible columns get < MIN_FLEX
 STRIP_CACHE_SIZE = 1000  # painted rows kept (a few screens' worth, any width)
 
 
@@ -110,6 +114,8 @@ class DeploymentTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="table.page_down"),
         Binding("home,g", "edge(0)", "Top", show=False, id="table.top"),
         Binding("end,G", "edge(1)", "Bottom", show=False, id="table.bottom"),
+        Binding("left", "scroll_columns(-1)", "Scroll left (wide)", show=False, id="table.left"),
+        Binding("right", "scroll_columns(1)", "Scroll right (wide)", show=False, id="table.right"),
     ]
 
     wide: reactive[bool] = reactive(False)
@@ -139,6 +145,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         self.sort_desc = True
         self.cursor_uid: str | None = None
         self._cursor_row = 0
+        self._natural: dict[str, int] | None = None  # wide mode: longest value per flexible column
 
     # ------------------------------------------------------------------ data
 
@@ -172,6 +179,7 @@ class DeploymentTable(ScrollView, can_focus=True):
                                if old.get(uid) is items.get(uid)}
             self._items = items
             self._ordered = None
+            self._natural = None
         self._rebuild()
 
     def upsert_many(self, deployments: Iterable[DeploymentSchema]) -> None:
@@ -181,6 +189,7 @@ class DeploymentTable(ScrollView, can_focus=True):
             old = self._items.get(d.uid)
             self._items[d.uid] = d
             self._haystacks.pop(d.uid, None)
+            self._natural = None
             if old is None or self._position_changes(old, d):
                 changed_order = True
             else:
@@ -198,6 +207,7 @@ class DeploymentTable(ScrollView, can_focus=True):
     def remove(self, uid: str) -> None:
         if self._items.pop(uid, None) is not None:
             self._haystacks.pop(uid, None)
+            self._natural = None
             self._ordered = None
             self._rebuild()
 
@@ -285,7 +295,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         """A new row count without a layout pass of the whole screen: `virtual_size` is a
         layout reactive, but this table's height is `1fr` and never depends on it, so only its
         scroll range and scrollbar need updating (a full re-layout costs ~15 ms a keystroke)."""
-        size = Size(self.size.width, rows)
+        size = Size(self.content_width(self.size.width), rows)
         if size == self.virtual_size:
             return
         if not self.is_mounted or not self.container_size:
@@ -353,17 +363,56 @@ class DeploymentTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ painting
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._rows))
+        self.virtual_size = Size(self.content_width(self.size.width), len(self._rows))
         self._scroll_cursor_into_view()
 
     def watch_wide(self) -> None:
+        if self.is_mounted:
+            self.virtual_size = Size(self.content_width(self.size.width), len(self._rows))
+            if not self.wide:
+                self.scroll_to(x=0, animate=False, immediate=True)
         self.refresh()
+
+    def action_scroll_columns(self, direction: int) -> None:
+        """←/→: in wide mode, what does not fit is reached by scrolling, never cut silently."""
+        self.scroll_to(x=self.scroll_x + direction * SCROLL_STEP, animate=False, immediate=True)
+
+    def _natural_widths(self) -> dict[str, int]:
+        """Wide mode: each flexible column as wide as its longest value (up to MAX_NATURAL)."""
+        if self._natural is None:
+            flex = [c for c in COLUMNS if c.width == 0]
+            widths = {c.key: len(c.title) + 2 for c in flex}
+            for d in self._items.values():
+                for c in flex:
+                    length = self.cell(d, c.key).cell_len
+                    if length > widths[c.key]:
+                        widths[c.key] = min(length, MAX_NATURAL)
+            self._natural = widths
+        return self._natural
+
+    def content_width(self, width: int) -> int:
+        """The width rows are painted at: the view's, or more in wide mode (then ←/→ scroll)."""
+        if not self.wide:
+            return width
+        natural = self._natural_widths()
+        total = sum(c.width or natural[c.key] for c in COLUMNS) + len(COLUMNS) - 1
+        return max(width, total)
 
     def columns(self, width: int) -> list[tuple[Column, int]]:
         show_wide = self.wide or width >= 140
         cols = [c for c in COLUMNS if show_wide or not c.wide_only]
-        fixed = sum(c.width for c in cols) + (len(cols) - 1)
+        if self.wide:
+            natural = self._natural_widths()
+            total = sum(c.width or natural[c.key] for c in cols) + len(cols) - 1
+            if total >= width:
+                return [(c, c.width or natural[c.key]) for c in cols]
         flex = [c for c in cols if c.width == 0]
+        for drop in NARROW_DROPS:  # too narrow: lose a column rather than show a sliver of it
+            fixed = sum(c.width for c in cols) + (len(cols) - 1)
+            if width - fixed >= MIN_FLEX * len(flex) or show_wide:
+                break
+            cols = [c for c in cols if c.key != drop]
+        fixed = sum(c.width for c in cols) + (len(cols) - 1)
         spare = max(width - fixed, MIN_FLEX * len(flex))
         weights = {"name": 3, "bento": 3, "url": 4}
         total_weight = sum(weights.get(c.key, 1) for c in flex) or 1
@@ -378,6 +427,15 @@ class DeploymentTable(ScrollView, can_focus=True):
             used += share
             out.append((c, max(share, 4)))
         return out
+
+    def header_line(self, width: int) -> Text:
+        """The header as the view shows it: scrolled with the rows in wide mode."""
+        full = self.content_width(width)
+        text = self.header_text(full)
+        if full > width:
+            x = int(self.scroll_x)
+            text = text[x: x + width]
+        return text
 
     def header_text(self, width: int) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -421,11 +479,12 @@ class DeploymentTable(ScrollView, can_focus=True):
         return text
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        view = self.size.width
+        width = self.content_width(view)
         row = int(self.scroll_offset.y) + y
         base = self.rich_style
         if row >= len(self._rows):
-            return Strip([Segment(" " * width, base)], width)
+            return Strip([Segment(" " * view, base)], view)
         d = self._items[self._rows[row]]
         cursor = row == self._cursor_row
         style = base
@@ -434,12 +493,17 @@ class DeploymentTable(ScrollView, can_focus=True):
         # A filter keystroke or a scroll repaints rows painted moments ago: keep their strips,
         # keyed by everything a row's look depends on (the deployment object itself included,
         # so a pushed change is never shown stale).
-        key = (d.uid, width, cursor, style, self.wide, self.sort_key)
+        plain_cursor = cursor and self.app.native_ansi_color
+        key = (d.uid, width, cursor, style, self.wide, self.sort_key, plain_cursor)
         cached = self._strips.get(key)
         if cached is not None and cached[0] is d:
-            return cached[1]
+            return self._in_view(cached[1], view)
         text = self.row_text(d, width)
         segments = list(text.render(self.app.console))
+        if plain_cursor:
+            # 16 colours: a cell colour (green "running") can be the cursor's own colour, so
+            # the cursor row keeps only bold/underline and reads by the status symbol and word.
+            segments = [Segment(s.text, _uncoloured(s.style)) for s in segments]
         strip = Strip(segments).apply_style(style) if not cursor else Strip(
             [Segment(s.text, (style + s.style) if s.style else style) for s in segments]
         )
@@ -447,7 +511,20 @@ class DeploymentTable(ScrollView, can_focus=True):
         if len(self._strips) >= STRIP_CACHE_SIZE:
             self._strips.pop(next(iter(self._strips)))
         self._strips[key] = (d, strip)
-        return strip
+        return self._in_view(strip, view)
+
+    def _in_view(self, strip: Strip, view: int) -> Strip:
+        if strip.cell_length <= view:
+            return strip
+        x = int(self.scroll_x)
+        return strip.crop(x, x + view)
+
+
+def _uncoloured(style: Style | None) -> Style | None:
+    """The style without its colours or dimming (both can vanish into a cursor background)."""
+    if style is None:
+        return None
+    return style.without_color + Style(dim=False)
 
 
 def _fit(text: str, width: int) -> str:

@@ -37,9 +37,28 @@ REBUILD_INTERVAL = 0.1  # seconds: arriving events are shown at most 10 times a 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 TIME_W = 8
-REASON_W = 14
+REASON_W = 15  # RolloutComplete, RevisionCreated; a longer reason is shown whole, not cut
 OBJECT_W = 16
 MESSAGE_LIMIT = 8000  # characters of one event's message shown (the rest is counted)
+NARROW_OBJECT_W = 10  # below WIDE_EVENTS columns the object is abbreviated from the left
+WIDE_EVENTS = 64
+MAX_REASON_W = 24  # past this (no Kubernetes reason is this long) a reason is cut with "…"
+
+
+def object_width(width: int) -> int:
+    return OBJECT_W if width >= WIDE_EVENTS else NARROW_OBJECT_W
+
+
+def head_width(event: m.KubeEvent, width: int) -> int:
+    """Cells before the message: time, marker, reason (whole), object, spaces."""
+    return TIME_W + 3 + len(reason_cell(event)) + 1 + object_width(width) + 1
+
+
+def reason_cell(event: m.KubeEvent) -> str:
+    reason = clean(event.reason or "—")
+    if len(reason) > MAX_REASON_W:
+        reason = reason[: MAX_REASON_W - 1] + "…"
+    return reason.ljust(REASON_W)
 
 
 def event_key(event: m.KubeEvent) -> tuple[object, ...]:
@@ -200,7 +219,7 @@ class EventList(ScrollView, can_focus=True):
         message = event.message or ""
         if event.count and event.count > 1:
             message += f" (×{event.count})"
-        indent = TIME_W + 4 + REASON_W + ((1 + OBJECT_W) if width >= 64 else 0)  # clock(): HH:MM:SS
+        indent = head_width(event, width)  # clock(): HH:MM:SS
         if "\n" not in message and "\t" not in message and cell_len(message) <= max(width - indent, 10):
             lines = 1
         else:
@@ -223,17 +242,13 @@ class EventList(ScrollView, can_focus=True):
         head.append(" ")
         head.append("▲" if warning else "·", style="bold yellow" if warning else "dim")
         head.append(" ")
-        reason = clean(event.reason or "—")
-        if len(reason) > REASON_W:
-            reason = reason[: REASON_W - 1] + "…"
-        head.append(reason.ljust(REASON_W), style="bold yellow" if warning else "bold")
-        show_object = width >= 64
-        if show_object:
-            label = clean(object_label(event, self.deployment_name))
-            if len(label) > OBJECT_W:
-                label = "…" + label[-(OBJECT_W - 1):]
-            head.append(" ")
-            head.append(label.ljust(OBJECT_W), style="cyan")
+        head.append(reason_cell(event), style="bold yellow" if warning else "bold")
+        label = clean(object_label(event, self.deployment_name))
+        object_w = object_width(width)
+        if len(label) > object_w:
+            label = "…" + label[-(object_w - 1):]
+        head.append(" ")
+        head.append(label.ljust(object_w), style="cyan")
         indent = head.cell_len + 1
         message_width = max(width - indent, 10)
         message = safe_block(event.message or "", style="yellow" if warning else "", limit=MESSAGE_LIMIT)
