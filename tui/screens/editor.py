@@ -590,15 +590,26 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                     choices = [*choices, values.cluster]
                 select.set_options([(c if c in self._clusters() else f"{c} (unknown)", c) for c in choices])
                 select.value = values.cluster or choices[0]
-            for mode in MODE_HELP:
-                button = self.query_one(f"#mode-{mode}", RadioButton)
-                if button.value != (values.mode == mode):
-                    button.value = values.mode == mode
+        self._show_mode(values.mode)
         self._refresh_instance_options(values.instance)
         self._show_envs(values.envs)
         target_count = len(self._data.get("targets") or []) if isinstance(self._data.get("targets"), list) else 0
         self._note("" if target_count <= 1 else
                    f"The form edits targets[0]; the other {target_count - 1} target(s) only in the JSON.")
+
+    def _show_mode(self, wanted: str) -> None:
+        """Select `wanted`'s button through the RadioSet, so the set knows which one is pressed
+        and turns it off when the user picks the other (setting values behind its back left
+        both shown as chosen).  Only the set's own Changed is held back: it is not a form edit."""
+        with self.prevent(RadioSet.Changed):
+            if wanted in MODE_HELP:
+                button = self.query_one(f"#mode-{wanted}", RadioButton)
+                if not button.value:
+                    button.value = True  # the set turns the other one off
+                return
+            with self.prevent(RadioButton.Changed):  # no mode in the document: none chosen
+                for mode in MODE_HELP:
+                    self.query_one(f"#mode-{mode}", RadioButton).value = False
 
     def _current_envs(self) -> tuple[tuple[str, str], ...]:
         return tuple((r.env_key, r.env_value) for r in self._env_rows if r.env_key or r.env_value)
