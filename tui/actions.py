@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual.binding import Binding
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
 from tui.api import models as m
@@ -38,7 +39,10 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 MUTATION_GROUP = "mutations"
-READ_ONLY_MESSAGE = "read-only mode: {what} is disabled (started with --read-only or read_only = true)"
+READ_ONLY_MESSAGE = "read-only: {what} is disabled ({why})"
+# The actions a read-only app refuses: every mutation, and `i`, whose POST can cold-start a
+# function (and whatever the endpoint does with it).
+READ_ONLY_ACTIONS = frozenset({"mutate", "rollback", "interact"})
 
 TERMINATED = {m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING}
 
@@ -49,8 +53,28 @@ TERMINATED = {m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING}
 def refused_read_only(app: BentoTUI, what: str) -> bool:
     """True (and a warning) when the app is read-only."""
     if getattr(app, "read_only", False):
-        app.notify(READ_ONLY_MESSAGE.format(what=what), title="Read-only", severity="warning")
+        why = getattr(app, "read_only_reason", "") or "started read-only"
+        app.notify(READ_ONLY_MESSAGE.format(what=what, why=why), title="Read-only",
+                   severity="warning")
         return True
+    return False
+
+
+def refuse_read_only_key(screen: Screen[Any], key: str) -> bool:
+    """A key of a refused action reached `screen` unhandled (its binding is hidden and
+    disabled in read-only mode): say so instead of doing nothing.  True when it was one."""
+    app = screen.app
+    if not getattr(app, "read_only", False):
+        return False
+    settings = getattr(app, "settings", None)
+    keymap = getattr(settings, "keymap", {}) or {}
+    for binding in type(screen).BINDINGS:
+        if not isinstance(binding, Binding) or binding.action.split("(")[0] not in READ_ONLY_ACTIONS:
+            continue
+        keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+        if key in (k.strip() for k in keys.split(",")):
+            refused_read_only(app, f"{binding.description.lower()} ({key})")  # type: ignore[arg-type]
+            return True
     return False
 
 
@@ -291,7 +315,10 @@ async def _confirm_and_redeploy(app: BentoTUI, client: BentoCloudClient, dep: m.
 async def open_interact(app: BentoTUI, dep: m.DeploymentSchema) -> None:
     """The endpoint's URL, a ready curl command and a request pane.
 
-    Not a mutation of the deployment, so it stays available in read-only mode."""
+    Refused in read-only mode: a request is a POST that can cold-start a function and do
+    whatever the endpoint does."""
+    if refused_read_only(app, "sending requests"):
+        return
     from tui.screens.interact import InteractScreen
 
     await app.push_screen(InteractScreen(dep))

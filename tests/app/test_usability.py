@@ -5,15 +5,24 @@ that were hidden.  Pilot tests of the real app against a real local control plan
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
+import pytest
 from textual.widgets import RadioButton
 
-from tests.app.conftest import create, until
+from textual.command import CommandPalette
+
+from tests.app.conftest import create, local_context, until
 from tests.app.test_mutations import (make_app, on_list, open_editor, paste_json,
                                      select_row, settle)
 from tests.harness import LocalCloud
+from tui.app import BentoTUI
+from tui.config import Settings, load_settings
+from tui.screens.deployments import DeploymentsScreen
+from tui.screens.detail import DetailScreen
 from tui.screens.editor import EditorScreen
+from tui.screens.help import HelpScreen
 
 
 def mode_buttons(editor: EditorScreen) -> dict[str, bool]:
@@ -68,3 +77,108 @@ async def test_mode_switches_back_when_editing_an_online_service(cloud: LocalClo
             assert json.loads(editor.text)["mode"] == mode
             assert mode_buttons(editor) == {"deployment": mode == "deployment",
                                             "function": mode == "function"}, mode
+
+
+async def test_ctrl_p_opens_the_palette_on_list_and_detail(cloud: LocalCloud, http: httpx.Client) -> None:
+    create(http, "palette-svc", deploy=False)
+    app = BentoTUI(local_context(cloud), settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot, "palette-svc")
+        for where in ("list", "detail"):
+            await pilot.press("ctrl+p")
+            await until(lambda: CommandPalette.is_open(app), pilot=pilot, what=f"the palette on {where}")
+            await pilot.press("escape")
+            await until(lambda: not CommandPalette.is_open(app), pilot=pilot, what="the palette to close")
+            if where == "list":
+                app.open_deployment("palette-svc")
+                await until(lambda: isinstance(app.screen, DetailScreen), pilot=pilot, what="detail")
+                await pilot.pause(0.2)
+        await pilot.press("colon")  # and `:` still does the same
+        await until(lambda: CommandPalette.is_open(app), pilot=pilot, what="the palette from :")
+
+
+# --------------------------------------------------------------------------- item 3: keymap
+
+
+def configured_app(cloud: LocalCloud, tmp_path: Path, text: str, read_only: bool = False) -> BentoTUI:
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    return BentoTUI(local_context(cloud), settings=load_settings(config), read_only=read_only)
+
+
+def config_notes(app: BentoTUI) -> list[str]:
+    return [n.message for n in app._notifications if (n.title or "").startswith("Configuration")]
+
+
+async def test_the_readme_keymap_gives_no_warning(cloud: LocalCloud, http: httpx.Client,
+                                                 tmp_path: Path) -> None:
+    create(http, "keymap-svc", deploy=False)
+    app = configured_app(cloud, tmp_path, '[keymap]\n"list.filter" = "f"\n')
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await on_list(app, pilot, "keymap-svc")
+        await pilot.pause(0.2)
+        assert list(app._notifications) == []
+        await pilot.press("f")
+        await until(lambda: screen.query_one("#filter").has_focus, pilot=pilot, what="the filter box")
+
+
+async def test_every_id_help_shows_is_accepted_and_only_real_problems_are_reported(
+        cloud: LocalCloud, http: httpx.Client, tmp_path: Path) -> None:
+    create(http, "keymap-ids", deploy=False)
+    # the ids `?` shows on the list and the detail screen, each bound to its own keys
+    probe = BentoTUI(local_context(cloud), settings=Settings())
+    shown: dict[str, str] = {}
+    async with probe.run_test(size=(80, 24)) as pilot:
+        await on_list(probe, pilot, "keymap-ids")
+        for where in ("list", "detail"):
+            await pilot.press("question_mark")
+            await until(lambda: isinstance(probe.screen, HelpScreen), pilot=pilot, what="help")
+            for _, _, ident in probe.screen.keys:  # type: ignore[attr-defined]
+                if ident:
+                    shown[ident] = ""
+            await pilot.press("escape")
+            if where == "list":
+                probe.open_deployment("keymap-ids")
+                await until(lambda: isinstance(probe.screen, DetailScreen), pilot=pilot, what="detail")
+                await pilot.pause(0.2)
+    assert {"table.down", "list.filter", "detail.tab_logs", "app.quit"} <= set(shown)
+    from tui.keymap import binding_scopes
+
+    defaults = {b.id: b.key for scope in binding_scopes(BentoTUI) for b in scope.bindings if b.id}
+    lines = [f'"{ident}" = "{defaults[ident]}"' for ident in shown]
+    lines[lines.index('"table.down" = "down,j"')] = '"table.down" = "down,j,ctrl+n"'
+    app = configured_app(cloud, tmp_path, "[keymap]\n" + "\n".join(lines) + "\n")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot, "keymap-ids")
+        await pilot.pause(0.2)
+        assert config_notes(app) == []  # nothing the user changed collides, every id is known
+
+    # a genuinely unknown id and a key of the user's that collides on one screen: one
+    # notification naming both, and nothing about keys the user did not touch
+    app = configured_app(cloud, tmp_path, '[keymap]\n"list.filter" = "n"\n"list.nope" = "z"\n'
+                                          'detail.back = "escape,b"\n')
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot, "keymap-ids")
+        await pilot.pause(0.2)
+        notes = config_notes(app)
+        assert len(notes) == 1 and len(app._notifications) == 1, notes
+        assert "'list.nope'" in notes[0]
+        assert "'n' is bound to both list.filter and list.new (Deployments)" in notes[0]
+        assert "app.quit" not in notes[0] and "json.close" not in notes[0]
+        assert notes[0].count("• ") == 2  # two problems, two lines
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_many_problems_make_one_notification_that_fits(cloud: LocalCloud, tmp_path: Path,
+                                                             size: tuple[int, int]) -> None:
+    text = ("".join(f'unknown{i} = 1\n' for i in range(8)) + 'read_only = "yes"\n'
+            '[keymap]\n"list.nope" = "z"\n')
+    app = configured_app(cloud, tmp_path, text)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await until(lambda: isinstance(app.screen, DeploymentsScreen), pilot=pilot, what="list")
+        await pilot.pause(0.2)
+        notes = config_notes(app)
+        assert len(notes) == 1 and "… and 7 more" in notes[0]
+        assert notes[0].startswith("• config.toml, line 9: read_only must be true or false")
+        toast = app.screen.query_one("Toast")
+        assert toast.region.y >= 0 and toast.region.bottom <= size[1]

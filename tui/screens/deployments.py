@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -400,6 +400,12 @@ class DeploymentsScreen(Screen[None]):
 
     def action_pick_cluster(self) -> None:
         self.app.pick_cluster()
+
+    def on_key(self, event: events.Key) -> None:
+        from tui import actions
+
+        if actions.refuse_read_only_key(self, event.key):
+            event.stop()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "mutate":

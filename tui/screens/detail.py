@@ -14,7 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -746,8 +746,14 @@ class DetailScreen(Screen[None]):
         if dep is not None and current is not None and not self.deleted:
             actions.run(self.app, actions.rollback_to_revision, dep, current)
 
+    def on_key(self, event: events.Key) -> None:
+        if actions.refuse_read_only_key(self, event.key):
+            event.stop()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         tab = self.active_tab
+        if action == "interact" and self.app.read_only:
+            return False
         if action == "mutate":
             if self.app.read_only or self.deleted:
                 return False

@@ -11,24 +11,26 @@ from textual.widgets import Footer, Static
 
 
 def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
-    """(keys, description, binding id) for the bindings active on `screen`."""
+    """(keys, description, binding id) for the bindings active on `screen`.  The id is ""
+    for a binding without one (it cannot be remapped): never an action name that the keymap
+    would reject."""
     rows: dict[str, tuple[str, str, str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        ident = binding.id or binding.action
+        group = binding.id or binding.action
         label = binding.description or binding.action
         display = screen.app.get_key_display(binding)
-        if ident in rows:
-            keys, desc, _ = rows[ident]
+        if group in rows:
+            keys, desc, ident = rows[group]
             if display not in keys.split(" / "):
-                rows[ident] = (f"{keys} / {display}", desc, ident)
+                rows[group] = (f"{keys} / {display}", desc, ident)
         else:
-            rows[ident] = (display, label, ident)
+            rows[group] = (display, label, binding.id or "")
     # The screen's own keys first, then the app's, then the focused widget's (scrolling...).
     own = {b.id for b in type(screen).BINDINGS if isinstance(b, Binding) and b.id}
     app_ids = {b.id for b in type(screen.app).BINDINGS if isinstance(b, Binding) and b.id}
-    order = {ident: (0 if ident in own else 1 if ident in app_ids else 2) for ident in rows}
-    return sorted(rows.values(), key=lambda row: order[row[2]])
+    order = {group: (0 if group in own else 1 if group in app_ids else 2) for group in rows}
+    return [row for _, row in sorted(rows.items(), key=lambda item: order[item[0]])]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -46,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Action")
         table.add_column("Binding id (remap in config.toml)", style="dim", no_wrap=True)
         for keys, description, ident in self.keys:
-            table.add_row(keys, description, ident)
+            table.add_row(keys, description, ident or "—")
         with VerticalScroll(id="help-dialog"):
             yield Static(f"Keys: {self.below_name}", classes="dialog-title")
             if self.help_text:
