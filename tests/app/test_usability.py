@@ -15,8 +15,9 @@ from textual.command import CommandPalette
 
 from tests.app.conftest import create, local_context, until
 from tests.app.test_mutations import (make_app, on_list, open_editor, paste_json,
-                                     select_row, settle)
+                                     screen_text, select_row, settle)
 from tests.harness import LocalCloud
+from tui import actions
 from tui.app import BentoTUI
 from tui.config import Settings, load_settings
 from tui.screens.deployments import DeploymentsScreen
@@ -182,3 +183,93 @@ async def test_many_problems_make_one_notification_that_fits(cloud: LocalCloud, 
         assert notes[0].startswith("• config.toml, line 9: read_only must be true or false")
         toast = app.screen.query_one("Toast")
         assert toast.region.y >= 0 and toast.region.bottom <= size[1]
+
+
+# --------------------------------------------------------------------------- item 4: fail closed
+
+
+@pytest.mark.parametrize(("text", "line", "says"), [
+    ('read_only = true\ntheme = [\n', 1, "not valid TOML"),  # a syntax error elsewhere
+    ('theme = "ansi-dark"\nread_only = "true"\n', 2, "must be true or false"),  # a string
+    ('read_only = 1\n', 1, "must be true or false"),
+    ('read_only = "no"\n', 1, "must be true or false"),  # even one that looks like false
+    ('read_only = false\nmouse = tru\n', 1, "not valid TOML"),  # it may have meant true
+    ('read_only = true\ntheme = 5\nmouse = "yes"\n[keymap]\n"list.nope" = 1\n', None, None),
+])
+def test_read_only_fails_closed(tmp_path: Path, text: str, line: int | None, says: str | None) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    settings = load_settings(config)
+    assert settings.read_only is True
+    if says is not None:
+        problem = next(p for p in settings.problems if "read-only" in p)
+        assert says in problem and f"{config}, line {line}" in problem, problem
+
+
+def test_a_broken_file_without_read_only_and_an_unreadable_one(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('theme = [\n')
+    assert load_settings(config).read_only is False  # nothing in it could set read_only
+    config.write_text('read_only = false\n')
+    assert load_settings(config).read_only is False
+    config.unlink()
+    config.mkdir()  # cannot be read: it may set read_only
+    settings = load_settings(config)
+    assert settings.read_only is True and any("cannot read" in p for p in settings.problems)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_a_config_that_fails_closed_says_so_and_shows_read_only(
+        cloud: LocalCloud, http: httpx.Client, tmp_path: Path, size: tuple[int, int]) -> None:
+    name = f"closed-{size[0]}"
+    create(http, name, deploy=False)
+    app = configured_app(cloud, tmp_path, 'theme = "ansi-dark"\nread_only = "true"\n')
+    async with app.run_test(size=size, notifications=True) as pilot:
+        screen = await on_list(app, pilot, name)
+        assert app.read_only
+        top = screen_text(app).splitlines()[0]
+        assert "READ-ONLY" in top, top
+        notes = config_notes(app)
+        assert len(notes) == 1 and "config.toml, line 2: read_only must be true or false" in notes[0]
+        assert app._notifications and list(app._notifications)[0].severity == "error"
+        select_row(screen, name)
+        await pilot.press("t")
+        await until(lambda: any("read-only: terminate (t) is disabled" in n.message
+                                for n in app._notifications), pilot=pilot, what="the refusal")
+        assert app.screen is screen  # no confirmation was asked for
+
+
+# --------------------------------------------------------------------------- item 12: read-only
+
+
+async def test_read_only_is_visible_and_keys_say_why(cloud: LocalCloud, http: httpx.Client) -> None:
+    create(http, "ro-visible", deploy=False)
+    app = BentoTUI(local_context(cloud), settings=Settings(), read_only=True)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await on_list(app, pilot, "ro-visible")
+        assert "READ-ONLY" in screen_text(app).splitlines()[0]
+        select_row(screen, "ro-visible")
+        for key, what in (("n", "new"), ("e", "edit"), ("t", "terminate"), ("D", "delete"),
+                          ("r", "restore")):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            assert app.screen is screen, key
+            assert any(f"read-only: {what} ({key}) is disabled (started with --read-only)"
+                       in n.message for n in app._notifications), (key, what)
+        app.open_deployment("ro-visible")
+        await until(lambda: isinstance(app.screen, DetailScreen), pilot=pilot, what="detail")
+        await pilot.pause(0.3)
+        detail = app.screen
+        assert "READ-ONLY" in screen_text(app).splitlines()[0]
+        assert "Request" not in screen_text(app).splitlines()[-1]  # `i` not offered
+        app.clear_notifications()
+        await pilot.press("i")  # a POST that can cold-start a function: refused too
+        await pilot.pause(0.2)
+        assert app.screen is detail
+        assert any("read-only: request (i) is disabled" in n.message for n in app._notifications)
+        app.clear_notifications()
+        dep = await app.session.client.get_deployment("default", "ro-visible")
+        actions.run(app, actions.open_interact, dep)  # and from the palette
+        await pilot.pause(0.3)
+        assert app.screen is detail
+        assert any("read-only: sending requests is disabled" in n.message for n in app._notifications)
