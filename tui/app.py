@@ -250,18 +250,17 @@ class BentoTUI(App[int]):
             return
         self.copy_text(deployment.urls[0], what="URL")
 
-    def copy_text(self, text: str, what: str = "text", shown: str | None = None) -> None:
-        """OSC 52 first (works over SSH); pyperclip as well when a local clipboard exists."""
-        self.copy_to_clipboard(text)
-        how = "via the terminal (OSC 52)"
-        try:
-            import pyperclip
+    def copy_text(self, text: str, what: str = "text", shown: str | None = None,
+                  warning: str = "") -> None:
+        """Copy by OSC 52 and pyperclip (tui/clipboard.py), and say what really happened."""
+        from tui.clipboard import copy
 
-            pyperclip.copy(text)
-            how = "to the clipboard"
-        except Exception:
-            pass
-        self.notify(f"Copied {what} {how}: {shown if shown is not None else text}", timeout=4)
+        _, how = copy(self, text)
+        message = f"{what[:1].upper()}{what[1:]} {how}:\n{shown if shown is not None else text}"
+        if warning:
+            message += f"\n{warning}"
+        self.notify(message, markup=False, timeout=6 if warning else 4,
+                    severity="warning" if warning else "information")
 
     def pick_cluster(self) -> None:
         from tui.screens.pickers import PickerScreen

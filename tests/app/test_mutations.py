@@ -454,7 +454,7 @@ async def test_request_pane_gets_a_real_prediction(cloud: LocalCloud, http: http
         shown = screen_text(app)
         assert cloud.token not in shown and "btui_…****" in shown and "/gw/default/talk-iris" in shown
         screen.query_one("#interact-route", Select).focus()
-        await pilot.press("c")
+        await pilot.press("C")  # the real token only on the explicit key (`c`: test_usability.py)
         assert cloud.token in app.clipboard and "/classify" in app.clipboard
         assert f'Authorization: Bearer {cloud.token}' in app.clipboard
         await pilot.press("ctrl+s")

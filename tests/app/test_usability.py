@@ -5,6 +5,8 @@ that were hidden.  Pilot tests of the real app against a real local control plan
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -24,6 +26,7 @@ from tui.screens.deployments import DeploymentsScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.editor import EditorScreen
 from tui.screens.help import HelpScreen
+from tui.screens.interact import InteractScreen
 
 
 def mode_buttons(editor: EditorScreen) -> dict[str, bool]:
@@ -273,3 +276,70 @@ async def test_read_only_is_visible_and_keys_say_why(cloud: LocalCloud, http: ht
         await pilot.pause(0.3)
         assert app.screen is detail
         assert any("read-only: sending requests is disabled" in n.message for n in app._notifications)
+
+
+# --------------------------------------------------------------------------- item 6: copy curl
+
+
+def clipboard_works() -> bool:
+    try:
+        import pyperclip
+
+        pyperclip.copy("probe")
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def tmux_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real tmux server on a private socket, with $TMUX pointing at it as inside tmux."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    socket = tmp_path / "tmux.sock"
+    subprocess.run(["tmux", "-S", str(socket), "-f", "/dev/null", "new-session", "-d", "sleep 60"],
+                   check=True, timeout=10)
+    monkeypatch.setenv("TMUX", f"{socket},0,0")
+    try:
+        yield socket
+    finally:
+        subprocess.run(["tmux", "-S", str(socket), "kill-server"], timeout=10)
+
+
+async def test_copy_curl_is_safe_by_default_and_honest(cloud: LocalCloud, http: httpx.Client,
+                                                      tmux_server: Path) -> None:
+    create(http, "copy-svc", deploy=False)
+    app = BentoTUI(local_context(cloud), settings=Settings())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot, "copy-svc")
+        dep = await app.session.client.get_deployment("default", "copy-svc")
+        assert dep.urls
+        actions.run(app, actions.open_interact, dep)
+        await until(lambda: isinstance(app.screen, InteractScreen), pilot=pilot, what="interact")
+        screen = app.screen
+        await pilot.pause(0.3)
+        screen.query_one("#interact-route").focus()
+        assert "Copy with token" in screen_text(app).splitlines()[-1]  # the second key is shown
+
+        def last() -> str:
+            return list(app._notifications)[-1].message
+
+        # `c`: the token as the variable, and no claim that the terminal took it
+        await pilot.press("c")
+        assert '"Authorization: Bearer $BENTO_CLOUD_API_KEY"' in app.clipboard
+        assert cloud.token not in app.clipboard
+        if clipboard_works():
+            assert "copied to the system clipboard" in last()
+        else:
+            assert "sent to the terminal (OSC 52) — your terminal may ignore it" in last()
+            assert "copied" not in last().lower()
+            # tmux's default (set-clipboard external) drops it: say how to let it through
+            assert "set -g set-clipboard on" in last()
+            subprocess.run(["tmux", "-S", str(tmux_server), "set", "-g", "set-clipboard", "on"],
+                           check=True, timeout=10)
+            await pilot.press("c")
+            assert "may ignore it" in last() and "set-clipboard" not in last()
+        # `C`: the real token, on purpose, and the message says so (without showing it)
+        await pilot.press("C")
+        assert f"Authorization: Bearer {cloud.token}" in app.clipboard
+        assert "contains your API token" in last() and cloud.token not in last()

@@ -1,8 +1,8 @@
 """Talk to a deployment's endpoint: its URL, a ready curl command, and a request pane.
 
-The token is masked on screen and real only in what `c` copies.  `ctrl+s` sends the body to
-`<url><route>` (routes from the bento manifest's `apis`) and shows status, time and the
-response, indented when it is JSON.
+The token is masked on screen; `c` copies curl with $BENTO_CLOUD_API_KEY in its place, `C` with
+the real token.  `ctrl+s` sends the body to `<url><route>` (routes from the bento manifest's
+`apis`) and shows status, time and the response, indented when it is JSON.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Select, Static, TextArea
 
 from tui.api import models as m
-from tui.api.endpoint import EndpointResult, call_endpoint, curl_command, endpoint_url
+from tui.api.endpoint import TOKEN_ENV, EndpointResult, call_endpoint, curl_command, endpoint_url
 from tui.api.errors import ApiError
 from tui.widgets.context_bar import ContextBar
 
@@ -45,11 +45,13 @@ class InteractScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="interact.send"),
         Binding("c", "copy_curl", "Copy curl", id="interact.copy_curl"),
+        Binding("C", "copy_curl(True)", "Copy with token", id="interact.copy_curl_token"),
         Binding("escape", "close", "Back", id="interact.close"),
     ]
 
     HELP = ("ctrl+s sends the body to the chosen route with your API token as a bearer token.  "
-            "c copies the curl command (with the real token; the screen shows it masked).  "
+            "c copies the curl command with $BENTO_CLOUD_API_KEY for the token (set it in "
+            "the shell you paste into); C copies it with the real token.  "
             "esc in the body leaves it; esc again goes back.")
 
     app: BentoTUI
@@ -169,10 +171,18 @@ class InteractScreen(Screen[None]):
             return bool(self.url)
         return True
 
-    def action_copy_curl(self) -> None:
-        real = curl_command(self.url, self.route, self.body, self.token)
-        masked = curl_command(self.url, self.route, self.body, self.token, masked=True)
-        self.app.copy_text(real, what="curl command", shown=masked.splitlines()[0] + " …")
+    def action_copy_curl(self, with_token: bool = False) -> None:
+        """`c`: the token as $BENTO_CLOUD_API_KEY, safe in any clipboard; `C`: the real one."""
+        first_line = curl_command(self.url, self.route, self.body, self.token).splitlines()[0]
+        if with_token:
+            text = curl_command(self.url, self.route, self.body, self.token)
+            self.app.copy_text(text, what="curl command", shown=first_line + " …",
+                               warning="It contains your API token: paste it with care.")
+        else:
+            text = curl_command(self.url, self.route, self.body, self.token, from_env=True)
+            self.app.copy_text(text, what="curl command", shown=first_line + " …\n"
+                               f"The token is ${TOKEN_ENV}: set it in the shell first "
+                               "(C copies the real token).")
 
     def action_close(self) -> None:
         self.dismiss(None)
