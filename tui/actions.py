@@ -17,6 +17,7 @@ own message; nothing raises out of a flow.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -60,22 +61,46 @@ def refused_read_only(app: BentoTUI, what: str) -> bool:
     return False
 
 
-def refuse_read_only_key(screen: Screen[Any], key: str) -> bool:
-    """A key of a refused action reached `screen` unhandled (its binding is hidden and
-    disabled in read-only mode): say so instead of doing nothing.  True when it was one."""
-    app = screen.app
-    if not getattr(app, "read_only", False):
+async def answer_hidden_key(screen: Screen[Any], key: str, live: frozenset[str]) -> bool:
+    """Run the action of a hidden binding of `key` (see `hidden_key`) directly: Textual's
+    `run_action` would ask `check_action` again, which hid it.  True when one ran."""
+    from textual.actions import parse
+
+    action = hidden_key(screen, key, live)
+    if action is None:
         return False
+    _, name, parameters = parse(action)
+    result = getattr(screen, f"action_{name}")(*parameters)
+    if inspect.isawaitable(result):
+        await result
+    return True
+
+
+def hidden_key(screen: Screen[Any], key: str, live: frozenset[str]) -> str | None:
+    """For a key that reached `screen` (on its way to the bindings): the action to run for
+    it when its binding is hidden, or None.
+
+    `check_action` hides a binding from the footer (and so from Textual's key handling) when
+    the footer has no room for it or the row does not allow it; the actions named in `live`
+    still deserve an answer.  In read-only mode a refused action gets "read-only: ... is
+    disabled" (and None comes back); otherwise the action runs, and its flow says why not
+    when the row does not allow it ("only a terminated deployment can be restored")."""
+    if key in screen.active_bindings:
+        return None  # a shown binding has it: Textual runs that one (after this key bubbles)
+    app = screen.app
     settings = getattr(app, "settings", None)
     keymap = getattr(settings, "keymap", {}) or {}
     for binding in type(screen).BINDINGS:
-        if not isinstance(binding, Binding) or binding.action.split("(")[0] not in READ_ONLY_ACTIONS:
+        name = binding.action.split("(")[0] if isinstance(binding, Binding) else ""
+        if name not in live and name not in READ_ONLY_ACTIONS:
             continue
         keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-        if key in (k.strip() for k in keys.split(",")):
-            refused_read_only(app, f"{binding.description.lower()} ({key})")  # type: ignore[arg-type]
-            return True
-    return False
+        if key not in (k.strip() for k in keys.split(",")):
+            continue
+        if name in READ_ONLY_ACTIONS and refused_read_only(app, f"{binding.description.lower()} ({key})"):
+            return None
+        return binding.action if name in live else None
+    return None
 
 
 def client_of(app: BentoTUI) -> BentoCloudClient | None:

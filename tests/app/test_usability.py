@@ -343,3 +343,75 @@ async def test_copy_curl_is_safe_by_default_and_honest(cloud: LocalCloud, http: 
         await pilot.press("C")
         assert f"Authorization: Bearer {cloud.token}" in app.clipboard
         assert "contains your API token" in last() and cloud.token not in last()
+
+
+# --------------------------------------------------------------------------- item 14: hidden keys
+
+
+def footer(app: BentoTUI) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+async def test_keys_that_were_hidden_are_shown(cloud: LocalCloud, http: httpx.Client) -> None:
+    create(http, "keys-svc", deploy=False)
+    gone = create(http, "keys-gone", deploy=False)
+    assert http.post(f"/api/v1/clusters/default/namespaces/yatai/deployments/keys-gone/terminate"
+                     ).status_code == 200
+    app = BentoTUI(local_context(cloud), settings=Settings())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await on_list(app, pilot, "keys-svc", "keys-gone")
+        await until(lambda: screen.table.get(gone["uid"]).status.value == "terminated", pilot=pilot,
+                    what="keys-gone terminated")
+        # the list's footer offers what the row allows, and `? Help` still fits
+        select_row(screen, "keys-svc")
+        await pilot.pause(0.1)
+        assert "t Terminate" in footer(app) and "? Help" in footer(app), footer(app)
+        assert "r Restore" not in footer(app)
+        select_row(screen, "keys-gone")
+        await pilot.pause(0.1)
+        assert "r Restore" in footer(app) and "D Delete" in footer(app), footer(app)
+        assert "t Terminate" not in footer(app) and "? Help" in footer(app)
+        # a key the row does not allow says why instead of doing nothing
+        await pilot.press("t")
+        await until(lambda: any("already terminated" in n.message for n in app._notifications),
+                    pilot=pilot, what="the reason t does nothing here")
+        # sorting says so, also by age, which has no column at 80 columns
+        await pilot.press("A")
+        await pilot.pause(0.1)
+        summary = screen_text(app).splitlines()[-2]
+        assert "sorted by age ▲" in summary, summary
+        await pilot.press("N")
+        await pilot.pause(0.1)
+        assert "NAME ▲" in screen_text(app).splitlines()[1]
+        assert "sorted by name ▲" in screen_text(app).splitlines()[-2]
+        # Revisions: space / d / R in the footer, and a marked revision wears a marker
+        app.open_deployment("keys-svc")
+        await until(lambda: isinstance(app.screen, DetailScreen), pilot=pilot, what="detail")
+        await pilot.pause(0.2)
+        await pilot.press("5")
+        await until(lambda: app.screen.revision_table.row_count == 1, pilot=pilot, what="revisions")
+        await pilot.pause(0.2)
+        for key in ("space Mark", "d Diff", "R Roll back", "? Help"):
+            assert key in footer(app), footer(app)
+        row = next(line for line in screen_text(app).splitlines() if "● yes" in line)
+        assert "◆" not in row
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        row = next(line for line in screen_text(app).splitlines() if "● yes" in line)
+        assert "◆" in row, row
+        # keys that left the footer for them still work there
+        await pilot.press("l")
+        await until(lambda: app.screen.active_tab == "logs", pilot=pilot, what="l to show the logs")
+
+
+async def test_help_and_readme_agree_on_ctrl_q(cloud: LocalCloud) -> None:
+    app = BentoTUI(local_context(cloud), settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("question_mark")
+        await until(lambda: isinstance(app.screen, HelpScreen), pilot=pilot, what="help")
+        ids = {keys: ident for keys, _, ident in app.screen.keys}  # type: ignore[attr-defined]
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert ids["^q"] == "app.force_quit" and ids["q"] == "app.quit"
+    assert "`ctrl+q` | quit, also from a text box (`app.force_quit`)" in readme
+    assert "(`app.quit`)" in readme
