@@ -150,14 +150,13 @@ class BentoTUI(App[int]):
         shown = [_shorten(p, limit) for p in problems[:MAX_PROBLEMS_SHOWN]]
         if len(problems) > len(shown):
             shown.append(f"… and {len(problems) - len(shown)} more")
-        forced = bool(self.settings.read_only_reason) and "read_only = true" not in self.settings.read_only_reason
         title = f"Configuration: {len(problems)} problem{'s' if len(problems) != 1 else ''}"
         lines = [f"• {line}" for line in shown]
         if path is not None:
             where = _home_short(path)
             lines.append(f"in {where if len(where) <= limit else '…' + where[-limit:]}")
         self.notify("\n".join(lines), title=title, markup=False,
-                    severity="error" if forced else "warning", timeout=15)
+                    severity="error" if self.settings.read_only_forced else "warning", timeout=15)
 
     # ------------------------------------------------------------------ connection
 

@@ -53,11 +53,13 @@ class Settings:
     problems: list[str] = field(default_factory=list)
     path: Path | None = None
     read_only_reason: str = ""  # why read_only is on, for the messages that refuse an action
+    read_only_forced: bool = False  # on because the file was wrong, not because it said so
 
     def force_read_only(self, reason: str) -> None:
         """Fail closed: the file may have meant read-only and we cannot tell that it did not."""
         self.read_only = True
         self.read_only_reason = reason
+        self.read_only_forced = True
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -151,7 +153,8 @@ def _read_only_lines(raw: str) -> list[tuple[int, str]]:
 
 
 def _load_read_only(settings: Settings, value: Any, raw: str, path: Path) -> None:
-    where = f"{path}, line {_read_only_lines(raw)[0][0]}" if _read_only_lines(raw) else str(path)
+    lines = _read_only_lines(raw)
+    where = f"{path}, line {lines[0][0]}" if lines else str(path)
     if value is True:
         settings.read_only = True
         settings.read_only_reason = f"read_only = true in {where}"

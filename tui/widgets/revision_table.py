@@ -22,8 +22,9 @@ MARKER = "◆"  # the revision marked with space for a diff: a character, not on
 
 def revision_cells(revision: m.DeploymentRevisionSchema, marked: bool = False) -> list[Cell]:
     active = revision.status == m.DeploymentRevisionStatus.ACTIVE
-    uid = Text(f"{MARKER} " if marked else "  ", style="bold reverse" if marked else "")
-    uid.append(revision.uid[:10], style="bold" if active or marked else "")
+    uid = Text(revision.uid[:10], style="bold" if active or marked else "")
+    if marked:
+        uid.append(f" {MARKER}", style="bold reverse")
     return [
         Text("● yes", style="green") if active else Text("○ no", style="bright_black"),
         uid,
