@@ -415,3 +415,16 @@ async def test_help_and_readme_agree_on_ctrl_q(cloud: LocalCloud) -> None:
     assert ids["^q"] == "app.force_quit" and ids["q"] == "app.quit"
     assert "`ctrl+q` | quit, also from a text box (`app.force_quit`)" in readme
     assert "(`app.quit`)" in readme
+
+
+async def test_help_lists_the_keys_the_footer_hides_now(cloud: LocalCloud, http: httpx.Client) -> None:
+    create(http, "help-hidden", deploy=False)
+    app = BentoTUI(local_context(cloud), settings=Settings(), read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot, "help-hidden")
+        await pilot.press("question_mark")
+        await until(lambda: isinstance(app.screen, HelpScreen), pilot=pilot, what="help")
+        rows = {ident: (keys, what) for keys, what, ident in app.screen.keys}  # type: ignore[attr-defined]
+        assert rows["list.terminate"] == ("t", "Terminate (not now)")
+        assert rows["list.delete"] == ("D", "Delete (not now)")
+        assert rows["list.copy_url"][0] == "c"
