@@ -85,8 +85,6 @@ def hidden_key(screen: Screen[Any], key: str, live: frozenset[str]) -> str | Non
     still deserve an answer.  In read-only mode a refused action gets "read-only: ... is
     disabled" (and None comes back); otherwise the action runs, and its flow says why not
     when the row does not allow it ("only a terminated deployment can be restored")."""
-    if key in screen.active_bindings:
-        return None  # a shown binding has it: Textual runs that one (after this key bubbles)
     app = screen.app
     settings = getattr(app, "settings", None)
     keymap = getattr(settings, "keymap", {}) or {}
@@ -97,6 +95,8 @@ def hidden_key(screen: Screen[Any], key: str, live: frozenset[str]) -> str | Non
         keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
         if key not in (k.strip() for k in keys.split(",")):
             continue
+        if key in screen.active_bindings:  # (asked only now: it costs every check_action)
+            return None  # a shown binding has it: Textual runs that one after this key bubbles
         if name in READ_ONLY_ACTIONS and refused_read_only(app, f"{binding.description.lower()} ({key})"):
             return None
         return binding.action if name in live else None

@@ -15,11 +15,11 @@ def test_ctrl_p_opens_the_palette_and_read_only_shows(tmp_path: Path, env: dict[
     term = Terminal([str(BENTOTUI), "--read-only"], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
-        term.wait_for(lambda s: "READ-ONLY" in s.splitlines()[0], "READ-ONLY in the top bar")
         term.press("\x10")  # ctrl+p
         term.wait_for_text("Search for commands")
         term.press("\x1b")
         term.wait_for(lambda s: "Search for commands" not in s, "the palette to close")
+        term.wait_for(lambda s: "READ-ONLY" in s.splitlines()[0], "READ-ONLY in the top bar")
         term.press("n")  # a mutation key in read-only mode says why it does nothing
         term.wait_for_text("read-only")
         term.press("q")
