@@ -255,7 +255,8 @@ class BentoTUI(App[int]):
         from tui.clipboard import copy
 
         _, how = copy(self, text)
-        message = f"{what[:1].upper()}{what[1:]} {how}:\n{shown if shown is not None else text}"
+        shown = text if shown is None else shown
+        message = f"{what[:1].upper()}{what[1:]} {how}" + (f":\n{shown}" if shown else ".")
         if warning:
             message += f"\n{warning}"
         self.notify(message, markup=False, timeout=6 if warning else 4,

@@ -173,16 +173,15 @@ class InteractScreen(Screen[None]):
 
     def action_copy_curl(self, with_token: bool = False) -> None:
         """`c`: the token as $BENTO_CLOUD_API_KEY, safe in any clipboard; `C`: the real one."""
-        first_line = curl_command(self.url, self.route, self.body, self.token).splitlines()[0]
+        # The command is on screen already: the message says only what went where.
         if with_token:
             text = curl_command(self.url, self.route, self.body, self.token)
-            self.app.copy_text(text, what="curl command", shown=first_line + " …",
+            self.app.copy_text(text, what="curl command", shown="",
                                warning="It contains your API token: paste it with care.")
         else:
             text = curl_command(self.url, self.route, self.body, self.token, from_env=True)
-            self.app.copy_text(text, what="curl command", shown=first_line + " …\n"
-                               f"The token is ${TOKEN_ENV}: set it in the shell first "
-                               "(C copies the real token).")
+            self.app.copy_text(text, what=f"curl command (token: ${TOKEN_ENV})",
+                               shown=f"Set ${TOKEN_ENV} where you paste it; C copies the real token.")
 
     def action_close(self) -> None:
         self.dismiss(None)
