@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from textual.widgets import RadioButton
+from textual.widgets import RadioButton, RadioSet
 
 from textual.command import CommandPalette
 
@@ -428,3 +428,21 @@ async def test_help_lists_the_keys_the_footer_hides_now(cloud: LocalCloud, http:
         assert rows["list.terminate"] == ("t", "Terminate (not now)")
         assert rows["list.delete"] == ("D", "Delete (not now)")
         assert rows["list.copy_url"][0] == "c"
+
+
+async def test_mode_switches_by_keys_alone(cloud: LocalCloud) -> None:
+    """Without a mouse: ↓ moves between the two choices, enter picks; each pick flips the mode."""
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = await open_editor(app, pilot)
+        editor.query_one("#f-mode", RadioSet).focus()
+        await pilot.pause(0.1)
+        seen = [json.loads(editor.text)["mode"]]
+        for _ in range(3):
+            await pilot.press("down", "enter")
+            await settle(pilot)
+            mode = json.loads(editor.text)["mode"]
+            assert mode != seen[-1], seen
+            assert mode_buttons(editor) == {"deployment": mode == "deployment",
+                                            "function": mode == "function"}, mode
+            seen.append(mode)

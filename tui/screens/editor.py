@@ -599,17 +599,17 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
 
     def _show_mode(self, wanted: str) -> None:
         """Select `wanted`'s button through the RadioSet, so the set knows which one is pressed
-        and turns it off when the user picks the other (setting values behind its back left
-        both shown as chosen).  Only the set's own Changed is held back: it is not a form edit."""
-        with self.prevent(RadioSet.Changed):
-            if wanted in MODE_HELP:
-                button = self.query_one(f"#mode-{wanted}", RadioButton)
-                if not button.value:
-                    button.value = True  # the set turns the other one off
-                return
-            with self.prevent(RadioButton.Changed):  # no mode in the document: none chosen
-                for mode in MODE_HELP:
-                    self.query_one(f"#mode-{mode}", RadioButton).value = False
+        (and highlights it) and turns it off when the user picks the other: setting values
+        behind its back left both shown as chosen.  The set's Changed that follows finds the
+        document already saying `wanted`, so it changes nothing there."""
+        if wanted in MODE_HELP:
+            button = self.query_one(f"#mode-{wanted}", RadioButton)
+            if not button.value:
+                button.value = True  # the set turns the other one off
+            return
+        with self.prevent(RadioButton.Changed):  # no mode in the document: none chosen
+            for mode in MODE_HELP:
+                self.query_one(f"#mode-{mode}", RadioButton).value = False
 
     def _current_envs(self) -> tuple[tuple[str, str], ...]:
         return tuple((r.env_key, r.env_value) for r in self._env_rows if r.env_key or r.env_value)
