@@ -17,10 +17,12 @@ own message; nothing raises out of a flow.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual.binding import Binding
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
 from tui.api import models as m
@@ -40,7 +42,10 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 MUTATION_GROUP = "mutations"
-READ_ONLY_MESSAGE = "read-only mode: {what} is disabled (started with --read-only or read_only = true)"
+READ_ONLY_MESSAGE = "read-only: {what} is disabled ({why})"
+# The actions a read-only app refuses: every mutation, and `i`, whose POST can cold-start a
+# function (and whatever the endpoint does with it).
+READ_ONLY_ACTIONS = frozenset({"mutate", "rollback", "interact"})
 
 TERMINATED = {m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING}
 
@@ -51,9 +56,53 @@ TERMINATED = {m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING}
 def refused_read_only(app: BentoTUI, what: str) -> bool:
     """True (and a warning) when the app is read-only."""
     if getattr(app, "read_only", False):
-        app.notify(READ_ONLY_MESSAGE.format(what=what), title="Read-only", severity="warning")
+        why = getattr(app, "read_only_reason", "") or "started read-only"
+        app.notify(READ_ONLY_MESSAGE.format(what=what, why=why), title="Read-only",
+                   severity="warning")
         return True
     return False
+
+
+async def answer_hidden_key(screen: Screen[Any], key: str, live: frozenset[str]) -> bool:
+    """Run the action of a hidden binding of `key` (see `hidden_key`) directly: Textual's
+    `run_action` would ask `check_action` again, which hid it.  True when one ran."""
+    from textual.actions import parse
+
+    action = hidden_key(screen, key, live)
+    if action is None:
+        return False
+    _, name, parameters = parse(action)
+    result = getattr(screen, f"action_{name}")(*parameters)
+    if inspect.isawaitable(result):
+        await result
+    return True
+
+
+def hidden_key(screen: Screen[Any], key: str, live: frozenset[str]) -> str | None:
+    """For a key that reached `screen` (on its way to the bindings): the action to run for
+    it when its binding is hidden, or None.
+
+    `check_action` hides a binding from the footer (and so from Textual's key handling) when
+    the footer has no room for it or the row does not allow it; the actions named in `live`
+    still deserve an answer.  In read-only mode a refused action gets "read-only: ... is
+    disabled" (and None comes back); otherwise the action runs, and its flow says why not
+    when the row does not allow it ("only a terminated deployment can be restored")."""
+    app = screen.app
+    settings = getattr(app, "settings", None)
+    keymap = getattr(settings, "keymap", {}) or {}
+    for binding in type(screen).BINDINGS:
+        name = binding.action.split("(")[0] if isinstance(binding, Binding) else ""
+        if name not in live and name not in READ_ONLY_ACTIONS:
+            continue
+        keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+        if key not in (k.strip() for k in keys.split(",")):
+            continue
+        if key in screen.active_bindings:  # (asked only now: it costs every check_action)
+            return None  # a shown binding has it: Textual runs that one after this key bubbles
+        if name in READ_ONLY_ACTIONS and refused_read_only(app, f"{binding.description.lower()} ({key})"):
+            return None
+        return binding.action if name in live else None
+    return None
 
 
 def client_of(app: BentoTUI) -> BentoCloudClient | None:
@@ -293,7 +342,10 @@ async def _confirm_and_redeploy(app: BentoTUI, client: BentoCloudClient, dep: m.
 async def open_interact(app: BentoTUI, dep: m.DeploymentSchema) -> None:
     """The endpoint's URL, a ready curl command and a request pane.
 
-    Not a mutation of the deployment, so it stays available in read-only mode."""
+    Refused in read-only mode: a request is a POST that can cold-start a function and do
+    whatever the endpoint does."""
+    if refused_read_only(app, "sending requests"):
+        return
     from tui.screens.interact import InteractScreen
 
     await app.push_screen(InteractScreen(dep))

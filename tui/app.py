@@ -31,6 +31,8 @@ if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside t
     STYLES = Path(__file__).parent.parent / "styles"
 
 RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
+MAX_PROBLEMS_SHOWN = 3  # problems in the configuration notification; the rest are counted
+MAX_PROBLEM_CHARS = 80  # a line of it; fewer on narrow terminals, so that it fits 60x20
 
 
 class BentoTUI(App[int]):
@@ -43,7 +45,9 @@ class BentoTUI(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.force_quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("colon", "command_palette", "Commands", show=False, id="app.command"),
+        # Both keys in one binding: Textual adds its own ctrl+p only when no binding of the
+        # app runs the palette, so a `:` binding alone silently took ctrl+p away.
+        Binding("ctrl+p,colon", "command_palette", "Commands", show=False, id="app.command"),
         Binding("x", "pick_context", "Context", show=False, id="app.context"),
         Binding("r", "retry_connect", "Retry", id="app.retry"),
     ]
@@ -75,6 +79,9 @@ class BentoTUI(App[int]):
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
         self._requested_theme = theme or self.settings.theme
         self.set_reactive(BentoTUI.read_only, bool(read_only) or self.settings.read_only)
+        # why, for the messages that refuse an action (tui/actions.py)
+        self.read_only_reason = ("started with --read-only" if read_only
+                                 else self.settings.read_only_reason)
         self.set_reactive(BentoTUI.context_label, context.name)
         self.set_reactive(BentoTUI.endpoint_label, context.endpoint or "")
 
@@ -91,10 +98,8 @@ class BentoTUI(App[int]):
 
     def on_mount(self) -> None:
         self.set_timer(5.0, self.startup_finished)  # in case the list never paints
-        self._choose_theme()
-        self._apply_keymap()
-        for problem in self.settings.problems:
-            self.notify(problem, title="Configuration", severity="warning", timeout=10)
+        problems = [*self.settings.problems, *self._choose_theme(), *self._apply_keymap()]
+        self._report_configuration(problems)
         self.connect()
 
     def notify(self, message: object, *, title: object = "", severity: SeverityLevel = "information",
@@ -128,41 +133,51 @@ class BentoTUI(App[int]):
 
     # ------------------------------------------------------------------ theme and keymap
 
-    def _choose_theme(self) -> None:
+    def _choose_theme(self) -> list[str]:
+        """Apply the wanted theme; a problem with it as a line for the configuration report."""
         wanted = self._requested_theme
+        problems = []
         if wanted:
             if wanted in self.available_themes:
                 self.theme = wanted
-                return
-            self.notify(f"theme {wanted!r} is unknown; themes: {', '.join(sorted(self.available_themes))}",
-                        title="Configuration", severity="warning", timeout=10)
+                return []
+            problems.append(f"theme {wanted!r} is unknown; themes: "
+                            f"{', '.join(sorted(self.available_themes))}")
         if self.console.color_system in (None, "standard", "windows"):
             self.theme = "ansi-dark"  # 16-colour terminal: use its own palette
+        return problems
 
-    def known_binding_ids(self) -> dict[str, list[str]]:
-        """binding id -> scopes it belongs to (the app and each screen class)."""
-        from tui.screens import all_screen_classes
+    def _apply_keymap(self) -> list[str]:
+        """Apply the user's keymap (its known ids); the problems it has, one line each."""
+        from tui.keymap import binding_scopes, check_keymap
 
-        scopes: dict[str, list[str]] = {}
-        for owner in (type(self), *all_screen_classes()):
-            for binding in owner.BINDINGS:
-                if isinstance(binding, Binding) and binding.id:
-                    scopes.setdefault(binding.id, []).append(owner.__name__)
-        return scopes
-
-    def _apply_keymap(self) -> None:
-        keymap = dict(self.settings.keymap)
-        if not keymap:
-            return
-        scopes = self.known_binding_ids()
-        for binding_id in list(keymap):
-            if binding_id not in scopes:
-                self.notify(f"keymap: unknown binding id {binding_id!r}", title="Configuration",
-                            severity="warning", timeout=10)
-                keymap.pop(binding_id)
-        for problem in keymap_conflicts(keymap, self):
-            self.notify(problem, title="Configuration", severity="warning", timeout=10)
+        if not self.settings.keymap:
+            return []
+        keymap, problems = check_keymap(dict(self.settings.keymap), binding_scopes(type(self)))
         self.set_keymap(keymap)
+        return problems
+
+    def _report_configuration(self, problems: list[str]) -> None:
+        """Every configuration problem in one notification (several would stack past the top
+        of a 24-row screen), the read-only ones first and as errors."""
+        if not problems:
+            return
+        problems = sorted(problems, key=lambda line: "read-only" not in line)  # safety first
+        path = self.settings.path
+        if path is not None:  # the full path once, at the end; the file's name in each line
+            problems = [p.replace(str(path), path.name) for p in problems]
+        # A toast is half the screen wide: three wrapped rows a problem at most.
+        limit = max(30, min(MAX_PROBLEM_CHARS, (self.size.width // 2 - 6) * 3))
+        shown = [_shorten(p, limit) for p in problems[:MAX_PROBLEMS_SHOWN]]
+        if len(problems) > len(shown):
+            shown.append(f"… and {len(problems) - len(shown)} more")
+        title = f"Configuration: {len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        lines = [f"• {line}" for line in shown]
+        if path is not None:
+            where = _home_short(path)
+            lines.append(f"in {where if len(where) <= limit else '…' + where[-limit:]}")
+        self.notify("\n".join(lines), title=title, markup=False,
+                    severity="error" if self.settings.read_only_forced else "warning", timeout=15)
 
     # ------------------------------------------------------------------ connection
 
@@ -290,18 +305,18 @@ class BentoTUI(App[int]):
             return
         self.copy_text(deployment.urls[0], what="URL")
 
-    def copy_text(self, text: str, what: str = "text", shown: str | None = None) -> None:
-        """OSC 52 first (works over SSH); pyperclip as well when a local clipboard exists."""
-        self.copy_to_clipboard(text)
-        how = "via the terminal (OSC 52)"
-        try:
-            import pyperclip
+    def copy_text(self, text: str, what: str = "text", shown: str | None = None,
+                  warning: str = "") -> None:
+        """Copy by OSC 52 and pyperclip (tui/clipboard.py), and say what really happened."""
+        from tui.clipboard import copy
 
-            pyperclip.copy(text)
-            how = "to the clipboard"
-        except Exception:
-            pass
-        self.notify(f"Copied {what} {how}: {shown if shown is not None else text}", timeout=4)
+        _, how = copy(self, text)
+        shown = text if shown is None else shown
+        message = f"{what[:1].upper()}{what[1:]} {how}" + (f":\n{shown}" if shown else ".")
+        if warning:
+            message += f"\n{warning}"
+        self.notify(message, markup=False, timeout=6 if warning else 4,
+                    severity="warning" if warning else "information")
 
     def pick_cluster(self) -> None:
         from tui.screens.pickers import PickerScreen
@@ -354,23 +369,15 @@ class BentoTUI(App[int]):
         self.exit(0)
 
 
-def keymap_conflicts(keymap: dict[str, str], app: BentoTUI) -> list[str]:
-    """Keys bound twice within one screen (or the app) once the keymap is applied."""
-    from tui.screens import all_screen_classes
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
-    problems = []
-    app_bindings = [b for b in type(app).BINDINGS if isinstance(b, Binding)]
-    for owner in all_screen_classes():
-        seen: dict[str, str] = {}
-        for binding in [*app_bindings, *(b for b in owner.BINDINGS if isinstance(b, Binding))]:
-            keys = keymap.get(binding.id or "", binding.key) if binding.id else binding.key
-            for key in keys.split(","):
-                key = key.strip()
-                if key in seen and seen[key] != binding.id:
-                    problems.append(f"keymap: {key!r} is bound to both {seen[key]!r} and "
-                                    f"{binding.id!r} on {owner.__name__}")
-                seen[key] = binding.id or binding.action
-    return sorted(set(problems))
+
+def _home_short(path: Path) -> str:
+    try:
+        return f"~/{path.relative_to(Path.home())}"
+    except ValueError:
+        return str(path)
 
 
 def run_app(context: Context, *, read_only: bool = False, theme: str | None = None,

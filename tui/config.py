@@ -1,7 +1,9 @@
 """User settings from `$XDG_CONFIG_HOME/bentotui/config.toml`.
 
-A bad file never stops the app: each problem becomes one line naming the key, shown as a
-notification, and the defaults stand in for the parts that were wrong.
+A bad file never stops the app: each problem becomes one line naming the key (and its line),
+shown as a notification, and the defaults stand in for the parts that were wrong.  Except for
+the safety setting, which fails closed: when `read_only` is set to anything but `false`, or the
+file that might set it cannot be read or parsed, the app runs read-only and says why.
 
 ```toml
 theme = "ansi-dark"          # any Textual theme name
@@ -22,6 +24,7 @@ local = "auto"
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +57,14 @@ class Settings:
     api_versions: dict[str, str] = field(default_factory=dict)  # context name -> "v1" | "v2"
     problems: list[str] = field(default_factory=list)
     path: Path | None = None
+    read_only_reason: str = ""  # why read_only is on, for the messages that refuse an action
+    read_only_forced: bool = False  # on because the file was wrong, not because it said so
+
+    def force_read_only(self, reason: str) -> None:
+        """Fail closed: the file may have meant read-only and we cannot tell that it did not."""
+        self.read_only = True
+        self.read_only_reason = reason
+        self.read_only_forced = True
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -71,19 +82,24 @@ def load_settings(path: Path | None = None) -> Settings:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return settings
-    except OSError as exc:
-        settings.problems.append(f"{path}: cannot read ({exc.strerror})")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        settings.problems.append(f"{path}: cannot read ({reason}); running read-only, since "
+                                 "it may set read_only")
+        settings.force_read_only(f"{path} cannot be read")
         return settings
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
-        settings.problems.append(f"{path}: not valid TOML: {exc}")
+        _salvage_read_only(settings, raw, path, exc)
         return settings
     for key, value in data.items():
         if key == "keymap":
             _load_keymap(settings, value, path)
         elif key == "api_version":
             _load_api_versions(settings, value, path)
+        elif key == "read_only":
+            _load_read_only(settings, value, raw, path)
         elif key in _TYPES:
             if isinstance(value, bool) and bool not in _TYPES[key]:
                 ok = False
@@ -110,7 +126,7 @@ def _load_keymap(settings: Settings, value: Any, path: Path) -> None:
     if not isinstance(value, dict):
         settings.problems.append(f"{path}: keymap: expected a table of binding id = \"keys\"")
         return
-    for binding_id, keys in value.items():
+    for binding_id, keys in _flatten(value):
         if not isinstance(keys, str) or not keys.strip():
             settings.problems.append(f"{path}: keymap.{binding_id}: expected a key string like \"f\"")
             continue
@@ -135,3 +151,54 @@ def _load_api_versions(settings: Settings, value: Any, path: Path) -> None:
 def api_version_for(settings: Settings, context_name: str) -> str | None:
     """The configured API flavour of a context, or None to detect it."""
     return settings.api_versions.get(context_name)
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """`list.filter = "f"` without quotes is a nested table in TOML: the dotted id again."""
+    pairs: list[tuple[str, Any]] = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            pairs.extend(_flatten(value, f"{prefix}{key}."))
+        else:
+            pairs.append((f"{prefix}{key}", value))
+    return pairs
+
+
+READ_ONLY_LINE = re.compile(r"^\s*(?:read_only|\"read_only\"|'read_only')\s*=\s*(.*?)\s*(?:#.*)?$")
+
+
+def _read_only_lines(raw: str) -> list[tuple[int, str]]:
+    """(line number, value text) of each top-level line that looks like it sets read_only."""
+    found = []
+    for number, line in enumerate(raw.splitlines(), 1):
+        if line.lstrip().startswith("["):
+            break  # a table begins: read_only is a top-level key
+        match = READ_ONLY_LINE.match(line)
+        if match:
+            found.append((number, match.group(1)))
+    return found
+
+
+def _load_read_only(settings: Settings, value: Any, raw: str, path: Path) -> None:
+    lines = _read_only_lines(raw)
+    where = f"{path}, line {lines[0][0]}" if lines else str(path)
+    if value is True:
+        settings.read_only = True
+        settings.read_only_reason = f"read_only = true in {where}"
+    elif value is not False:
+        settings.problems.append(f"{where}: read_only must be true or false (without quotes), "
+                                 f"got {value!r}; running read-only until it is fixed")
+        settings.force_read_only(f"read_only = {value!r} in {where} is not true or false")
+
+
+def _salvage_read_only(settings: Settings, raw: str, path: Path, exc: Exception) -> None:
+    """The file is not TOML: keep `read_only = true` if a line says so, and run read-only as
+    well when any line mentions read_only at all (it may have meant true)."""
+    problem = f"{path}: not valid TOML: {exc}"
+    lines = _read_only_lines(raw)
+    if lines or "read_only" in raw:
+        number = lines[0][0] if lines else None
+        where = f"{path}, line {number}" if number else str(path)
+        problem += f"; running read-only, since the file sets read_only ({where})"
+        settings.force_read_only(f"{path} is not valid TOML")
+    settings.problems.append(problem)

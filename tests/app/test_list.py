@@ -171,7 +171,9 @@ async def test_copy_url_and_json_view(seeded: LocalCloud) -> None:
         await pilot.press("c")
         await pilot.pause()
         assert app.clipboard == f"{seeded.endpoint}/gw/default/beta-sentiment"
-        assert any("Copied URL" in n.message for n in app._notifications)
+        assert any(n.message.startswith(("URL sent to the terminal (OSC 52)",
+                                          "URL copied to the system clipboard"))
+                   for n in app._notifications)
         await pilot.press("y")
         await pilot.pause()
         from tui.screens.json_view import JsonScreen

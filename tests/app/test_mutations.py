@@ -489,7 +489,7 @@ async def test_request_pane_gets_a_real_prediction(cloud: LocalCloud, http: http
         shown = screen_text(app)
         assert cloud.token not in shown and "btui_…****" in shown and "/gw/default/talk-iris" in shown
         screen.query_one("#interact-route", Select).focus()
-        await pilot.press("c")
+        await pilot.press("C")  # the real token only on the explicit key (`c`: test_usability.py)
         assert cloud.token in app.clipboard and "/classify" in app.clipboard
         assert f'Authorization: Bearer {cloud.token}' in app.clipboard
         await pilot.press("ctrl+s")
@@ -547,11 +547,12 @@ async def test_read_only_refuses_mutations(cloud: LocalCloud, http: httpx.Client
             await pilot.pause(0.1)
             assert app.screen is screen, key
         # the palette's commands (and direct calls) say why
+        app.clear_notifications()
         commands = {c.title: c for c in actions.palette_commands(app, screen)}
         commands["Terminate ro-iris"].callback()
         await pilot.pause(0.2)
-        assert any("read-only mode" in n for n in notifications(app))
+        assert any("read-only: terminate is disabled" in n for n in notifications(app))
         assert actions.run(app, actions.delete_deployment, dep)
         await pilot.pause(0.2)
-        assert sum("read-only mode" in n for n in notifications(app)) == 2
+        assert sum("read-only: " in n for n in notifications(app)) == 2
         assert server_deployment(http, "ro-iris")["status"] != "terminating"

@@ -96,9 +96,14 @@ def mask_token(token: str) -> str:
     return f"{prefix}…****"
 
 
-def curl_command(url: str, route: str, body: str, token: str, *, masked: bool = False) -> str:
-    """A ready-to-paste curl command for this request (the token masked when `masked`)."""
-    shown = mask_token(token) if masked else token
+TOKEN_ENV = "BENTO_CLOUD_API_KEY"  # bentoml 1.4's variable for the API token
+
+
+def curl_command(url: str, route: str, body: str, token: str, *, masked: bool = False,
+                 from_env: bool = False) -> str:
+    """A ready-to-paste curl command for this request: the token masked when `masked`, or
+    read by the shell from $BENTO_CLOUD_API_KEY when `from_env` (safe to paste anywhere)."""
+    shown = f"${TOKEN_ENV}" if from_env else mask_token(token) if masked else token
     content_type = "application/json" if body_is_json(body) else "text/plain"
     parts = [
         "curl -s -X POST " + shlex.quote(endpoint_url(url, route)),

@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, Static
 
 from tui.widgets.footer import KeysFooter
 
-from tui.widgets.safe_text import clean, safe, safe_block
+from tui.widgets.safe_text import safe, safe_block
 
 CONSEQUENCES = {
     "terminate": (

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -32,7 +32,10 @@ from tui.widgets.footer import KeysFooter
 if TYPE_CHECKING:
     from tui.app import BentoTUI
 
-PAGE_SIZE = 500  # tui.api.prefetch.FIRST_PAGE asks for the same first page
+PAGE_SIZE = 500
+TERMINATED = {m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING}
+SORT_NAMES = {"name": "name", "status": "status", "created": "age", "updated": "updated"}
+LIVE_WHEN_HIDDEN = frozenset({"mutate"})  # keys that answer although the footer hides them  # tui.api.prefetch.FIRST_PAGE asks for the same first page
 
 
 class FilterInput(Input):
@@ -64,9 +67,10 @@ class DeploymentsScreen(Screen[None]):
         Binding("enter,d", "open", "Open", id="list.open"),
         Binding("slash", "filter", "Filter", id="list.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="list.clear_filter"),
-        Binding("l", "logs", "Logs", id="list.logs"),
-        Binding("y", "json", "JSON", id="list.json"),
-        Binding("c", "copy_url", "Copy URL", id="list.copy_url"),
+        # l / y / c leave the footer to t / D / r (80 columns hold no more); `?` lists them.
+        Binding("l", "logs", "Logs", show=False, id="list.logs"),
+        Binding("y", "json", "JSON", show=False, id="list.json"),
+        Binding("c", "copy_url", "Copy URL", show=False, id="list.copy_url"),
         Binding("N", "sort('name')", "Sort name", show=False, id="list.sort_name"),
         Binding("S", "sort('status')", "Sort status", show=False, id="list.sort_status"),
         Binding("A", "sort('created')", "Sort age", show=False, id="list.sort_age"),
@@ -74,12 +78,13 @@ class DeploymentsScreen(Screen[None]):
         Binding("w", "wide", "Wide", show=False, id="list.wide"),
         Binding("K", "pick_cluster", "Cluster", show=False, id="list.cluster"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="list.refresh"),
-        # Mutations (tui/actions.py): hidden and refused in read-only mode.
+        # Mutations (tui/actions.py): hidden and refused in read-only mode; the footer shows
+        # those the row under the cursor allows (terminate, or restore and delete).
         Binding("n", "mutate('new')", "New", id="list.new"),
         Binding("e", "mutate('edit')", "Edit", show=False, id="list.edit"),
-        Binding("t", "mutate('terminate')", "Terminate", show=False, id="list.terminate"),
-        Binding("D", "mutate('delete')", "Delete", show=False, id="list.delete"),
-        Binding("r", "mutate('restore')", "Restore", show=False, id="list.restore"),
+        Binding("t", "mutate('terminate')", "Terminate", id="list.terminate"),
+        Binding("r", "mutate('restore')", "Restore", id="list.restore"),
+        Binding("D", "mutate('delete')", "Delete", id="list.delete"),
     ]
 
     HELP = "The deployments of the current cluster, live. Rows stay under the cursor on refresh."
@@ -236,6 +241,9 @@ class DeploymentsScreen(Screen[None]):
         text = f" {total} deployment{'s' if total != 1 else ''}"
         if table.filter_text:
             text = f" {shown} of {total} deployment{'s' if total != 1 else ''} match “{table.filter_text}”"
+        # Said here as well as by the header's ▲/▼: age has no column at 80 columns.
+        text += f" · sorted by {SORT_NAMES.get(table.sort_key, table.sort_key)} "
+        text += "▼" if table.sort_desc else "▲"
         # safe(): the filter is typed text ("[/]" is a fine thing to search for), never markup
         self.query_one("#list-summary", Static).update(safe(text), layout=False)  # height 1
 
@@ -307,6 +315,8 @@ class DeploymentsScreen(Screen[None]):
         deployment = self._shared.deployment(deployment)
         is_new = self.table.get(deployment.uid) is None
         self.table.upsert(deployment)
+        if deployment.uid == self.table.cursor_uid:
+            self.refresh_bindings()  # its status may allow other keys now
         if is_new:
             self._after_data()
             self._sync_subscription()
@@ -325,6 +335,10 @@ class DeploymentsScreen(Screen[None]):
                 self.load()
 
     # ------------------------------------------------------------------ actions
+
+    @on(DeploymentTable.Highlighted)
+    def _row_changed(self) -> None:
+        self.refresh_bindings()  # the footer's t / r / D follow the row
 
     @on(DeploymentTable.Selected)
     def _open_selected(self, event: DeploymentTable.Selected) -> None:
@@ -356,6 +370,7 @@ class DeploymentsScreen(Screen[None]):
     def action_sort(self, key: str) -> None:
         self.table.set_sort(key)
         self._paint_header()
+        self._paint_summary()
 
     def action_wide(self) -> None:
         self.table.wide = not self.table.wide
@@ -411,9 +426,26 @@ class DeploymentsScreen(Screen[None]):
     def action_pick_cluster(self) -> None:
         self.app.pick_cluster()
 
+    async def on_key(self, event: events.Key) -> None:
+        """t / D / r hidden for the row under the cursor still answer (tui/actions.py)."""
+        from tui import actions
+
+        if await actions.answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
+            event.stop()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "mutate":
-            return not self.app.read_only
+            if self.app.read_only:
+                return False
+            # The footer offers what the row allows: terminate, or restore and delete.
+            current = self.table.current
+            terminated = current is not None and current.status in TERMINATED
+            if parameters == ("terminate",):
+                return current is not None and not terminated
+            if parameters in (("restore",), ("delete",)):
+                return terminated if parameters == ("delete",) else (
+                    current is not None and current.status == m.DeploymentStatus.TERMINATED)
+            return True
         if action == "clear_filter":
             return bool(self.table.filter_text) or self.query_one("#filter", Input).display
         if action == "pick_cluster":

@@ -14,7 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -44,6 +44,7 @@ from tui.widgets.replica_table import ReplicaTable, component_rank
 from tui import actions
 from tui.widgets.revision_table import RevisionTable
 from tui.widgets.safe_text import safe, sanitize
+from tui.widgets.revision_table import MARKER, RevisionTable
 from tui.widgets.status import mode_title, status_text
 from tui.widgets.footer import KeysFooter
 
@@ -66,6 +67,9 @@ METRICS_WINDOW_S = 300
 TICK_S = 5.0
 TAIL_LINES = 200
 MAX_REVISIONS = 1000
+# Actions that answer their keys although the footer hides them (see on_key).
+LIVE_WHEN_HIDDEN = frozenset({"mutate", "interact", "show_tab"})
+ROOM_FOR_REVISION_KEYS = {("show_tab", ("logs",))}
 STREAM_GROUPS = ("detail-live", "detail-pods", "detail-events", "detail-logs", "detail-metrics")
 
 
@@ -99,9 +103,10 @@ class DetailScreen(Screen[None]):
         Binding("t", "mutate('terminate')", "Terminate", show=False, id="detail.terminate"),
         Binding("D", "mutate('delete')", "Delete", show=False, id="detail.delete"),
         Binding("r", "mutate('restore')", "Restore", show=False, id="detail.restore"),
-        Binding("space", "mark_revision", "Mark revision", show=False, id="detail.mark_revision"),
-        Binding("d", "diff_revisions", "Diff revisions", show=False, id="detail.diff"),
-        Binding("R", "rollback", "Roll back", show=False, id="detail.rollback"),
+        # Shown on the Revisions tab only, where e / i / l leave the footer to them.
+        Binding("space", "mark_revision", "Mark", id="detail.mark_revision"),
+        Binding("d", "diff_revisions", "Diff", id="detail.diff"),
+        Binding("R", "rollback", "Roll back", id="detail.rollback"),
     ]
 
     HELP = ("One deployment, live. 1-6 or [ ] switch tabs; l jumps to the logs. Events: / filters, "
@@ -529,7 +534,9 @@ class DetailScreen(Screen[None]):
             bar.append(f" (newest {len(items)} shown)")
         bar.append(" · newest first · ", style="dim")
         bar.append("●", style="green")
-        bar.append(" active", style="dim")
+        bar.append(" active · ", style="dim")
+        bar.append(MARKER)
+        bar.append(" marked (space)", style="dim")
         self.query_one("#revisions-bar", Static).update(sanitize(bar))
 
     # ------------------------------------------------------------------ logs
@@ -782,6 +789,7 @@ class DetailScreen(Screen[None]):
         if key is None:
             return
         self._marked_revision = None if self._marked_revision == key else key
+        self.revision_table.mark(self._marked_revision)
         self.notify(f"Marked revision {key[:10]}; move to another and press d to diff"
                     if self._marked_revision else "Mark cleared", timeout=3)
 
@@ -800,11 +808,22 @@ class DetailScreen(Screen[None]):
         if dep is not None and current is not None and not self.deleted:
             actions.run(self.app, actions.rollback_to_revision, dep, current)
 
+    async def on_key(self, event: events.Key) -> None:
+        """Keys the footer hides (for room, or for this deployment's status) still answer."""
+        if await actions.answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
+            event.stop()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         tab = self.active_tab
+        if action == "interact":
+            return not self.app.read_only and tab != "revisions"
+        if tab == "revisions" and (action, parameters) in ROOM_FOR_REVISION_KEYS:
+            return False  # still live through on_key
         if action == "mutate":
             if self.app.read_only or self.deleted:
                 return False
+            if tab == "revisions" and parameters == ("edit",):
+                return False  # room for space / d / R; still live through on_key
             status = self.deployment.status if self.deployment else None
             terminated = status in (m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING)
             if parameters == ("restore",):

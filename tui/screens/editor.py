@@ -527,7 +527,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                 yield Static("JSON · the --file document", classes="pane-title")
                 yield SafeTextArea.code_editor(self._initial_text, language="json", id="editor-json")
         yield Static(id="editor-status")
-        yield KeysFooter()
+        yield KeysFooter(show_command_palette=False)  # its own keys fill 80 columns; ctrl+p works
 
     def on_mount(self) -> None:
         self.query_one("#editor-error", Static).display = False
@@ -613,15 +613,26 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                     choices = [*choices, values.cluster]
                 select.set_options([(c if c in self._clusters() else f"{c} (unknown)", c) for c in choices])
                 select.value = values.cluster or choices[0]
-            for mode in MODE_HELP:
-                button = self.query_one(f"#mode-{mode}", RadioButton)
-                if button.value != (values.mode == mode):
-                    button.value = values.mode == mode
+        self._show_mode(values.mode)
         self._refresh_instance_options(values.instance)
         self._show_envs(values.envs)
         target_count = len(self._data.get("targets") or []) if isinstance(self._data.get("targets"), list) else 0
         self._note("" if target_count <= 1 else
                    f"The form edits targets[0]; the other {target_count - 1} target(s) only in the JSON.")
+
+    def _show_mode(self, wanted: str) -> None:
+        """Select `wanted`'s button through the RadioSet, so the set knows which one is pressed
+        (and highlights it) and turns it off when the user picks the other: setting values
+        behind its back left both shown as chosen.  The set's Changed that follows finds the
+        document already saying `wanted`, so it changes nothing there."""
+        if wanted in MODE_HELP:
+            button = self.query_one(f"#mode-{wanted}", RadioButton)
+            if not button.value:
+                button.value = True  # the set turns the other one off
+            return
+        with self.prevent(RadioButton.Changed):  # no mode in the document: none chosen
+            for mode in MODE_HELP:
+                self.query_one(f"#mode-{mode}", RadioButton).value = False
 
     def _current_envs(self) -> tuple[tuple[str, str], ...]:
         return tuple((r.env_key, r.env_value) for r in self._env_rows if r.env_key or r.env_value)

@@ -15,24 +15,35 @@ from tui.widgets.safe_text import safe
 
 
 def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
-    """(keys, description, binding id) for the bindings active on `screen`."""
+    """(keys, description, binding id) for the bindings active on `screen`.  The id is ""
+    for a binding without one (it cannot be remapped): never an action name that the keymap
+    would reject."""
     rows: dict[str, tuple[str, str, str]] = {}
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        ident = binding.id or binding.action
+        group = binding.id or binding.action
         label = binding.description or binding.action
         display = screen.app.get_key_display(binding)
-        if ident in rows:
-            keys, desc, _ = rows[ident]
+        if group in rows:
+            keys, desc, ident = rows[group]
             if display not in keys.split(" / "):
-                rows[ident] = (f"{keys} / {display}", desc, ident)
+                rows[group] = (f"{keys} / {display}", desc, ident)
         else:
-            rows[ident] = (display, label, ident)
+            rows[group] = (display, label, binding.id or "")
+    # The screen's keys that it hides just now (for the row under the cursor, for room in the
+    # footer, in read-only mode) are its keys too: listed, and said to be unavailable.
+    for binding in type(screen).BINDINGS:
+        if isinstance(binding, Binding) and binding.id and binding.id not in rows:
+            keymap = getattr(getattr(screen.app, "settings", None), "keymap", {}) or {}
+            keys = keymap.get(binding.id, binding.key).split(",")
+            display = " / ".join(screen.app.get_key_display(Binding(k.strip(), binding.action))
+                                 for k in keys)
+            rows[binding.id] = (display, f"{binding.description} (not now)", binding.id)
     # The screen's own keys first, then the app's, then the focused widget's (scrolling...).
     own = {b.id for b in type(screen).BINDINGS if isinstance(b, Binding) and b.id}
     app_ids = {b.id for b in type(screen.app).BINDINGS if isinstance(b, Binding) and b.id}
-    order = {ident: (0 if ident in own else 1 if ident in app_ids else 2) for ident in rows}
-    return sorted(rows.values(), key=lambda row: order[row[2]])
+    order = {group: (0 if group in own else 1 if group in app_ids else 2) for group in rows}
+    return [row for _, row in sorted(rows.items(), key=lambda item: order[item[0]])]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -50,7 +61,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Action")
         table.add_column("Binding id (remap in config.toml)", style="dim", no_wrap=True)
         for keys, description, ident in self.keys:
-            table.add_row(safe(keys), safe(description), safe(ident))  # keys come from config.toml
+            table.add_row(safe(keys), safe(description), safe(ident or "—"))  # keys come from config.toml
         with VerticalScroll(id="help-dialog"):
             yield Static(safe(f"Keys: {self.below_name}"), classes="dialog-title")
             if self.help_text:

@@ -1,10 +1,10 @@
 """Talk to a deployment's endpoint: its URL, a ready curl command, and a request pane.
 
-The token is masked on screen and real only in what `c` copies.  `ctrl+s` sends the body to
-`<url><route>` (routes from the bento manifest's `apis`) and shows status, time and the
-response, indented when it is JSON and wrapped to the pane.  Focus starts in the body; a body
-that is not JSON is refused with where it breaks, unless the route takes text (`Text()` input),
-which is then sent as typed.
+The token is masked on screen; `c` copies curl with $BENTO_CLOUD_API_KEY in its place, `C` with
+the real token.  `ctrl+s` sends the body to `<url><route>` (routes from the bento manifest's
+`apis`) and shows status, time and the response, indented when it is JSON and wrapped to the
+pane.  Focus starts in the body; a body that is not JSON is refused with where it breaks,
+unless the route takes text (`Text()` input), which is then sent as typed.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from textual.screen import Screen
 from textual.widgets import Label, Select, Static, TextArea
 
 from tui.api import models as m
-from tui.api.endpoint import EndpointResult, call_endpoint, curl_command, endpoint_url, json_problem
+from tui.api.endpoint import (TOKEN_ENV, EndpointResult, call_endpoint, curl_command, endpoint_url,
+                              json_problem)
 from tui.api.errors import ApiError
 from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.context_bar import ContextBar
@@ -74,14 +75,16 @@ class InteractScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="interact.send"),
         Binding("c", "copy_curl", "Copy curl", id="interact.copy_curl"),
+        Binding("C", "copy_curl(True)", "Copy with token", id="interact.copy_curl_token"),
         Binding("escape", "close", "Back", id="interact.close"),
     ]
 
     HELP = ("ctrl+s sends the body to the chosen route with your API token as a bearer token; "
             "a body that is not valid JSON is not sent (the line and column are shown), except "
             "for routes that take text.  tab moves between the body, the route and the response.  "
-            "c copies the curl command (outside the body; with the real token, the screen shows "
-            "it masked).  esc goes back to the deployment, from anywhere on this screen.")
+            "c copies the curl command with $BENTO_CLOUD_API_KEY for the token (set it in "
+            "the shell you paste into); C copies it with the real token (outside the body).  "
+            "esc goes back to the deployment, from anywhere on this screen.")
 
     app: BentoTUI
 
@@ -208,10 +211,17 @@ class InteractScreen(Screen[None]):
             return bool(self.url)
         return True
 
-    def action_copy_curl(self) -> None:
-        real = curl_command(self.url, self.route, self.body, self.token)
-        masked = curl_command(self.url, self.route, self.body, self.token, masked=True)
-        self.app.copy_text(real, what="curl command", shown=masked.splitlines()[0] + " …")
+    def action_copy_curl(self, with_token: bool = False) -> None:
+        """`c`: the token as $BENTO_CLOUD_API_KEY, safe in any clipboard; `C`: the real one."""
+        # The command is on screen already: the message says only what went where.
+        if with_token:
+            text = curl_command(self.url, self.route, self.body, self.token)
+            self.app.copy_text(text, what="curl command", shown="",
+                               warning="It contains your API token: paste it with care.")
+        else:
+            text = curl_command(self.url, self.route, self.body, self.token, from_env=True)
+            self.app.copy_text(text, what=f"curl command (token: ${TOKEN_ENV})",
+                               shown=f"Set ${TOKEN_ENV} where you paste it; C copies the real token.")
 
     def action_close(self) -> None:
         self.dismiss(None)

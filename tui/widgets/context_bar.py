@@ -48,6 +48,9 @@ class ContextBar(Static):
         app = self.app
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("bentotui", style="bold")
+        if getattr(app, "read_only", False):  # first, so no narrow terminal can cut it off
+            text.append(" ")
+            text.append(" READ-ONLY ", style="bold reverse")
         text.append(f"  {getattr(app, 'context_label', '')}", style="bold")
         endpoint = getattr(app, "endpoint_label", "")
         if endpoint and with_endpoint:
@@ -57,6 +60,4 @@ class ContextBar(Static):
             text.append(f"  cluster {cluster}" if cluster_word else f"  {cluster}")
         label, style = CONNECTION_LOOK.get(getattr(app, "connection_state", "connecting"), ("?", ""))
         text.append(f"  {label}", style=style)
-        if getattr(app, "read_only", False):
-            text.append("  READ-ONLY", style="bold reverse")
         return text

@@ -18,11 +18,17 @@ def revision_bento(revision: m.DeploymentRevisionSchema) -> str:
     return ", ".join(t.bento_tag for t in revision.targets) or "—"
 
 
-def revision_cells(revision: m.DeploymentRevisionSchema) -> list[Cell]:
+MARKER = "◆"  # the revision marked with space for a diff: a character, not only a colour
+
+
+def revision_cells(revision: m.DeploymentRevisionSchema, marked: bool = False) -> list[Cell]:
     active = revision.status == m.DeploymentRevisionStatus.ACTIVE
+    uid = safe(revision.uid[:10], style="bold" if active or marked else "")
+    if marked:
+        uid.append(f" {MARKER}", style="bold reverse")
     return [
         Text("● yes", style="green") if active else Text("○ no", style="bright_black"),
-        safe(revision.uid[:10], style="bold" if active else ""),
+        uid,
         revision.creator.display_name if revision.creator else "—",
         short_stamp(revision.created_at),
         revision_bento(revision),
@@ -39,6 +45,14 @@ class RevisionTable(KeyedTable):
     )
     UNIQUE_COLUMN = "revision"
 
+    _revisions: list[m.DeploymentRevisionSchema] = []
+    marked: str | None = None
+
     def show(self, revisions: list[m.DeploymentRevisionSchema]) -> None:
-        newest_first = sorted(revisions, key=lambda r: r.created_at or EPOCH, reverse=True)
-        self.sync([(r.uid, revision_cells(r)) for r in newest_first])
+        self._revisions = sorted(revisions, key=lambda r: r.created_at or EPOCH, reverse=True)
+        self.sync([(r.uid, revision_cells(r, r.uid == self.marked)) for r in self._revisions])
+
+    def mark(self, uid: str | None) -> None:
+        """Show `uid` (or none) as the marked revision."""
+        self.marked = uid
+        self.show(self._revisions)
