@@ -107,6 +107,10 @@ class ControlPlane:
                 str(sample.path),
                 repository_description=sample.description,
             )
+        self.reload_bentos()
+
+    def reload_bentos(self) -> None:
+        """Re-reads the registry's bentos (after a push changed one)."""
         self._bentos = {(b.repository, b.version): b for b in self.store.list_bentos()}
 
     # ------------------------------------------------------------------ rendering
@@ -220,6 +224,14 @@ class ControlPlane:
             bento = self.bento(target.bento_repository, target.bento)
             if bento is None:
                 raise InvalidRequest(f"can't find bento: {target.bento_tag}")
+            if bento.upload_status != "success":
+                raise InvalidRequest(f"bento {target.bento_tag} is not uploaded completely "
+                                     f"(upload_status: {bento.upload_status})")
+            if bento.origin != "sample":
+                # Running pushed bentos needs the environment builder (issue 14 item 2).
+                raise InvalidRequest(f"bento {target.bento_tag} was pushed with bentoml; this "
+                                     "control plane cannot run pushed bentos yet, only its "
+                                     "built-in samples")
             declared = [r["name"] for r in bento.manifest.get("runners") or []]
             for runner in (target.config.runners or {}) if target.config else {}:
                 if runner not in declared:

@@ -28,6 +28,7 @@ from tui.api import models as m
 from tui.localcloud import debug
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
+from tui.localcloud.registry.routes import registry_routes
 from tui.localcloud.store import DeploymentQuery, NotFound
 
 log = logging.getLogger("bentotui.localcloud")
@@ -503,9 +504,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return ok(m.ListSchema[m.BentoFullSchema](
             start=start, count=count, total=len(rows), items=[bento(plane.ident, b) for b in page]))
 
-    @app.get("/api/v1/models", **described(m.ListSchema[dict[str, Any]]))
-    async def models_flat(start: int = 0, count: int = 100) -> Response:
-        return ok({"start": start, "count": count, "total": 0, "items": []})
+    app.include_router(registry_routes(plane, read_body))  # push/pull, models (registry/)
 
     if debug.enabled():  # bench-only routes, off by default (tui/localcloud/debug.py)
         debug.register(app, plane)
