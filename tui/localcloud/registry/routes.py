@@ -334,6 +334,21 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
         changes = finish_changes("model", repo, version, body, row.upload_status)
         return model_json(records.update_model(row, **changes) if changes else row)
 
+    # ------------------------------------------------------------------ presigning
+    # There is no object store to presign for: the answer is the record itself, with an empty
+    # URL and `transmission_strategy: proxy`, which sends the client to the proxy routes.
+    # bentoml 1.1.11 asks for a download URL before every model pull, whatever the strategy.
+
+    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/presign_upload_url")
+    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/presign_download_url")
+    async def presign_bento(repo: str, version: str) -> Response:
+        return bento_json(find_bento(repo, version))
+
+    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/presign_upload_url")
+    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/presign_download_url")
+    async def presign_model(repo: str, version: str) -> Response:
+        return model_json(find_model(repo, version))
+
     # ------------------------------------------------------------------ downloads
 
     def archive_response(kind: str, repo: str, version: str, status: str) -> Response:
