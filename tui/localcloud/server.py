@@ -28,6 +28,7 @@ from tui.api import models as m
 from tui.localcloud import debug
 from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
+from tui.localcloud.registry.routes import REQUEST_BODIES as REGISTRY_BODIES
 from tui.localcloud.registry.routes import registry_routes
 from tui.localcloud.store import DeploymentQuery, NotFound
 
@@ -105,6 +106,7 @@ class AuthErrorBody(BaseModel):
 REQUEST_BODIES: dict[str, type[BaseModel]] = {
     "CreateDeploymentSchema": m.CreateDeploymentSchema,
     "UpdateDeploymentSchema": m.UpdateDeploymentSchema,
+    **REGISTRY_BODIES,
 }
 REQUEST_PREFIX = "Request."
 SECURITY_SCHEME = "YataiApiToken"
@@ -504,7 +506,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return ok(m.ListSchema[m.BentoFullSchema](
             start=start, count=count, total=len(rows), items=[bento(plane.ident, b) for b in page]))
 
-    app.include_router(registry_routes(plane, read_body))  # push/pull, models (registry/)
+    app.include_router(registry_routes(plane, read_body, described))  # push/pull, models (registry/)
 
     if debug.enabled():  # bench-only routes, off by default (tui/localcloud/debug.py)
         debug.register(app, plane)

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tui.api import models as m
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
@@ -35,6 +35,17 @@ from tui.localcloud.store import BentoRow, NotFound, now
 from tui.localcloud.views import bento as bento_view
 
 BodyReader = Callable[[Request, type[m.RequestModel]], Awaitable[Any]]
+Describer = Callable[..., dict[str, Any]]
+
+# Request bodies the OpenAPI document declares (server.py adds them to its components).
+REQUEST_BODIES: dict[str, type[m.RequestModel]] = {
+    "CreateRepositorySchema": m.CreateRepositorySchema,
+    "CreateArtifactSchema": m.CreateArtifactSchema,
+    "UpdateArtifactSchema": m.UpdateArtifactSchema,
+    "FinishUploadSchema": m.FinishUploadSchema,
+}
+BENTO = m.BentoFullSchema
+MODEL = m.ModelWithRepositorySchema
 
 # The paths whose bodies are archives, not JSON: a generic body-size limit must exempt them.
 UPLOAD_PATHS = (
@@ -57,8 +68,36 @@ def _check_names(repository: str, version: str | None = None) -> None:
         raise InvalidRequest(problem)
 
 
-def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
-    """The registry's write routes (and model reads) over `plane`'s store and home."""
+def _archive_body(described: Describer, model: Any) -> dict[str, Any]:
+    """OpenAPI of an upload: a binary body, 413 when it is over the limit."""
+    extra = described(model)
+    extra["openapi_extra"] = {"requestBody": {"required": True, "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+    extra["responses"][413] = {"description": "The archive is larger than the upload limit",
+                               "model": _ErrorBody}
+    return extra
+
+
+def _archive_download() -> dict[str, Any]:
+    return {"response_class": FileResponse, "responses": {200: {
+        "description": "The archive as uploaded (an uncompressed tar)",
+        "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
+class _ErrorBody(BaseModel):
+    """413: `error` says the limit."""
+
+    model_config = ConfigDict(extra="forbid")
+    error: str
+
+
+def registry_routes(plane: ControlPlane, read_body: BodyReader,
+                    described: Describer) -> APIRouter:
+    """The registry's write routes (and model reads) over `plane`'s store and home.
+
+    `read_body` and `described` are server.py's JSON body parser and OpenAPI decorator
+    arguments (passed in: the server depends on the registry, not the other way round).
+    """
     router = APIRouter()
     records = Records(plane.store)
     files = ArtifactFiles(plane.paths.home)
@@ -128,7 +167,8 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
 
     # ------------------------------------------------------------------ repositories
 
-    @router.post("/api/v1/bento_repositories")
+    @router.post("/api/v1/bento_repositories",
+                 **described(m.BentoRepositorySchema, body=m.CreateRepositorySchema))
     async def create_bento_repository(request: Request) -> Response:
         body = await read_body(request, m.CreateRepositorySchema)
         _check_names(body.name)
@@ -141,7 +181,8 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
                                           n_bentos=len(versions)))
         return _json(rviews.empty_bento_repository(plane.ident, repo))
 
-    @router.post("/api/v1/model_repositories")
+    @router.post("/api/v1/model_repositories",
+                 **described(m.ModelRepositorySchema, body=m.CreateRepositorySchema))
     async def create_model_repository(request: Request) -> Response:
         body = await read_body(request, m.CreateRepositorySchema)
         _check_names(body.name)
@@ -150,7 +191,8 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
         return _json(rviews.model_repository(plane.ident, repo, versions[0] if versions else None,
                                              len(versions)))
 
-    @router.get("/api/v1/model_repositories")
+    @router.get("/api/v1/model_repositories",
+                **described(m.ListSchema[m.ModelRepositorySchema]))
     async def model_repositories(start: int = 0, count: int = 100) -> Response:
         items = []
         for repo in records.repositories("model"):
@@ -161,7 +203,7 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
         return _json(m.ListSchema[m.ModelRepositorySchema](
             start=start, count=count, total=len(items), items=page))
 
-    @router.get("/api/v1/model_repositories/{repo}")
+    @router.get("/api/v1/model_repositories/{repo}", **described(m.ModelRepositorySchema))
     async def model_repository(repo: str) -> Response:
         found = records.repository("model", repo)
         if found is None:
@@ -170,7 +212,7 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
         return _json(rviews.model_repository(plane.ident, found, versions[0] if versions else None,
                                              len(versions)))
 
-    @router.get("/api/v1/model_repositories/{repo}/models")
+    @router.get("/api/v1/model_repositories/{repo}/models", **described(m.ListSchema[MODEL]))
     async def model_list(repo: str, start: int = 0, count: int = 100,
                          q: str | None = None) -> Response:
         if records.repository("model", repo) is None:
@@ -181,7 +223,7 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
             start=start, count=count, total=len(rows),
             items=[rviews.model(plane.ident, r, with_repository=True) for r in page]))
 
-    @router.get("/api/v1/models")
+    @router.get("/api/v1/models", **described(m.ListSchema[MODEL]))
     async def models_flat(start: int = 0, count: int = 100) -> Response:
         rows = records.models()
         page = rows[max(start, 0): max(start, 0) + max(count, 0)]
@@ -189,13 +231,14 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
             start=start, count=count, total=len(rows),
             items=[rviews.model(plane.ident, r, with_repository=True) for r in page]))
 
-    @router.get("/api/v1/model_repositories/{repo}/models/{version}")
+    @router.get("/api/v1/model_repositories/{repo}/models/{version}", **described(MODEL))
     async def model_get(repo: str, version: str) -> Response:
         return model_json(find_model(repo, version))
 
     # ------------------------------------------------------------------ versions
 
-    @router.post("/api/v1/bento_repositories/{repo}/bentos")
+    @router.post("/api/v1/bento_repositories/{repo}/bentos",
+                 **described(BENTO, body=m.CreateArtifactSchema))
     async def create_bento(repo: str, request: Request) -> Response:
         body = await read_body(request, m.CreateArtifactSchema)
         _check_names(repo, body.version)
@@ -212,7 +255,8 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
         plane.reload_bentos()
         return bento_json(row)
 
-    @router.post("/api/v1/model_repositories/{repo}/models")
+    @router.post("/api/v1/model_repositories/{repo}/models",
+                 **described(MODEL, body=m.CreateArtifactSchema))
     async def create_model(repo: str, request: Request) -> Response:
         body = await read_body(request, m.CreateArtifactSchema)
         _check_names(repo, body.version)
@@ -226,7 +270,8 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
                                    body.build_at)
         return model_json(row)
 
-    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}")
+    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}",
+                  **described(BENTO, body=m.UpdateArtifactSchema))
     async def update_bento(repo: str, version: str, request: Request) -> Response:
         row = pushed_bento(repo, version)
         body = await read_body(request, m.UpdateArtifactSchema)
@@ -239,7 +284,8 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
             changes["description"] = body.description
         return bento_json(set_bento(row, **changes) if changes else row)
 
-    @router.patch("/api/v1/model_repositories/{repo}/models/{version}")
+    @router.patch("/api/v1/model_repositories/{repo}/models/{version}",
+                  **described(MODEL, body=m.UpdateArtifactSchema))
     async def update_model(repo: str, version: str, request: Request) -> Response:
         row = find_model(repo, version)
         body = await read_body(request, m.UpdateArtifactSchema)
@@ -258,11 +304,13 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
         return {"upload_status": "uploading", "upload_started_at": now(),
                 "upload_finished_at": None, "upload_finished_reason": ""}
 
-    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/start_upload")
+    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/start_upload",
+                  **described(BENTO))
     async def start_bento_upload(repo: str, version: str) -> Response:
         return bento_json(set_bento(pushed_bento(repo, version), **start_changes()))
 
-    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/start_upload")
+    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/start_upload",
+                  **described(MODEL))
     async def start_model_upload(repo: str, version: str) -> Response:
         return model_json(records.update_model(find_model(repo, version), **start_changes()))
 
@@ -292,14 +340,14 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
         mark(upload_status="success", upload_finished_reason="", upload_finished_at=now())
         return None
 
-    @router.put("/api/v1/bento_repositories/{repo}/bentos/{version}/upload")
+    @router.put(UPLOAD_PATHS[0], **_archive_body(described, BENTO))
     async def upload_bento(repo: str, version: str, request: Request) -> Response:
         row = pushed_bento(repo, version)
         failed = await receive("bento", repo, version, request,
                                lambda **changes: set_bento(row, **changes))
         return failed or bento_json(find_bento(repo, version))
 
-    @router.put("/api/v1/model_repositories/{repo}/models/{version}/upload")
+    @router.put(UPLOAD_PATHS[1], **_archive_body(described, MODEL))
     async def upload_model(repo: str, version: str, request: Request) -> Response:
         row = find_model(repo, version)
         failed = await receive("model", repo, version, request,
@@ -320,14 +368,16 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
         return {"upload_status": status, "upload_finished_reason": body.reason or "",
                 "upload_finished_at": now()}
 
-    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/finish_upload")
+    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/finish_upload",
+                  **described(BENTO, body=m.FinishUploadSchema))
     async def finish_bento_upload(repo: str, version: str, request: Request) -> Response:
         row = pushed_bento(repo, version)
         body = await read_body(request, m.FinishUploadSchema)
         changes = finish_changes("bento", repo, version, body, row.upload_status)
         return bento_json(set_bento(row, **changes) if changes else row)
 
-    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/finish_upload")
+    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/finish_upload",
+                  **described(MODEL, body=m.FinishUploadSchema))
     async def finish_model_upload(repo: str, version: str, request: Request) -> Response:
         row = find_model(repo, version)
         body = await read_body(request, m.FinishUploadSchema)
@@ -339,13 +389,17 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
     # URL and `transmission_strategy: proxy`, which sends the client to the proxy routes.
     # bentoml 1.1.11 asks for a download URL before every model pull, whatever the strategy.
 
-    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/presign_upload_url")
-    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/presign_download_url")
+    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/presign_upload_url",
+                  **described(BENTO))
+    @router.patch("/api/v1/bento_repositories/{repo}/bentos/{version}/presign_download_url",
+                  **described(BENTO))
     async def presign_bento(repo: str, version: str) -> Response:
         return bento_json(find_bento(repo, version))
 
-    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/presign_upload_url")
-    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/presign_download_url")
+    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/presign_upload_url",
+                  **described(MODEL))
+    @router.patch("/api/v1/model_repositories/{repo}/models/{version}/presign_download_url",
+                  **described(MODEL))
     async def presign_model(repo: str, version: str) -> Response:
         return model_json(find_model(repo, version))
 
@@ -361,7 +415,8 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
         return FileResponse(path, media_type="application/x-tar",
                             filename=f"{repo}-{version}.tar")
 
-    @router.get("/api/v1/bento_repositories/{repo}/bentos/{version}/download")
+    @router.get("/api/v1/bento_repositories/{repo}/bentos/{version}/download",
+                **_archive_download())
     async def download_bento(repo: str, version: str) -> Response:
         row = find_bento(repo, version)
         if row.origin != "push":
@@ -369,7 +424,8 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader) -> APIRouter:
                                  "plane; only pushed bentos can be pulled")
         return archive_response("bento", repo, version, row.upload_status)
 
-    @router.get("/api/v1/model_repositories/{repo}/models/{version}/download")
+    @router.get("/api/v1/model_repositories/{repo}/models/{version}/download",
+                **_archive_download())
     async def download_model(repo: str, version: str) -> Response:
         row = find_model(repo, version)
         return archive_response("model", repo, version, row.upload_status)
