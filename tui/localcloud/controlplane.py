@@ -13,6 +13,7 @@ import logging
 import re
 import shutil
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ from tui.localcloud.runtime import (
     RuntimeEvent,
     RuntimeSettings,
 )
+from tui.localcloud.registry.environments import BuildFailed, EnvironmentBuilder
+from tui.localcloud.registry.records import Records
+from tui.localcloud.registry.storage import ArtifactFiles
 from tui.localcloud.samples import list_samples
 from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, Store
 
@@ -63,6 +67,9 @@ class ControlPlane:
             api_token=token,
         )
         self._bentos: dict[tuple[str, str], BentoRow] = {}
+        self.registry = Records(self.store)
+        self.artifacts = ArtifactFiles(paths.home)
+        self.builder = EnvironmentBuilder(paths.home)
         self._json_cache: dict[str, tuple[tuple[int, int, int], bytes]] = {}
         self._page_cache: dict[tuple[str, int | None], tuple[Any, bytes]] = {}
         self._deploy_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -227,11 +234,6 @@ class ControlPlane:
             if bento.upload_status != "success":
                 raise InvalidRequest(f"bento {target.bento_tag} is not uploaded completely "
                                      f"(upload_status: {bento.upload_status})")
-            if bento.origin != "sample":
-                # Running pushed bentos needs the environment builder (issue 14 item 2).
-                raise InvalidRequest(f"bento {target.bento_tag} was pushed with bentoml; this "
-                                     "control plane cannot run pushed bentos yet, only its "
-                                     "built-in samples")
             declared = [r["name"] for r in bento.manifest.get("runners") or []]
             for runner in (target.config.runners or {}) if target.config else {}:
                 if runner not in declared:
@@ -347,12 +349,66 @@ class ControlPlane:
                 self._record(uid, "BentoPrepareFailed", str(exc), warning=True)
                 self._set_status(uid, S.IMAGE_BUILD_FAILED)
                 return
-            if prepare:
+            bento = self.bento(spec.bento_repository, spec.bento_version)
+            if bento is not None and bento.origin == "push":
+                built = await self._build(uid, row, bento, spec)
+                if built is None:
+                    return
+                spec = built
+            elif prepare:
                 self._record(uid, "BentoPrepared",
                              f"Bento {spec.bento_repository}:{spec.bento_version} is ready to run")
             self._set_status(uid, S.DEPLOYING)
             await self.runtime.apply(spec)
             self._on_runtime_change(uid)
+
+    async def _build(self, uid: str, row: DeploymentRow, bento: BentoRow,
+                     spec: DeploymentSpec) -> DeploymentSpec | None:
+        """Prepares a pushed bento (status image-building); the spec to run, or None on failure."""
+        tag = f"{bento.repository}:{bento.version}"
+        log_file = self.paths.logs / row.name / "image-builder.log"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+
+        def step(text: str) -> None:
+            with open(log_file, "a") as out:
+                out.write(text + "\n")
+            self._record(uid, "ImageBuilder", text, object_name=f"{row.name}-image-builder")
+
+        self._set_status(uid, S.IMAGE_BUILDING)
+        self._set_image_build(bento, "building")
+        step(f"Preparing bento {tag}: environment, bento files, models")
+        started = asyncio.get_running_loop().time()
+        try:
+            models = []
+            for model_tag in bento.manifest.get("models") or []:
+                name, _, version = str(model_tag).partition(":")
+                model = self.registry.model(name, version)
+                if model is None or model.upload_status != "success":
+                    raise BuildFailed(f"model {model_tag} the bento needs was not pushed "
+                                      "(bentoml models push it first)")
+                models.append((name, version, self.artifacts.archive("model", name, version)))
+            prepared = await self.builder.prepare(
+                self.artifacts.archive("bento", bento.repository, bento.version),
+                Path(bento.path), models, step, log_file)
+        except BuildFailed as exc:
+            self._set_image_build(bento, "failed")
+            self._record(uid, "ImageBuildFailed", f"Preparing bento {tag} failed: {exc}",
+                         warning=True)
+            self._set_status(uid, S.IMAGE_BUILD_FAILED)
+            return None
+        self._set_image_build(bento, "success")
+        took = asyncio.get_running_loop().time() - started
+        self._record(uid, "ImageBuilt", f"Bento {tag} is ready to run ({'environment reused' if prepared.reused else 'environment built'}; {took:.1f}s)")
+        return replace(
+            spec, bento_path=prepared.bento_dir, runners={},
+            serve_argv=(str(prepared.bentoml), "serve", str(prepared.bento_dir),
+                        "--host", "127.0.0.1", "--api-workers", "1"),
+            serve_envs={"BENTOML_HOME": str(prepared.bentoml_home),
+                        "BENTOML_DO_NOT_TRACK": "True"})
+
+    def _set_image_build(self, bento: BentoRow, status: str) -> None:
+        self.registry.update_bento(bento, image_build_status=status)
+        self.reload_bentos()
 
     async def _stop(self, uid: str) -> None:
         async with self._deploy_locks[uid]:

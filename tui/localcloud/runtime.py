@@ -426,6 +426,7 @@ class Runtime:
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        ours.update(spec.serve_envs)
         if comp.runner_name is None:
             ours["BENTOTUI_RUNNERS"] = json.dumps(runner_urls)
         else:
@@ -438,6 +439,8 @@ class Runtime:
         runner_args = ["--runner", comp.runner_name] if comp.runner_name else []
 
         def command(port: int) -> list[str]:
+            if spec.serve_argv:  # a pushed bento: its own bentoml serves it
+                return [*spec.serve_argv, "--port", str(port)]
             return [
                 sys.executable, "-u", "-B", "-s", str(BENTO_SERVER),
                 "--bento", str(bento_path), "--port", str(port), *runner_args,

@@ -20,11 +20,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from tui.api import models as m
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
 from tui.localcloud.registry import views as rviews
-from tui.localcloud.registry.records import ModelRow, Records
+from tui.localcloud.registry.records import ModelRow
 from tui.localcloud.registry.storage import (
     NAME,
     VERSION,
-    ArtifactFiles,
     BadArchive,
     UploadBrokeOff,
     UploadTooLarge,
@@ -99,8 +98,8 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader,
     arguments (passed in: the server depends on the registry, not the other way round).
     """
     router = APIRouter()
-    records = Records(plane.store)
-    files = ArtifactFiles(plane.paths.home)
+    records = plane.registry
+    files = plane.artifacts
     limit = max_upload_bytes()
     in_flight: set[tuple[str, str, str]] = set()
     records.fail_interrupted(INTERRUPTED)
