@@ -12,6 +12,8 @@ import filecmp
 import json
 import shutil
 import subprocess
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,7 +21,7 @@ import pytest
 
 from tests.conformance.conftest import BentomlCLI
 from tests.conformance.test_bentoml_cli import CLI, COMMAND_TIMEOUT_S
-from tests.harness import ROOT, LocalCloud
+from tests.harness import ROOT, LocalCloud, wait_for
 
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1500)]
 
@@ -47,16 +49,23 @@ def login(cli: CLI, cloud: LocalCloud) -> None:
     cli.expect("login", proc, "Successfully logged in")
 
 
-def test_push_then_pull_a_built_bento_and_its_model_byte_identical(
-        bentoml_cli: BentomlCLI, cloud: LocalCloud, tmp_path: Path) -> None:
-    pusher = CLI(bentoml_cli, tmp_path / "push-home", cloud)
-    puller = CLI(bentoml_cli, tmp_path / "pull-home", cloud)
-    for cli in (pusher, puller):
-        cli.home.mkdir()
-        login(cli, cloud)
-    source = tmp_path / "greeter"
-    shutil.copytree(SOURCE, source)
+@dataclass
+class Pushed:
+    pusher: CLI
+    bento_tag: str
+    model_tag: str
 
+
+@pytest.fixture(scope="module")
+def pushed(bentoml_cli: BentomlCLI, cloud: LocalCloud,
+           tmp_path_factory: pytest.TempPathFactory) -> Pushed:
+    """The greeter model saved ("bonjour"), the bento built, both pushed with bentoml 1.1.11."""
+    work = tmp_path_factory.mktemp("push")
+    pusher = CLI(bentoml_cli, work / "push-home", cloud)
+    pusher.home.mkdir()
+    login(pusher, cloud)
+    source = work / "greeter"
+    shutil.copytree(SOURCE, source)
     saved = subprocess.run([str(bentoml_cli.bindir / "python"), "save_model.py", "bonjour"],
                            cwd=source, env=pusher.env, capture_output=True, text=True,
                            timeout=COMMAND_TIMEOUT_S, stdin=subprocess.DEVNULL)
@@ -65,20 +74,26 @@ def test_push_then_pull_a_built_bento_and_its_model_byte_identical(
     assert model_tag.startswith("greeting_model:")
     proc = pusher("build", "build", str(source))
     pusher.expect("build", proc, "Successfully built Bento")
-    listed = json.loads(pusher("list", "list", "-o", "json").stdout)
-    bento_tag = listed[0]["tag"]
-    name, version = bento_tag.split(":")
-    model_name, model_version = model_tag.split(":")
-
+    bento_tag = json.loads(pusher("list", "list", "-o", "json").stdout)[0]["tag"]
     proc = pusher("models push", "models", "push", model_tag)
     pusher.expect("models push", proc, "Successfully pushed model")
     proc = pusher("push", "push", bento_tag)
     pusher.expect("push", proc, "Successfully pushed bento")
+    return Pushed(pusher, bento_tag, model_tag)
+
+
+def test_push_then_pull_a_built_bento_and_its_model_byte_identical(
+        pushed: Pushed, bentoml_cli: BentomlCLI, cloud: LocalCloud, tmp_path: Path) -> None:
+    pusher, bento_tag, model_tag = pushed.pusher, pushed.bento_tag, pushed.model_tag
+    puller = CLI(bentoml_cli, tmp_path / "pull-home", cloud)
+    puller.home.mkdir()
+    login(puller, cloud)
+    name, version = bento_tag.split(":")
+    model_name, model_version = model_tag.split(":")
 
     with cloud.client() as http:
         bento = http.get(f"/api/v1/bento_repositories/{name}/bentos/{version}").json()
         assert bento["upload_status"] == "success", bento
-        assert bento["image_build_status"] == "pending", bento  # nothing built it yet
         assert bento["manifest"]["models"] == [model_tag]
         assert bento["labels"] == [{"key": "purpose", "value": "bentotui-conformance"}]
         model = http.get(f"/api/v1/model_repositories/{model_name}/models/{model_version}").json()
@@ -110,3 +125,67 @@ def test_push_then_pull_a_built_bento_and_its_model_byte_identical(
     third.expect("models pull", proc, "Successfully pulled model")
     assert same_tree(pusher.home / model_dir, third.home / model_dir) == []
     assert httpx.get(f"{cloud.endpoint}/api/v1/models").status_code == 403  # token still needed
+
+
+def deploy_and_wait(cli: CLI, http: httpx.Client, directory: Path, name: str,
+                    bento_tag: str) -> tuple[dict, float]:
+    """`bentoml deployment create --file` of the pushed bento; (running deployment, seconds)."""
+    repository, version = bento_tag.split(":")
+    document = directory / f"{name}.json"
+    document.write_text(json.dumps({
+        "name": name, "cluster_name": "default", "mode": "deployment",
+        "targets": [{"type": "stable", "bento_repository": repository, "bento": version,
+                     "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}}}]}))
+    path = f"/api/v1/clusters/default/namespaces/yatai/deployments/{name}"
+    started = time.monotonic()
+    cli(f"create {name}", "deployment", "create", "--file", str(document))
+    seen: set[str] = set()
+
+    def running() -> dict | None:
+        data = http.get(path).json()
+        seen.add(data["status"])
+        if data["status"] in ("image-build-failed", "failed"):
+            events = http.get(path + "/kube_events").json()
+            raise AssertionError(f"{name} is {data['status']}: "
+                                 f"{[(e['reason'], e['message']) for e in events]}")
+        return data if data["status"] == "running" else None
+
+    data = wait_for(running, timeout=1200, interval=0.2, what=f"{name} to be running")
+    return data | {"seen": sorted(seen)}, time.monotonic() - started
+
+
+def test_a_pushed_bento_deploys_for_real_and_answers_with_its_model(
+        pushed: Pushed, cloud: LocalCloud, tmp_path: Path) -> None:
+    cli = pushed.pusher
+    with cloud.client() as http:
+        first, first_s = deploy_and_wait(cli, http, tmp_path, "greeter-one", pushed.bento_tag)
+        assert "image-building" in first["seen"], first["seen"]
+        answer = http.post(first["urls"][0].removeprefix(cloud.endpoint) + "/greet",
+                           json={"name": "Ada"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"message": "bonjour, Ada!"}  # the greeting is the model's
+        events = http.get("/api/v1/clusters/default/namespaces/yatai/deployments/greeter-one"
+                          "/kube_events").json()
+        reasons = [e["reason"] for e in events]
+        assert "ImageBuilt" in reasons and "Ready" in reasons, reasons
+        built = next(e["message"] for e in events if e["reason"] == "ImageBuilt")
+        assert "environment built" in built
+        log = (cloud.home / "logs" / "greeter-one" / "image-builder.log").read_text()
+        assert "pip install" in log and "Successfully installed" in log
+        name, version = pushed.bento_tag.split(":")
+        bento = http.get(f"/api/v1/bento_repositories/{name}/bentos/{version}").json()
+        assert bento["image_build_status"] == "success"
+
+        # the same bento again: the environment is reused, so it is up in seconds
+        second, second_s = deploy_and_wait(cli, http, tmp_path, "greeter-two", pushed.bento_tag)
+        events = http.get("/api/v1/clusters/default/namespaces/yatai/deployments/greeter-two"
+                          "/kube_events").json()
+        assert any("environment reused" in e["message"] for e in events), events
+        assert second_s < first_s
+        answer = http.post(second["urls"][0].removeprefix(cloud.endpoint) + "/greet",
+                           json={"name": "Bo"})
+        assert answer.json() == {"message": "bonjour, Bo!"}
+        print(f"\nfirst create->running (environment built): {first_s:.1f}s; "
+              f"cached create->running: {second_s:.1f}s")
+        for deployment in ("greeter-one", "greeter-two"):
+            cli(f"terminate {deployment}", "deployment", "terminate", deployment)
