@@ -352,8 +352,8 @@ class ControlPlane:
             bento = self.bento(spec.bento_repository, spec.bento_version)
             if bento is not None and bento.origin == "push":
                 built = await self._build(uid, row, bento, spec)
-                if built is None:
-                    return
+                if built is None or not self._still_wanted(row):
+                    return  # failed, or terminated / updated while building (the env is kept)
                 spec = built
             elif prepare:
                 self._record(uid, "BentoPrepared",
@@ -394,7 +394,8 @@ class ControlPlane:
             self._set_image_build(bento, "failed")
             self._record(uid, "ImageBuildFailed", f"Preparing bento {tag} failed: {exc}",
                          warning=True)
-            self._set_status(uid, S.IMAGE_BUILD_FAILED)
+            if self._still_wanted(row):
+                self._set_status(uid, S.IMAGE_BUILD_FAILED)
             return None
         self._set_image_build(bento, "success")
         took = asyncio.get_running_loop().time() - started
@@ -405,6 +406,13 @@ class ControlPlane:
                         "--host", "127.0.0.1", "--api-workers", "1"),
             serve_envs={"BENTOML_HOME": str(prepared.bentoml_home),
                         "BENTOML_DO_NOT_TRACK": "True"})
+
+    def _still_wanted(self, row: DeploymentRow) -> bool:
+        """Whether `row`'s revision is still the one to run (no terminate or update since)."""
+        current = self.store.get_deployment_by_uid(row.uid)
+        return (current is not None and current.desired == "running"
+                and current.active_revision is not None and row.active_revision is not None
+                and current.active_revision.uid == row.active_revision.uid)
 
     def _set_image_build(self, bento: BentoRow, status: str) -> None:
         self.registry.update_bento(bento, image_build_status=status)
