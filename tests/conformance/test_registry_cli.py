@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from tests.conformance.conftest import BentomlCLI
@@ -187,5 +188,23 @@ def test_a_pushed_bento_deploys_for_real_and_answers_with_its_model(
         assert answer.json() == {"message": "bonjour, Bo!"}
         print(f"\nfirst create->running (environment built): {first_s:.1f}s; "
               f"cached create->running: {second_s:.1f}s")
-        for deployment in ("greeter-one", "greeter-two"):
-            cli(f"terminate {deployment}", "deployment", "terminate", deployment)
+        pods = http.get("/api/v1/clusters/default/namespaces/yatai/deployments/greeter-two"
+                        "/pods").json()
+    # bentoml serve is a process tree; none of it may outlive a control plane killed hard
+    tree = []
+    for pod in pods:
+        root = psutil.Process(pod["usage"]["pid"])
+        tree += [root, *root.children(recursive=True)]
+    assert len(tree) >= 3, tree  # supervisor, bentoml's arbiter, its API and runner workers
+    cloud.kill9()
+    gone, alive = psutil.wait_procs(tree, timeout=30)
+    assert alive == [], f"left running after kill -9 of the control plane: {alive}"
+    cloud.start()  # and it comes back: the deployments are re-prepared (environment reused)
+    with cloud.client() as http:
+        path = "/api/v1/clusters/default/namespaces/yatai/deployments/greeter-two"
+        wait_for(lambda: http.get(path).json()["status"] == "running", timeout=300,
+                 interval=0.2, what="greeter-two to run again after the restart")
+        answer = http.post("/gw/default/greeter-two/greet", json={"name": "Cy"})
+        assert answer.json() == {"message": "bonjour, Cy!"}
+    for deployment in ("greeter-one", "greeter-two"):
+        cli(f"terminate {deployment}", "deployment", "terminate", deployment)

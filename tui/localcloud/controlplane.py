@@ -402,8 +402,7 @@ class ControlPlane:
         self._record(uid, "ImageBuilt", f"Bento {tag} is ready to run ({'environment reused' if prepared.reused else 'environment built'}; {took:.1f}s)")
         return replace(
             spec, bento_path=prepared.bento_dir, runners={},
-            serve_argv=(str(prepared.bentoml), "serve", str(prepared.bento_dir),
-                        "--host", "127.0.0.1", "--api-workers", "1"),
+            serve_argv=prepared.serve_argv,
             serve_envs={"BENTOML_HOME": str(prepared.bentoml_home),
                         "BENTOML_DO_NOT_TRACK": "True"})
 

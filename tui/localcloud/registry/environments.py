@@ -26,6 +26,7 @@ import yaml
 
 BUILD_TIMEOUT_S = float(os.environ.get("BENTOTUI_IMAGE_BUILD_TIMEOUT_S", "1800"))
 READY_MARK = ".ready"
+SUPERVISOR = Path(__file__).with_name("supervise.py")
 # Variables of the control plane's environment that must not steer pip or the new venv.
 _DROP = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "BENTOML_HOME", "BENTOML_CONFIG",
          "PIP_REQUIRE_VIRTUALENV", "PIP_TARGET", "PIP_PREFIX", "PIP_USER")
@@ -47,6 +48,13 @@ class Prepared:
     @property
     def bentoml(self) -> Path:
         return self.environment / "bin" / "bentoml"
+
+    @property
+    def serve_argv(self) -> tuple[str, ...]:
+        """A replica's command up to `--port N`: `bentoml serve` under the supervisor."""
+        return (sys.executable, "-u", "-B", "-s", str(SUPERVISOR), "--",
+                str(self.bentoml), "serve", str(self.bento_dir),
+                "--host", "127.0.0.1", "--api-workers", "1")
 
 
 def _unpack(archive: Path, target: Path) -> None:
