@@ -188,14 +188,14 @@ def test_a_pushed_bento_deploys_for_real_and_answers_with_its_model(
         assert answer.json() == {"message": "bonjour, Bo!"}
         print(f"\nfirst create->running (environment built): {first_s:.1f}s; "
               f"cached create->running: {second_s:.1f}s")
-        pods = http.get("/api/v1/clusters/default/namespaces/yatai/deployments/greeter-two"
-                        "/pods").json()
+        pods = [pod for name in ("greeter-one", "greeter-two") for pod in http.get(
+            f"/api/v1/clusters/default/namespaces/yatai/deployments/{name}/pods").json()]
     # bentoml serve is a process tree; none of it may outlive a control plane killed hard
     tree = []
     for pod in pods:
         root = psutil.Process(pod["usage"]["pid"])
         tree += [root, *root.children(recursive=True)]
-    assert len(tree) >= 3, tree  # supervisor, bentoml's arbiter, its API and runner workers
+    assert len(tree) >= 6, tree  # per replica: supervisor, bentoml's arbiter, its API and runner workers
     cloud.kill9()
     gone, alive = psutil.wait_procs(tree, timeout=30)
     assert alive == [], f"left running after kill -9 of the control plane: {alive}"

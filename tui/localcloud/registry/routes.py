@@ -10,6 +10,7 @@ Bento reads (list/get) stay in `server.py` and see pushed bentos through the con
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -334,6 +335,10 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader,
             mark(upload_status="failed", upload_finished_reason=str(exc),
                  upload_finished_at=now())
             return JSONResponse({"error": str(exc)}, status_code=400)
+        except asyncio.CancelledError:  # the request was cancelled (shutdown, a stall timeout)
+            mark(upload_status="failed", upload_finished_reason="the upload was cancelled",
+                 upload_finished_at=now())
+            raise
         finally:
             in_flight.discard(key)
         mark(upload_status="success", upload_finished_reason="", upload_finished_at=now())
