@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import socket
 import tarfile
 from pathlib import Path
 
 import httpx
 import pytest
+from httpx_ws import connect_ws
 
 from tests.harness import LocalCloud
 
@@ -232,6 +234,15 @@ def test_a_pushed_bento_that_cannot_be_prepared_is_image_build_failed_with_why(
     assert ("was not pushed" in reasons["ImageBuildFailed"]
             or "names no bentoml_version" in reasons["ImageBuildFailed"])
     assert bento_of(http, "unbuildable", "v1")["image_build_status"] == "failed"
+    # the build's log is followable like a replica's, as the pod "<deployment>-image-builder"
+    ws_path = "/ws/v1/clusters/default/namespaces/yatai/deployments/unbuildable/tail"
+    with connect_ws(ws_path, http, params={"pod_name": "unbuildable-image-builder"}) as tail:
+        tail.send_text(json.dumps({"type": "data", "payload": {
+            "id": "b1", "tail_lines": 50, "container_name": "main", "since_time": None,
+            "follow": False}}))
+        replaced = json.loads(tail.receive_text(timeout=10))["payload"]
+        assert replaced["req_id"] == "b1" and replaced["type"] == "replace"
+        assert any("Preparing bento unbuildable:v1" in line for line in replaced["items"])
 
 
 def test_samples_cannot_be_overwritten_or_pulled(http: httpx.Client) -> None:

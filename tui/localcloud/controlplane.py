@@ -366,13 +366,13 @@ class ControlPlane:
                      spec: DeploymentSpec) -> DeploymentSpec | None:
         """Prepares a pushed bento (status image-building); the spec to run, or None on failure."""
         tag = f"{bento.repository}:{bento.version}"
-        log_file = self.paths.logs / row.name / "image-builder.log"
+        log_file = self._build_log(row.name)
         log_file.parent.mkdir(parents=True, exist_ok=True)
 
         def step(text: str) -> None:
             with open(log_file, "a") as out:
                 out.write(text + "\n")
-            self._record(uid, "ImageBuilder", text, object_name=f"{row.name}-image-builder")
+            self._record(uid, "ImageBuilder", text, object_name=builder_pod(row.name))
 
         self._set_status(uid, S.IMAGE_BUILDING)
         self._set_image_build(bento, "building")
@@ -405,6 +405,16 @@ class ControlPlane:
             serve_argv=prepared.serve_argv,
             serve_envs={"BENTOML_HOME": str(prepared.bentoml_home),
                         "BENTOML_DO_NOT_TRACK": "True"})
+
+    def _build_log(self, name: str) -> Path:
+        return self.paths.logs / name / "image-builder.log"
+
+    def log_path(self, row: DeploymentRow, pod_name: str) -> Path | None:
+        """The log a tail of `pod_name` follows: a replica's, or the image builder's."""
+        if pod_name == builder_pod(row.name):
+            path = self._build_log(row.name)
+            return path if path.is_file() else None
+        return self.runtime.log_path(row.uid, pod_name)
 
     def _still_wanted(self, row: DeploymentRow) -> bool:
         """Whether `row`'s revision is still the one to run (no terminate or update since)."""
@@ -529,6 +539,11 @@ class ControlPlane:
             for e in self.store.list_events(row.id, after_id=after_id, limit=limit,
                                             object_name=pod_name)
         ]
+
+
+def builder_pod(deployment: str) -> str:
+    """The name the image builder's log and events go by (a tail of it follows the build)."""
+    return f"{deployment}-image-builder"
 
 
 def _component(runner_name: str | None, config: Any | None) -> ComponentSpec:
