@@ -208,3 +208,35 @@ def test_a_pushed_bento_deploys_for_real_and_answers_with_its_model(
         assert answer.json() == {"message": "bonjour, Cy!"}
     for deployment in ("greeter-one", "greeter-two"):
         cli(f"terminate {deployment}", "deployment", "terminate", deployment)
+
+
+def test_a_bento_whose_environment_cannot_be_built_fails_with_pips_reason(
+        cloud: LocalCloud) -> None:
+    """A bento naming a bentoml release that does not exist: pip's error is the reason."""
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:") as tar:
+        data = b"service: service:svc\nname: ghost\nversion: v1\nbentoml_version: 99.0.0\n"
+        info = tarfile.TarInfo("./bento.yaml")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    repos = "/api/v1/bento_repositories"
+    with cloud.client() as http:
+        http.post(repos, json={"name": "ghost", "description": ""}).raise_for_status()
+        http.post(f"{repos}/ghost/bentos", json={"version": "v1", "manifest": {
+            "service": "service:svc", "bentoml_version": "99.0.0", "size_bytes": 1}}
+                  ).raise_for_status()
+        http.put(f"{repos}/ghost/bentos/v1/upload", content=buf.getvalue()).raise_for_status()
+        created = http.post("/api/v1/clusters/default/deployments", json={
+            "name": "ghost", "mode": "deployment",
+            "targets": [{"type": "stable", "bento_repository": "ghost", "bento": "v1"}]})
+        assert created.status_code == 200, created.text
+        path = "/api/v1/clusters/default/namespaces/yatai/deployments/ghost"
+        wait_for(lambda: http.get(path).json()["status"] == "image-build-failed", timeout=600,
+                 interval=0.5, what="ghost to be image-build-failed")
+        events = http.get(path + "/kube_events").json()
+        failed = next(e["message"] for e in events if e["reason"] == "ImageBuildFailed")
+        assert "bentoml==99.0.0" in failed, failed
+        assert not any((cloud.home / "envs").glob("bentoml-99.0.0-*")), "a failed env is removed"
