@@ -390,16 +390,19 @@ class ControlPlane:
             prepared = await self.builder.prepare(
                 self.artifacts.archive("bento", bento.repository, bento.version),
                 Path(bento.path), models, step, log_file)
-        except BuildFailed as exc:
+        except Exception as exc:  # BuildFailed, or anything unforeseen: never stuck building
+            if not isinstance(exc, BuildFailed):
+                log.exception("preparing bento %s failed", tag)
             self._set_image_build(bento, "failed")
-            self._record(uid, "ImageBuildFailed", f"Preparing bento {tag} failed: {exc}",
+            self._record(uid, "ImageBuildFailed", f"Preparing bento {tag} failed: {str(exc) or type(exc).__name__}",
                          warning=True)
             if self._still_wanted(row):
                 self._set_status(uid, S.IMAGE_BUILD_FAILED)
             return None
         self._set_image_build(bento, "success")
         took = asyncio.get_running_loop().time() - started
-        self._record(uid, "ImageBuilt", f"Bento {tag} is ready to run ({'environment reused' if prepared.reused else 'environment built'}; {took:.1f}s)")
+        how = "environment reused" if prepared.reused else "environment built"
+        self._record(uid, "ImageBuilt", f"Bento {tag} is ready to run ({how}; {took:.1f}s)")
         return replace(
             spec, bento_path=prepared.bento_dir, runners={},
             serve_argv=prepared.serve_argv,

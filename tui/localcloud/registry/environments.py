@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tarfile
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -61,9 +62,8 @@ def _unpack(archive: Path, target: Path) -> None:
     """Extracts a pushed tar into `target` whole (temporary directory, then renamed)."""
     if (target / READY_MARK).is_file():
         return
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         with tarfile.open(archive, "r:*") as tar:
             tar.extractall(tmp, filter="data")  # no absolute paths, links out, devices
@@ -176,15 +176,17 @@ class EnvironmentBuilder:
         if not bento_archive.is_file():
             raise BuildFailed(f"the bento's archive is missing ({bento_archive})")
         log_file.parent.mkdir(parents=True, exist_ok=True)
+        home = bento_dir / "bentoml-home"
         try:
-            await asyncio.to_thread(_unpack, bento_archive, bento_dir / "bento")
-            log(f"Unpacked the bento into {bento_dir / 'bento'}")
-            home = bento_dir / "bentoml-home"
-            for name, version, archive in models:
-                target = home / "models" / name / version
-                await asyncio.to_thread(_unpack, archive, target)
-                (home / "models" / name / "latest").write_text(version)
-                log(f"Model {name}:{version} is in the replicas' model store")
+            # two deployments of one bento may prepare it at once: one unpacks, one waits
+            async with self._locks[f"unpack:{bento_dir}"]:
+                await asyncio.to_thread(_unpack, bento_archive, bento_dir / "bento")
+                log(f"Unpacked the bento into {bento_dir / 'bento'}")
+                for name, version, archive in models:
+                    target = home / "models" / name / version
+                    await asyncio.to_thread(_unpack, archive, target)
+                    (home / "models" / name / "latest").write_text(version)
+                    log(f"Model {name}:{version} is in the replicas' model store")
         except (OSError, tarfile.TarError) as exc:
             raise BuildFailed(f"unpacking failed: {exc}") from None
         version, requirements = self.requirements(bento_dir / "bento")
