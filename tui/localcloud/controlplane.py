@@ -394,7 +394,8 @@ class ControlPlane:
             if not isinstance(exc, BuildFailed):
                 log.exception("preparing bento %s failed", tag)
             self._set_image_build(bento, "failed")
-            self._record(uid, "ImageBuildFailed", f"Preparing bento {tag} failed: {str(exc) or type(exc).__name__}",
+            why = str(exc) or type(exc).__name__
+            self._record(uid, "ImageBuildFailed", f"Preparing bento {tag} failed: {why}",
                          warning=True)
             if self._still_wanted(row):
                 self._set_status(uid, S.IMAGE_BUILD_FAILED)
