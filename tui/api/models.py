@@ -385,6 +385,77 @@ class BentoFullSchema(BentoWithRepositorySchema):
     models: list[Any] | None = None
 
 
+# --------------------------------------------------------------------------- models (registry)
+
+
+class ModelManifestSchema(WireModel):
+    module: str = ""
+    api_version: str = ""
+    bentoml_version: str = ""
+    size_bytes: int = 0
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelSchema(ResourceSchema):
+    description: str = ""
+    version: str
+    image_build_status: ImageBuildStatus = ImageBuildStatus.SUCCESS
+    upload_status: UploadStatus = UploadStatus.SUCCESS
+    upload_finished_reason: str = ""
+    presigned_upload_url: str = ""
+    presigned_download_url: str = ""
+    manifest: ModelManifestSchema | None = None
+    transmission_strategy: TransmissionStrategy | None = None
+    upload_id: str | None = None
+    upload_started_at: datetime | None = None
+    upload_finished_at: datetime | None = None
+    build_at: datetime | None = None
+    creator: UserSchema | None = None
+
+
+class ModelRepositorySchema(ResourceSchema):
+    description: str = ""
+    latest_model: ModelSchema | None = None
+    n_models: int | None = None
+    creator: UserSchema | None = None
+
+
+class ModelWithRepositorySchema(ModelSchema):
+    repository: ModelRepositorySchema | None = None
+
+
+# Push requests (bentoml 1.1.11 and 1.4 send the same shapes; validated leniently so a newer
+# client's extra keys are ignored, not refused).
+
+
+class CreateRepositorySchema(RequestModel):
+    name: str
+    description: str = ""
+
+
+class CreateArtifactSchema(RequestModel):
+    """`POST …/bentos` and `POST …/models`: a new version, its manifest and labels."""
+
+    version: str
+    description: str = ""
+    build_at: datetime | None = None
+    manifest: dict[str, Any] | None = None
+    labels: list[LabelItem] | None = None
+
+
+class UpdateArtifactSchema(RequestModel):
+    description: str | None = None
+    manifest: dict[str, Any] | None = None
+    labels: list[LabelItem] | None = None
+
+
+class FinishUploadSchema(RequestModel):
+    status: UploadStatus | None = None
+    reason: str | None = None
+
+
 # --------------------------------------------------------------------------- target config
 
 

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from collections import defaultdict, deque
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ from tui.localcloud.runtime import (
     RuntimeSettings,
 )
 from tui.localcloud.limits import Limits
+from tui.localcloud.registry.environments import BuildFailed, EnvironmentBuilder
+from tui.localcloud.registry.records import Records
+from tui.localcloud.registry.storage import ArtifactFiles
 from tui.localcloud.samples import list_samples
 from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, StorageError, Store
 
@@ -74,6 +78,9 @@ class ControlPlane:
             caps=self.caps,
         )
         self._bentos: dict[tuple[str, str], BentoRow] = {}
+        self.registry = Records(self.store)
+        self.artifacts = ArtifactFiles(paths.home)
+        self.builder = EnvironmentBuilder(paths.home)
         self._json_cache: dict[str, tuple[tuple[int, int, int], bytes]] = {}
         self._page_cache: dict[tuple[str, int | None], tuple[Any, bytes]] = {}
         self._deploy_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -149,6 +156,10 @@ class ControlPlane:
                 str(sample.path),
                 repository_description=sample.description,
             )
+        self.reload_bentos()
+
+    def reload_bentos(self) -> None:
+        """Re-reads the registry's bentos (after a push changed one)."""
         self._bentos = {(b.repository, b.version): b for b in self.store.list_bentos()}
 
     # ------------------------------------------------------------------ rendering
@@ -290,6 +301,9 @@ class ControlPlane:
             bento = self.bento(target.bento_repository, target.bento)
             if bento is None:
                 raise InvalidRequest(f"can't find bento: {target.bento_tag}")
+            if bento.upload_status != "success":
+                raise InvalidRequest(f"bento {target.bento_tag} is not uploaded completely "
+                                     f"(upload_status: {bento.upload_status})")
             declared = [r["name"] for r in bento.manifest.get("runners") or []]
             for runner in (target.config.runners or {}) if target.config else {}:
                 if runner not in declared:
@@ -414,13 +428,88 @@ class ControlPlane:
                 self._record(uid, "BentoPrepareFailed", str(exc), warning=True)
                 self._set_status(uid, S.IMAGE_BUILD_FAILED)
                 return
-            if prepare:
+            bento = self.bento(spec.bento_repository, spec.bento_version)
+            if bento is not None and bento.origin == "push":
+                built = await self._build(uid, row, bento, spec)
+                if built is None or not self._still_wanted(row):
+                    return  # failed, or terminated / updated while building (the env is kept)
+                spec = built
+            elif prepare:
                 self._record(uid, "BentoPrepared",
                              f"Bento {spec.bento_repository}:{spec.bento_version} is ready to run")
             if not cold:
                 self._set_status(uid, S.DEPLOYING)
             await self.runtime.apply(spec, cold=cold)
             self._on_runtime_change(uid)
+
+    async def _build(self, uid: str, row: DeploymentRow, bento: BentoRow,
+                     spec: DeploymentSpec) -> DeploymentSpec | None:
+        """Prepares a pushed bento (status image-building); the spec to run, or None on failure."""
+        tag = f"{bento.repository}:{bento.version}"
+        log_file = self._build_log(row.name)
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+
+        def step(text: str) -> None:
+            with open(log_file, "a") as out:
+                out.write(text + "\n")
+            self._record(uid, "ImageBuilder", text, object_name=builder_pod(row.name))
+
+        self._set_status(uid, S.IMAGE_BUILDING)
+        self._set_image_build(bento, "building")
+        step(f"Preparing bento {tag}: environment, bento files, models")
+        started = asyncio.get_running_loop().time()
+        try:
+            models = []
+            for model_tag in bento.manifest.get("models") or []:
+                name, _, version = str(model_tag).partition(":")
+                model = self.registry.model(name, version)
+                if model is None or model.upload_status != "success":
+                    raise BuildFailed(f"model {model_tag} the bento needs was not pushed "
+                                      "(bentoml models push it first)")
+                models.append((name, version, self.artifacts.archive("model", name, version)))
+            prepared = await self.builder.prepare(
+                self.artifacts.archive("bento", bento.repository, bento.version),
+                Path(bento.path), models, step, log_file)
+        except Exception as exc:  # BuildFailed, or anything unforeseen: never stuck building
+            if not isinstance(exc, BuildFailed):
+                log.exception("preparing bento %s failed", tag)
+            self._set_image_build(bento, "failed")
+            why = str(exc) or type(exc).__name__
+            self._record(uid, "ImageBuildFailed", f"Preparing bento {tag} failed: {why}",
+                         warning=True)
+            if self._still_wanted(row):
+                self._set_status(uid, S.IMAGE_BUILD_FAILED)
+            return None
+        self._set_image_build(bento, "success")
+        took = asyncio.get_running_loop().time() - started
+        how = "environment reused" if prepared.reused else "environment built"
+        self._record(uid, "ImageBuilt", f"Bento {tag} is ready to run ({how}; {took:.1f}s)")
+        return replace(
+            spec, bento_path=prepared.bento_dir, runners={},
+            serve_argv=prepared.serve_argv,
+            serve_envs={"BENTOML_HOME": str(prepared.bentoml_home),
+                        "BENTOML_DO_NOT_TRACK": "True"})
+
+    def _build_log(self, name: str) -> Path:
+        return self.paths.logs / name / "image-builder.log"
+
+    def log_path(self, row: DeploymentRow, pod_name: str) -> Path | None:
+        """The log a tail of `pod_name` follows: a replica's, or the image builder's."""
+        if pod_name == builder_pod(row.name):
+            path = self._build_log(row.name)
+            return path if path.is_file() else None
+        return self.runtime.log_path(row.uid, pod_name, row.name)
+
+    def _still_wanted(self, row: DeploymentRow) -> bool:
+        """Whether `row`'s revision is still the one to run (no terminate or update since)."""
+        current = self.store.get_deployment_by_uid(row.uid)
+        return (current is not None and current.desired == "running"
+                and current.active_revision is not None and row.active_revision is not None
+                and current.active_revision.uid == row.active_revision.uid)
+
+    def _set_image_build(self, bento: BentoRow, status: str) -> None:
+        self.registry.update_bento(bento, image_build_status=status)
+        self.reload_bentos()
 
     async def _stop(self, uid: str) -> None:
         async with self._deploy_locks[uid]:
@@ -607,6 +696,11 @@ def _failure_reason(replicas: list[Any]) -> str:
         f"becoming ready ({worst.reason or 'Error'}, last exit code {worst.last_exit_code}): "
         f"{worst.last_error or 'no error recorded'}; it keeps restarting with back-off"
     )
+
+
+def builder_pod(deployment: str) -> str:
+    """The name the image builder's log and events go by (a tail of it follows the build)."""
+    return f"{deployment}-image-builder"
 
 
 def _component(runner_name: str | None, config: Any | None) -> ComponentSpec:

@@ -478,6 +478,7 @@ class Runtime:
             "BENTOTUI_PARENT_PID": str(os.getpid()),
             "BENTOTUI_RUNNER_TIMEOUT": str(spec.request_timeout_s),
         }
+        ours.update(spec.serve_envs)
         if comp.runner_name is None:
             ours["BENTOTUI_RUNNERS"] = json.dumps(runner_urls)
         else:
@@ -492,6 +493,8 @@ class Runtime:
         runner_args = ["--runner", comp.runner_name] if comp.runner_name else []
 
         def command(port: int) -> list[str]:
+            if spec.serve_argv:  # a pushed bento: its own bentoml serves it
+                return [*spec.serve_argv, "--port", str(port)]
             return [
                 # -I: isolated mode (no PYTHON* variables, no user site, no script or current
                 # directory on sys.path); -u and -B again because -I ignores PYTHONUNBUFFERED.

@@ -53,6 +53,10 @@ class DeploymentSpec:
     request_timeout_s: float = 60.0
     cold_start_timeout_s: float | None = None
     require_bearer_token: bool = False
+    # A pushed bento runs with real BentoML: the argv up to (not including) `--port N`, and the
+    # variables it needs (BENTOML_HOME with its models).  Empty for the built-in samples.
+    serve_argv: tuple[str, ...] = ()
+    serve_envs: dict[str, str] = field(default_factory=dict)
 
     @property
     def bento_tag(self) -> str:

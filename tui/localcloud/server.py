@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import functools
 import json
 import logging
 import math
@@ -32,6 +33,8 @@ from tui.localcloud import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
 from tui.localcloud.limits import Limits
 from tui.localcloud.runtime_types import bounded
+from tui.localcloud.registry.routes import REQUEST_BODIES as REGISTRY_BODIES
+from tui.localcloud.registry.routes import registry_routes
 from tui.localcloud.store import DeploymentQuery, NotFound, StorageError
 
 log = logging.getLogger("bentotui.localcloud")
@@ -147,6 +150,7 @@ REQUEST_BODIES: dict[str, type[BaseModel]] = {
     "UpdateDeploymentSchema": m.UpdateDeploymentSchema,
     "CreateDeploymentV2": v2.CreateDeploymentV2,
     "UpdateDeploymentV2": v2.UpdateDeploymentV2,
+    **REGISTRY_BODIES,
 }
 REQUEST_PREFIX = "Request."
 SECURITY_SCHEME = "YataiApiToken"
@@ -596,9 +600,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return ok(m.ListSchema[m.BentoFullSchema](
             start=start, count=count, total=len(rows), items=[bento(plane.ident, b) for b in page]))
 
-    @app.get("/api/v1/models", **described(m.ListSchema[dict[str, Any]]))
-    async def models_flat(start: int = 0, count: int = 100) -> Response:
-        return ok({"start": start, "count": count, "total": 0, "items": []})
+    app.include_router(registry_routes(plane, functools.partial(read_body, limits=plane.limits), described))  # push/pull, models (registry/)
 
     if debug.enabled():  # bench-only routes, off by default (tui/localcloud/debug.py)
         debug.register(app, plane)

@@ -100,12 +100,46 @@ CREATE TABLE IF NOT EXISTS audit_events (
     creator TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS model_repositories (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS models (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid TEXT NOT NULL UNIQUE,
+    repository_id INTEGER NOT NULL REFERENCES model_repositories(id) ON DELETE CASCADE,
+    version TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    manifest TEXT NOT NULL,
+    labels TEXT NOT NULL DEFAULT '[]',
+    upload_status TEXT NOT NULL DEFAULT 'pending',
+    upload_finished_reason TEXT NOT NULL DEFAULT '',
+    upload_started_at TEXT,
+    upload_finished_at TEXT,
+    build_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (repository_id, version)
+);
 """
 
 # Columns added after the first release: (table, column, definition).  `CREATE TABLE IF NOT
 # EXISTS` leaves an older database's tables as they were, so these are added on open.
 ADDED_COLUMNS = [
     ("deployments", "version", "INTEGER NOT NULL DEFAULT 0"),
+    # registry writes (issue 14): pushed bentos and their upload state; samples keep the defaults
+    ("bentos", "origin", "TEXT NOT NULL DEFAULT 'sample'"),
+    ("bentos", "labels", "TEXT NOT NULL DEFAULT '[]'"),
+    ("bentos", "upload_status", "TEXT NOT NULL DEFAULT 'success'"),
+    ("bentos", "upload_finished_reason", "TEXT NOT NULL DEFAULT ''"),
+    ("bentos", "upload_started_at", "TEXT"),
+    ("bentos", "upload_finished_at", "TEXT"),
+    ("bentos", "build_at", "TEXT"),
+    ("bentos", "image_build_status", "TEXT NOT NULL DEFAULT 'success'"),
 ]
 
 # Events kept per deployment; older ones are pruned so a crash-looping replica cannot grow the
@@ -123,6 +157,10 @@ def iso(dt: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _maybe_iso(text: str | None) -> datetime | None:
+    return parse_iso(text) if text else None
 
 
 def new_uid() -> str:
@@ -174,6 +212,14 @@ class BentoRow:
     path: str
     created_at: datetime
     updated_at: datetime
+    origin: str = "sample"  # 'sample' (shipped, runnable) | 'push' (bentoml push)
+    labels: list[dict[str, str]] = field(default_factory=list)
+    upload_status: str = "success"
+    upload_finished_reason: str = ""
+    upload_started_at: datetime | None = None
+    upload_finished_at: datetime | None = None
+    build_at: datetime | None = None
+    image_build_status: str = "success"
 
 
 @dataclass
@@ -408,6 +454,14 @@ class Store:
             path=row["path"],
             created_at=parse_iso(row["created_at"]),
             updated_at=parse_iso(row["updated_at"]),
+            origin=row["origin"],
+            labels=json.loads(row["labels"]),
+            upload_status=row["upload_status"],
+            upload_finished_reason=row["upload_finished_reason"],
+            upload_started_at=_maybe_iso(row["upload_started_at"]),
+            upload_finished_at=_maybe_iso(row["upload_finished_at"]),
+            build_at=_maybe_iso(row["build_at"]),
+            image_build_status=row["image_build_status"],
         )
 
     def get_bento(self, repository: str, version: str) -> BentoRow | None:

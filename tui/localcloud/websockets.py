@@ -200,7 +200,7 @@ async def serve_tail(websocket: WebSocket, plane: ControlPlane, row: DeploymentR
         except ValidationError as exc:
             await send_error(websocket, "invalid tail request: " + "; ".join(m.describe_validation_error(exc)))
             return
-        path = plane.runtime.log_path(row.uid, pod_name, row.name)
+        path = plane.log_path(row, pod_name)  # a replica's or the image builder's
         if path is None or not path.exists():
             await send_error(websocket, f"get pod {pod_name}: record not found")
             return
