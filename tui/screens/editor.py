@@ -527,7 +527,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
                 yield Static("JSON · the --file document", classes="pane-title")
                 yield SafeTextArea.code_editor(self._initial_text, language="json", id="editor-json")
         yield Static(id="editor-status")
-        yield KeysFooter(show_command_palette=False)  # its own keys fill 80 columns; ctrl+p works
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#editor-error", Static).display = False

@@ -8,7 +8,10 @@ help stays reachable and visible however many keys come before it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey  # not re-exported; the widgets Footer yields
 
@@ -16,12 +19,18 @@ HELP_ACTION = "help"
 
 
 class KeysFooter(Footer):
+    """Textual's Footer with `? Help` pinned right.  The palette's own pinned key is left out
+    (two keys docked right would overlap and hide help); `?` lists ctrl+p and `:`."""
+
     DEFAULT_CSS = """
     KeysFooter FooterKey.-pinned {
         dock: right;
         border-left: vkey $foreground 20%;
     }
     """
+
+    def __init__(self, *children: Widget, show_command_palette: bool = False, **kwargs: Any) -> None:
+        super().__init__(*children, show_command_palette=show_command_palette, **kwargs)
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
