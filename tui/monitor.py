@@ -50,7 +50,9 @@ def from_deployment(d: m.DeploymentSchema, old: Snapshot | None) -> Snapshot:
     base = old or Snapshot(name=d.name)
     ready, desired = base.replicas_ready, base.replicas_desired
     if d.replicas is not None:
-        ready, desired = d.replicas.ready, d.replicas.desired
+        desired = d.replicas.desired
+        if not base.pods_known:  # the pods stream is fresher about readiness
+            ready = d.replicas.ready
     return replace(base, name=d.name, uid=d.uid, status=getattr(d.status, "value", str(d.status)),
                    replicas_ready=ready, replicas_desired=desired)
 
@@ -58,11 +60,10 @@ def from_deployment(d: m.DeploymentSchema, old: Snapshot | None) -> Snapshot:
 def from_pods(pods: Iterable[m.KubePodSchema], old: Snapshot) -> Snapshot:
     pods = [p for p in pods if not p.status.is_old]
     backing_off = any(_waiting_reason(p) in BACKOFF_REASONS for p in pods)
-    ready = sum(1 for p in pods if p.status.ready)
-    # the deployment's own counts (an extension) win; elsewhere the pods are all we know
+    # ready/desired count API-server replicas (as the list does), not runners
+    ready = sum(1 for p in pods if p.status.ready and p.runner_name is None)
     return replace(old, restarts=sum(p.restart_count for p in pods), backing_off=backing_off,
-                   pods_known=True,
-                   replicas_ready=ready if old.replicas_desired is None else old.replicas_ready)
+                   pods_known=True, replicas_ready=ready)
 
 
 def _waiting_reason(pod: m.KubePodSchema) -> str:
