@@ -1,0 +1,113 @@
+"""Watch and alerts (issue 15): `W` watches a deployment; a replica killed for real (os.kill
+on the pid the replicas API reports) brings an alert within 5 s, on whatever screen; an
+unwatched one does not; the watched set survives a restart of the app."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import httpx
+
+from tests.app.conftest import create, local_context, until
+from tests.app.test_detail import screen_text
+from tests.harness import LocalCloud, wait_for
+from tui.app import BentoTUI
+from tui.screens.alerts import AlertsScreen
+from tui.screens.deployments import DeploymentsScreen
+from tui.screens.help import HelpScreen
+
+NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
+
+
+def ready_pod(http: httpx.Client, name: str) -> dict:
+    def find() -> dict | None:
+        pods = http.get(f"{NS}/{name}/pods").json()
+        ready = [p for p in pods if p["status"]["ready"] and (p.get("usage") or {}).get("pid")]
+        return ready[0] if ready else None
+
+    return wait_for(find, 60, what=f"a ready replica of {name}")
+
+
+def restarts(http: httpx.Client, name: str) -> int:
+    pods = http.get(f"{NS}/{name}/pods").json()
+    return sum(s.get("restartCount", 0) for p in pods
+               for s in (p.get("raw_status") or {}).get("containerStatuses", []))
+
+
+def messages(app: BentoTUI) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def name_cell(app: BentoTUI, name: str) -> str:
+    table = app.screen.table  # type: ignore[attr-defined]
+    d = next(d for d in table.all_items() if d.name == name)
+    return table.cell(d, "name").plain
+
+
+async def test_watched_replica_killed_alerts_within_5s_unwatched_does_not(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    create(http, "watch-me")
+    create(http, "leave-me")
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await until(lambda: isinstance(app.screen, DeploymentsScreen)
+                    and len(app.screen.table) == 2, pilot=pilot, what="the list")
+        screen: DeploymentsScreen = app.screen  # type: ignore[assignment]
+        screen.table.select_uid(next(d.uid for d in screen.table.all_items() if d.name == "watch-me"))
+        await pilot.press("W")
+        assert app.alerts.is_watched("watch-me") and not app.alerts.is_watched("leave-me")
+        assert name_cell(app, "watch-me") == "*watch-me"
+        assert name_cell(app, "leave-me") == "leave-me"
+        watched_pod, other_pod = ready_pod(http, "watch-me"), ready_pod(http, "leave-me")
+        await pilot.pause(1.0)  # the monitor's streams have their baseline
+
+        # on another screen than the list: the app listens, not the list
+        await pilot.press("question_mark")
+        await until(lambda: isinstance(app.screen, HelpScreen), pilot=pilot, what="help")
+        os.kill(other_pod["usage"]["pid"], signal.SIGKILL)
+        os.kill(watched_pod["usage"]["pid"], signal.SIGKILL)
+        killed = time.monotonic()
+        await until(lambda: any("watch-me" in m for m in messages(app)), 5, pilot,
+                    "an alert naming watch-me")
+        assert time.monotonic() - killed < 5
+        alert = next(m for m in messages(app) if "watch-me" in m)
+        assert any(word in alert for word in ("restarted", "unhealthy", "backing off"))
+
+        # the unwatched one restarted too, and said nothing
+        await until(lambda: restarts(http, "leave-me") >= 1, 20, pilot, "leave-me restarted")
+        await pilot.pause(1.0)
+        assert not any("leave-me" in m for m in messages(app))
+        assert all(a.name == "watch-me" for a in app.alerts.history)
+
+        # the history: `!` from any screen
+        await pilot.press("escape", "exclamation_mark")
+        await until(lambda: isinstance(app.screen, AlertsScreen), pilot=pilot, what="alerts")
+        listed = screen_text(app)
+        assert "watch-me" in listed and "leave-me" not in listed
+        assert any(a.reason in listed for a in app.alerts.history)
+
+
+async def test_watched_set_survives_a_restart_and_w_unwatches(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    create(http, "keep-watching", deploy=False)
+    for attempt in range(2):
+        app = BentoTUI(local_context(cloud))
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await until(lambda: isinstance(app.screen, DeploymentsScreen)
+                        and any(d.name == "keep-watching" for d in app.screen.table.all_items()),
+                        pilot=pilot, what="the list")
+            screen: DeploymentsScreen = app.screen  # type: ignore[assignment]
+            screen.table.select_uid(next(d.uid for d in screen.table.all_items()
+                                         if d.name == "keep-watching"))
+            if attempt == 0:
+                assert name_cell(app, "keep-watching") == "keep-watching"
+                await pilot.press("W")
+                assert app.alerts.is_watched("keep-watching")
+            else:  # a new app: the set came back from the file, and the marker with it
+                await until(lambda: name_cell(app, "keep-watching") == "*keep-watching", 5,
+                            pilot, "the marker after a restart")
+                await pilot.press("W")
+                assert not app.alerts.is_watched("keep-watching")
+                assert name_cell(app, "keep-watching") == "keep-watching"
