@@ -111,3 +111,10 @@ async def test_watched_set_survives_a_restart_and_w_unwatches(
                 await pilot.press("W")
                 assert not app.alerts.is_watched("keep-watching")
                 assert name_cell(app, "keep-watching") == "keep-watching"
+                # the history from the palette too (empty: nothing happened to it)
+                await pilot.press("ctrl+p", *"Alerts")
+                await pilot.pause(0.3)
+                await pilot.press("enter")
+                await until(lambda: isinstance(app.screen, AlertsScreen), 5, pilot,
+                            "the alerts screen from the palette")
+                assert "No alerts yet" in screen_text(app)

@@ -44,6 +44,9 @@ def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
     from tests.e2e.test_pty import NS
     from tests.harness import wait_for
 
+    config = tmp_path / "config.toml"
+    config.write_text("[alerts]\ndesktop = true\n")
+    env = {**env, "BENTOTUI_CONFIG": str(config)}
     term = Terminal([str(BENTOTUI)], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
@@ -76,6 +79,9 @@ def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
             term.wait_for(lambda s: "pty-watch:" in s and "Alert" in s, "the alert on screen",
                           timeout=5)
             assert time.monotonic() - killed < 5
+            # alerts.desktop = true: a desktop notification went to the terminal as well
+            assert b"\x1b]777;notify;bentotui: pty-watch;" in term.raw
+            assert b"\x1b]9;bentotui: pty-watch: " in term.raw
         term.press("q")
         assert term.wait_exit() == 0
     except BaseException:
