@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
@@ -18,6 +18,10 @@ from tui.api import models as m
 from tui.api.client import BentoCloudClient
 
 ALERT_STATUSES = frozenset({"failed", "unhealthy", "image-build-failed"})
+# No replicas to follow: no pods stream for these (a fleet of 1,000 mostly terminated
+# deployments must not cost 1,000 websockets); one starts when the status moves on.
+NO_PODS_STATUSES = frozenset({"terminated", "non-deployed"})
+PAGE = 500
 BACKOFF_REASONS = frozenset({"CrashLoopBackOff", "BackOff"})
 
 
@@ -119,7 +123,8 @@ class FleetMonitor:
     """
 
     def __init__(self, client: BentoCloudClient, cluster: str, names: Iterable[str] = (),
-                 *, cluster_push: bool = False) -> None:
+                 *, cluster_push: bool = False,
+                 on_connection: Callable[[str, str | None], None] | None = None) -> None:
         self.client = client
         self.cluster = cluster
         self.names = frozenset(names)
@@ -128,6 +133,8 @@ class FleetMonitor:
         self._queue: asyncio.Queue[Change | BaseException] = asyncio.Queue()
         self._pod_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        # the subscription's connection state ("reconnecting", reason) / ("connected", None)
+        self.on_connection = on_connection
 
     def wanted(self, name: str) -> bool:
         return not self.names or name in self.names
@@ -135,12 +142,20 @@ class FleetMonitor:
     async def start(self) -> list[str]:
         """List once (the first line per deployment), then follow; returns the names asked
         for that do not exist."""
-        page = await self.client.list_deployments(self.cluster, start=0, count=1000)
-        found = [d for d in page.items if self.wanted(d.name)]
+        listed = await self._list_all()
+        found = [d for d in listed if self.wanted(d.name)]
         for d in found:
             self._update(from_deployment(d, None))
         self._tasks.append(asyncio.create_task(self._follow_subscription([d.uid for d in found])))
-        return sorted(self.names - {d.name for d in page.items})
+        return sorted(self.names - {d.name for d in listed})
+
+    async def _list_all(self) -> list[m.DeploymentSchema]:
+        items: list[m.DeploymentSchema] = []
+        while True:
+            page = await self.client.list_deployments(self.cluster, start=len(items), count=PAGE)
+            items.extend(page.items)
+            if not page.items or len(items) >= page.total:
+                return items
 
     async def changes(self) -> AsyncIterator[Change]:
         while True:
@@ -165,7 +180,13 @@ class FleetMonitor:
         what = event or describe(old, new)
         if what is not None:
             self._queue.put_nowait(Change(new, *what))
-        if old is None and new.name not in self._pod_tasks:
+        following = new.name in self._pod_tasks
+        if new.status in NO_PODS_STATUSES:
+            if following:
+                self._pod_tasks.pop(new.name).cancel()
+                self.snapshots[new.name] = replace(new, pods_known=False, restarts=0,
+                                                   backing_off=False)
+        elif not following:
             self._pod_tasks[new.name] = asyncio.create_task(self._follow_pods(new.name))
 
     async def _follow_subscription(self, uids: list[str]) -> None:
@@ -175,7 +196,11 @@ class FleetMonitor:
                                      cluster_name=self.cluster if self.cluster_push else None)
         try:
             async for item in stream:
-                if isinstance(item, StreamStatus) or item.resource_type != "deployment":
+                if isinstance(item, StreamStatus):
+                    if self.on_connection and item.state in ("connected", "reconnecting"):
+                        self.on_connection(item.state, item.error)
+                    continue
+                if item.resource_type != "deployment":
                     continue
                 self._apply_push(item)
         except BaseException as exc:  # a refused token ends the stream: the caller says so
@@ -213,8 +238,7 @@ class FleetMonitor:
         from tui.api.errors import ApiError
 
         with contextlib.suppress(ApiError):
-            page = await self.client.list_deployments(self.cluster, start=0, count=1000)
-            for d in page.items:
+            for d in await self._list_all():
                 if self.wanted(d.name):
                     self._update(from_deployment(d, self.snapshots.get(d.name)))
 
@@ -235,3 +259,5 @@ class FleetMonitor:
             return  # the deployment went away; its subscription says so
         finally:
             await stream.aclose()
+            if self._pod_tasks.get(name) is asyncio.current_task():
+                del self._pod_tasks[name]  # ended by itself: the next status change restarts it

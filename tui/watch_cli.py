@@ -53,6 +53,24 @@ def run_watch(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = 
         return 0
 
 
+class _Connection:
+    """Says on stderr when the stream drops and when it is back (once each, not per retry):
+    a pane that stays quiet must not look like a fleet where nothing happens."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.down = False
+
+    def changed(self, state: str, error: str | None) -> None:
+        if state == "reconnecting" and not self.down:
+            self.down = True
+            print(f"bentotui: connection lost ({clean(error or 'no reason given')}); "
+                  "reconnecting", file=self.err, flush=True)
+        elif state == "connected" and self.down:
+            self.down = False
+            print("bentotui: connected again", file=self.err, flush=True)
+
+
 async def _watch(context, names: list[str], as_json: bool, out: TextIO, err: TextIO) -> int:
     from tui.api.errors import ApiError, UnauthorizedError
     from tui.session import SessionError, open_session, refused_advice
@@ -72,7 +90,8 @@ async def _watch(context, names: list[str], as_json: bool, out: TextIO, err: Tex
             print(f"bentotui: {context.endpoint or context.name}: {clean(exc)}{advice}", file=err)
             return 2
         monitor = FleetMonitor(session.client, session.cluster, names,
-                               cluster_push=session.has_extension("subscription_cluster"))
+                               cluster_push=session.has_extension("subscription_cluster"),
+                               on_connection=_Connection(err).changed)
         try:
             unknown = await monitor.start()
         except ApiError as exc:

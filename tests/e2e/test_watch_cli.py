@@ -132,3 +132,23 @@ def test_watch_refused_token_or_unreachable_endpoint_exits_2(
     assert result.stdout == b""
     assert err.startswith("bentotui: ") and "Traceback" not in err
     assert "not-the-token" not in err
+
+
+@pytest.mark.timeout(120)
+def test_watch_says_when_the_server_goes_and_comes_back_and_goes_on(tmp_path: Path) -> None:
+    server = LocalCloud(tmp_path / "cloud").start()
+    watch = None
+    try:
+        with server.client() as http:
+            create(http, "before-restart", deploy=False)
+            watch = Lines(["--json"], watch_env(server))
+            watch.wait_json(lambda r: r["name"] == "before-restart", 15, "the current state")
+            server.restart()  # the same port, the same token
+            create(http, "after-restart", deploy=False)
+            watch.wait_json(lambda r: r["name"] == "after-restart", 20, "a change after it")
+    finally:
+        code, err = watch.stop(signal.SIGINT) if watch else (0, "")
+        server.stop()
+    assert code == 0, err
+    assert "connection lost" in err and "connected again" in err
+    assert err.index("connection lost") < err.index("connected again")
