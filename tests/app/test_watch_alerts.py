@@ -4,6 +4,7 @@ unwatched one does not; the watched set survives a restart of the app."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -12,10 +13,11 @@ import httpx
 
 from tests.app.conftest import create, local_context, until
 from tests.app.test_detail import screen_text
+from tests.app.test_mutations import on_list
 from tests.harness import LocalCloud, wait_for
 from tui.app import BentoTUI
+from tui.config import Settings
 from tui.screens.alerts import AlertsScreen
-from tui.screens.deployments import DeploymentsScreen
 from tui.screens.help import HelpScreen
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
@@ -52,9 +54,7 @@ async def test_watched_replica_killed_alerts_within_5s_unwatched_does_not(
     create(http, "leave-me")
     app = BentoTUI(local_context(cloud))
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        await until(lambda: isinstance(app.screen, DeploymentsScreen)
-                    and len(app.screen.table) == 2, pilot=pilot, what="the list")
-        screen: DeploymentsScreen = app.screen  # type: ignore[assignment]
+        screen = await on_list(app, pilot, "watch-me", "leave-me")
         screen.table.select_uid(next(d.uid for d in screen.table.all_items() if d.name == "watch-me"))
         await pilot.press("W")
         assert app.alerts.is_watched("watch-me") and not app.alerts.is_watched("leave-me")
@@ -95,10 +95,7 @@ async def test_watched_set_survives_a_restart_and_w_unwatches(
     for attempt in range(2):
         app = BentoTUI(local_context(cloud))
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
-            await until(lambda: isinstance(app.screen, DeploymentsScreen)
-                        and any(d.name == "keep-watching" for d in app.screen.table.all_items()),
-                        pilot=pilot, what="the list")
-            screen: DeploymentsScreen = app.screen  # type: ignore[assignment]
+            screen = await on_list(app, pilot, "keep-watching")
             screen.table.select_uid(next(d.uid for d in screen.table.all_items()
                                          if d.name == "keep-watching"))
             if attempt == 0:
@@ -118,3 +115,25 @@ async def test_watched_set_survives_a_restart_and_w_unwatches(
                 await until(lambda: isinstance(app.screen, AlertsScreen), 5, pilot,
                             "the alerts screen from the palette")
                 assert "No alerts yet" in screen_text(app)
+
+
+async def test_error_rate_over_the_threshold_alerts(cloud: LocalCloud, http: httpx.Client) -> None:
+    """Real 5xx: the replica is killed and requests go through the gateway meanwhile."""
+    create(http, "err-rate")
+    pod = ready_pod(http, "err-rate")
+    url = http.get(f"{NS}/err-rate").json()["urls"][0] + "/classify"
+    app = BentoTUI(local_context(cloud), settings=Settings(alert_error_rate=0.1))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot, "err-rate")
+        app.toggle_watch("err-rate")
+        await pilot.pause(0.5)
+        codes = []
+        async with httpx.AsyncClient(timeout=5, headers={"Authorization": f"Bearer {cloud.token}"}) as gw:
+            os.kill(pod["usage"]["pid"], signal.SIGKILL)
+            for _ in range(40):
+                codes.append((await gw.post(url, json=[[5.1, 3.5, 1.4, 0.2]])).status_code)
+                await asyncio.sleep(0.02)
+        assert any(code >= 500 for code in codes), codes  # the fault was real
+        await until(lambda: any("error rate" in a.reason for a in app.alerts.history), 15, pilot,
+                    "the error-rate alert")
+        assert any("err-rate: error rate" in m and "above 10%" in m for m in messages(app))
