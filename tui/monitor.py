@@ -22,6 +22,7 @@ ALERT_STATUSES = frozenset({"failed", "unhealthy", "image-build-failed"})
 # deployments must not cost 1,000 websockets); one starts when the status moves on.
 NO_PODS_STATUSES = frozenset({"terminated", "non-deployed"})
 PAGE = 500
+FETCH_BY_NAME = 20  # at most this many names: read each, not the whole list
 BACKOFF_REASONS = frozenset({"CrashLoopBackOff", "BackOff"})
 
 
@@ -150,6 +151,19 @@ class FleetMonitor:
         return sorted(self.names - {d.name for d in listed})
 
     async def _list_all(self) -> list[m.DeploymentSchema]:
+        """The deployments to follow: by name when a few are named (the app's watched set:
+        one `W` must not read a list of 10,000), else every page of the list."""
+        if self.names and len(self.names) <= FETCH_BY_NAME:
+            from tui.api.errors import NotFoundError
+
+            async def one(name: str) -> m.DeploymentSchema | None:
+                try:
+                    return await self.client.get_deployment(self.cluster, name)
+                except NotFoundError:
+                    return None
+
+            found = await asyncio.gather(*(one(n) for n in sorted(self.names)))
+            return [d for d in found if d is not None]
         items: list[m.DeploymentSchema] = []
         while True:
             page = await self.client.list_deployments(self.cluster, start=len(items), count=PAGE)
