@@ -280,10 +280,12 @@ class BentoTUI(App[int]):
             return
         self.session.cluster = cluster
         self.cluster_label = cluster
+        self.alerts.session_opened(self.session)  # the watched set is per cluster
         while len(self.screen_stack) > 2:
             self.pop_screen()
         if isinstance(self.screen, DeploymentsScreen):
             self.screen.reload_for_cluster()
+        self.mark_watched()
 
     # ------------------------------------------------------------------ services for screens
 

@@ -18,6 +18,7 @@ from tests.harness import LocalCloud, wait_for
 from tui.app import BentoTUI
 from tui.config import Settings
 from tui.screens.alerts import AlertsScreen
+from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
@@ -105,8 +106,13 @@ async def test_watched_set_survives_a_restart_and_w_unwatches(
             else:  # a new app: the set came back from the file, and the marker with it
                 await until(lambda: name_cell(app, "keep-watching") == "*keep-watching", 5,
                             pilot, "the marker after a restart")
+                # W on the deployment's own screen stops watching it
+                app.open_deployment("keep-watching")
+                await until(lambda: isinstance(app.screen, DetailScreen), 10, pilot, "detail")
                 await pilot.press("W")
                 assert not app.alerts.is_watched("keep-watching")
+                await pilot.press("escape")
+                await until(lambda: app.screen is screen, 5, pilot, "back on the list")
                 assert name_cell(app, "keep-watching") == "keep-watching"
                 # the history from the palette too (empty: nothing happened to it)
                 await pilot.press("ctrl+p", *"Alerts")
