@@ -8,6 +8,7 @@ records (tui/alert_service.py).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -37,7 +38,7 @@ class AlertHistory:
     def add(self, alert: Alert) -> None:
         self._items.append(alert)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Alert]:
         return iter(self._items)
 
     def __len__(self) -> int:

@@ -13,10 +13,13 @@ import asyncio
 import json
 import signal
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tui.monitor import Change, FleetMonitor
 from tui.widgets.safe_text import clean
+
+if TYPE_CHECKING:
+    from tui.api.contexts import Context
 
 
 def format_line(change: Change, as_json: bool) -> str:
@@ -71,7 +74,7 @@ class _Connection:
             print("bentotui: connected again", file=self.err, flush=True)
 
 
-async def _watch(context, names: list[str], as_json: bool, out: TextIO, err: TextIO) -> int:
+async def _watch(context: Context, names: list[str], as_json: bool, out: TextIO, err: TextIO) -> int:
     from tui.api.errors import ApiError, UnauthorizedError
     from tui.session import SessionError, open_session, refused_advice
 
