@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING
 
 from textual.worker import Worker
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 METRICS_INTERVAL = 5.0
 METRICS_WINDOW_S = 30  # seconds of metrics the error rate is computed over
+# One crash is several changes (unhealthy, backing off, restarted): all go to the history,
+# but the bell and the notification come once per deployment in this many seconds.
+QUIET_S = 10.0
 
 
 class AlertService:
@@ -35,6 +39,7 @@ class AlertService:
         self.watched: set[str] = set()
         self._worker: Worker[None] | None = None
         self._over_threshold: set[str] = set()  # error rate above it: alert once per crossing
+        self._last_rung: dict[str, float] = {}  # name -> monotonic time of its last bell
 
     # ------------------------------------------------------------------ the watched set
 
@@ -120,14 +125,18 @@ class AlertService:
     def raise_alert(self, name: str, reason: str) -> None:
         alert = Alert(name, reason)
         self.history.add(alert)
-        self.app.bell()
-        self.app.notify(alert.text, title="Alert", severity="error", timeout=10)
-        if self.app.settings.alert_desktop:
-            self._desktop(alert)
         from tui.screens.alerts import AlertsScreen
 
         if isinstance(self.app.screen, AlertsScreen):
             self.app.screen.refresh_list()
+        now = time.monotonic()
+        if now - self._last_rung.get(name, -QUIET_S) < QUIET_S:
+            return  # the same trouble, still unfolding: recorded, not rung again
+        self._last_rung[name] = now
+        self.app.bell()
+        self.app.notify(alert.text, title="Alert", severity="error", timeout=10)
+        if self.app.settings.alert_desktop:
+            self._desktop(alert)
 
     def _desktop(self, alert: Alert) -> None:
         driver = self.app._driver  # Textual has no public way to write a raw sequence
