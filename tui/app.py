@@ -50,6 +50,7 @@ class BentoTUI(App[int]):
         Binding("ctrl+p,colon", "command_palette", "Commands", show=False, id="app.command"),
         Binding("x", "pick_context", "Context", show=False, id="app.context"),
         Binding("r", "retry_connect", "Retry", id="app.retry"),
+        Binding("exclamation_mark", "alerts", "Alerts", show=False, id="app.alerts"),
     ]
 
     connection_state: reactive[str] = reactive("connecting")
@@ -75,6 +76,9 @@ class BentoTUI(App[int]):
         self.context = context
         self.settings = settings or load_settings()
         self.session: Session | None = None
+        from tui.alert_service import AlertService
+
+        self.alerts = AlertService(self)  # listens to watched deployments on every screen
         self._list_frozen = False
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
         self._requested_theme = theme or self.settings.theme
@@ -221,6 +225,8 @@ class BentoTUI(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(DeploymentsScreen())
+        self.alerts.session_opened(session)
+        self.mark_watched()
 
     def token_refused(self, message: str) -> None:
         """The server refused the token in the middle of a session: say it once, with what
@@ -274,10 +280,12 @@ class BentoTUI(App[int]):
             return
         self.session.cluster = cluster
         self.cluster_label = cluster
+        self.alerts.session_opened(self.session)  # the watched set is per cluster
         while len(self.screen_stack) > 2:
             self.pop_screen()
         if isinstance(self.screen, DeploymentsScreen):
             self.screen.reload_for_cluster()
+        self.mark_watched()
 
     # ------------------------------------------------------------------ services for screens
 
@@ -349,6 +357,32 @@ class BentoTUI(App[int]):
                 self.run_switch_context(by_label[label])
 
         self.push_screen(PickerScreen("Context", list(by_label), current=current), chosen)
+
+    # ------------------------------------------------------------------ watch and alerts
+
+    def toggle_watch(self, name: str) -> None:
+        """`W`: watch a deployment (alerts when it turns bad) or stop watching it."""
+        if self.session is None:
+            self.notify("not connected yet", severity="warning")
+            return
+        watched = self.alerts.toggle(name)
+        self.notify(f"Watching {name}: alerts when it fails, turns unhealthy or a replica "
+                    "restarts (! lists them)" if watched else f"No longer watching {name}",
+                    timeout=4)
+        self.mark_watched()
+
+    def mark_watched(self) -> None:
+        from tui.screens.deployments import DeploymentsScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, DeploymentsScreen):
+                screen.table.set_watched(self.alerts.watched)
+
+    def action_alerts(self) -> None:
+        from tui.screens.alerts import AlertsScreen
+
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen(self.alerts.history))
 
     def get_system_commands(self, screen):  # type: ignore[no-untyped-def]
         """The palette's system commands plus the mutation flows for the deployment in view."""

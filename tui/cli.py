@@ -22,14 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         "BentoCloud login it runs on a local control plane, started in the background.",
     )
     parser.add_argument("--version", action="version", version=f"bentotui {__version__}")
-    where = parser.add_argument_group("where to connect")
-    where.add_argument("--local", action="store_true", help="use the local control plane")
-    where.add_argument("--context", metavar="NAME", help="a bentoml login context (.yatai.yaml)")
-    where.add_argument("--endpoint", metavar="URL", help="a BentoCloud / Yatai endpoint")
-    where.add_argument("--api-token", metavar="TOKEN", help="the API token for --endpoint")
-    where.add_argument("--api-version", choices=("v1", "v2", "auto"), default=None,
-                       help="the deployment API to speak (default: detected once per endpoint, "
-                       "or config.toml [api_version])")
+    add_connection_flags(parser)
     ui = parser.add_argument_group("interface")
     ui.add_argument("--read-only", action="store_true", help="hide and refuse every mutation")
     ui.add_argument("--theme", metavar="NAME", help="colour theme (e.g. ansi-dark for 16 colours)")
@@ -46,13 +39,37 @@ def build_parser() -> argparse.ArgumentParser:
     local_sub.add_parser("stop", help="stop it and its replicas")
     local_sub.add_parser("status", help="print its status as JSON")
     local_sub.add_parser("token", help="print its API token")
+    watch = sub.add_parser("watch", help="no UI: one line per status or replica change")
+    watch.add_argument("names", nargs="*", metavar="NAME", help="only these deployments")
+    watch.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_connection_flags(watch, inner=True)
     return parser
+
+
+def add_connection_flags(parser: argparse.ArgumentParser, inner: bool = False) -> None:
+    """`--local`, `--context`, ... on the main parser and again after a subcommand
+    (`inner`: without defaults, so they do not undo the same flags given before it)."""
+    keep = {"default": argparse.SUPPRESS} if inner else {}
+    where = parser.add_argument_group("where to connect")
+    where.add_argument("--local", action="store_true", help="use the local control plane", **keep)
+    where.add_argument("--context", metavar="NAME", help="a bentoml login context (.yatai.yaml)",
+                       **keep)
+    where.add_argument("--endpoint", metavar="URL", help="a BentoCloud / Yatai endpoint", **keep)
+    where.add_argument("--api-token", metavar="TOKEN", help="the API token for --endpoint", **keep)
+    where.add_argument("--api-version", choices=("v1", "v2", "auto"),
+                       **(keep or {"default": None}),
+                       help="the deployment API to speak (default: detected once per endpoint, "
+                       "or config.toml [api_version])")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "local":
         return _local(args)
+    if args.command == "watch":
+        from tui.watch_cli import run_watch
+
+        return run_watch(args)
     return _run_tui(args)
 
 

@@ -20,6 +20,7 @@ class BentoCommands(Provider):
         app: BentoTUI = self.app  # type: ignore[assignment]
         commands: list[tuple[str, object, str]] = [
             ("Deployments", app.action_show_deployments, "the deployment list"),
+            ("Alerts", app.action_alerts, "alerts on watched deployments (!)"),
             ("Quit", app.action_quit, "leave bentotui"),
         ]
         from tui.screens.deployments import DeploymentsScreen

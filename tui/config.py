@@ -15,6 +15,11 @@ refresh_interval = 10        # seconds between list refreshes where the server c
 [keymap]                     # binding id = "key[,key...]"
 "list.filter" = "slash,f"
 
+[alerts]                     # for watched deployments (W)
+error_rate = 0.05            # alert when the error rate (0..1) crosses it, where the server
+                             # provides metrics
+desktop = false              # also a desktop notification (OSC 9 / OSC 777)
+
 [api_version]                # per context: "v1", "v2" or "auto" (detected once; the default)
 local = "auto"
 "my-yatai" = "v1"
@@ -55,6 +60,8 @@ class Settings:
     refresh_interval: float = DEFAULT_REFRESH_INTERVAL
     keymap: dict[str, str] = field(default_factory=dict)
     api_versions: dict[str, str] = field(default_factory=dict)  # context name -> "v1" | "v2"
+    alert_error_rate: float | None = None  # [alerts] error_rate: 0..1, None = no such alert
+    alert_desktop: bool = False  # [alerts] desktop: OSC 9 / OSC 777 notifications
     problems: list[str] = field(default_factory=list)
     path: Path | None = None
     read_only_reason: str = ""  # why read_only is on, for the messages that refuse an action
@@ -98,6 +105,8 @@ def load_settings(path: Path | None = None) -> Settings:
             _load_keymap(settings, value, path)
         elif key == "api_version":
             _load_api_versions(settings, value, path)
+        elif key == "alerts":
+            _load_alerts(settings, value, path)
         elif key == "read_only":
             _load_read_only(settings, value, raw, path)
         elif key in _TYPES:
@@ -111,7 +120,7 @@ def load_settings(path: Path | None = None) -> Settings:
                 continue
             setattr(settings, key, value)
         else:
-            known = ", ".join(sorted([*_TYPES, "keymap", "api_version"]))
+            known = ", ".join(sorted([*_TYPES, "keymap", "api_version", "alerts"]))
             settings.problems.append(f"{path}: unknown key {key!r} (known: {known})")
     if settings.refresh_interval < MIN_REFRESH_INTERVAL:
         settings.problems.append(
@@ -146,6 +155,28 @@ def _load_api_versions(settings: Settings, value: Any, path: Path) -> None:
                                      f"{', '.join(API_VERSIONS)}, got {version!r}")
         elif version != "auto":
             settings.api_versions[str(context)] = version
+
+
+def _load_alerts(settings: Settings, value: Any, path: Path) -> None:
+    if not isinstance(value, dict):
+        settings.problems.append(f"{path}: alerts: expected a table (error_rate, desktop)")
+        return
+    for key, item in value.items():
+        if key == "error_rate":
+            if isinstance(item, bool) or not isinstance(item, (int, float)) or not 0 < item <= 1:
+                settings.problems.append(f"{path}: alerts.error_rate: expected a number above 0 "
+                                         f"and at most 1 (0.05 = 5 %), got {item!r}")
+            else:
+                settings.alert_error_rate = float(item)
+        elif key == "desktop":
+            if not isinstance(item, bool):
+                settings.problems.append(f"{path}: alerts.desktop: expected true or false, "
+                                         f"got {item!r}")
+            else:
+                settings.alert_desktop = item
+        else:
+            settings.problems.append(f"{path}: alerts: unknown key {key!r} "
+                                     "(known: desktop, error_rate)")
 
 
 def api_version_for(settings: Settings, context_name: str) -> str | None:

@@ -29,3 +29,66 @@ def test_ctrl_p_opens_the_palette_and_read_only_shows(tmp_path: Path, env: dict[
         raise
     finally:
         term.close()
+
+
+@pytest.mark.timeout(120)
+def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
+        tmp_path: Path, env: dict[str, str], control_plane_cleanup: list[int]) -> None:  # noqa: F811
+    import json
+    import os
+    import re
+    import signal
+    import time
+
+    import httpx
+
+    from tests.e2e.test_pty import NS
+    from tests.harness import wait_for
+
+    config = tmp_path / "config.toml"
+    config.write_text("[alerts]\ndesktop = true\n")
+    env = {**env, "BENTOTUI_CONFIG": str(config)}
+    term = Terminal([str(BENTOTUI)], env, cwd=tmp_path)
+    try:
+        term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
+        home = Path(env["BENTOTUI_HOME"])
+        server = json.loads((home / "server.json").read_text())
+        control_plane_cleanup.append(server["pid"])
+        token = (home / "token").read_text().strip()
+        with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
+                          timeout=30) as http:
+            version = http.get("/api/v1/bento_repositories/iris_classifier").json()["latest_bento"]["version"]
+            body = {"name": "pty-watch", "mode": "deployment",
+                    "targets": [{"bento_repository": "iris_classifier", "bento": version,
+                                 "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}}}]}
+            assert http.post("/api/v1/clusters/default/deployments", json=body).status_code == 200
+            term.wait_for(lambda s: "running" in (term.line_with("pty-watch") or ""),
+                          "pty-watch running", timeout=40)
+            term.press("W")
+            term.wait_for(lambda s: "*pty-watch" in s, "the watched marker")
+
+            def ready_pid() -> int | None:
+                pods = http.get(f"{NS}/pty-watch/pods").json()
+                return next((p["usage"]["pid"] for p in pods
+                             if p["status"]["ready"] and (p.get("usage") or {}).get("pid")), None)
+
+            pid = wait_for(ready_pid, 30, what="a ready replica")
+            control_plane_cleanup.append(pid)
+            time.sleep(1.0)  # the app's streams have their baseline
+            os.kill(pid, signal.SIGKILL)
+            killed = time.monotonic()
+            alert = re.compile(r"pty-watch: (turned unhealthy|replica restarted|a replica is)")
+            term.wait_for(lambda s: "Alert" in s and alert.search(s), "the alert on screen",
+                          timeout=5)
+            print(f"alert on screen {time.monotonic() - killed:.2f} s after the kill")
+            assert time.monotonic() - killed < 5
+            # alerts.desktop = true: a desktop notification went to the terminal as well
+            assert b"\x1b]777;notify;bentotui: pty-watch;" in term.raw
+            assert b"\x1b]9;bentotui: pty-watch: " in term.raw
+        term.press("q")
+        assert term.wait_exit() == 0
+    except BaseException:
+        print(f"the screen when the test failed:\n{term.dump()}")
+        raise
+    finally:
+        term.close()

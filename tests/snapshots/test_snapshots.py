@@ -126,3 +126,23 @@ async def test_terminate_confirm_80x24(snapshot_cloud: SnapshotCloud, svg_snapsh
         await pilot.press(*RUNNING[:-1])  # all but the last letter: still disabled
         svg = await settle(app, pilot, lambda app: isinstance(app.screen, ConfirmByName))
         assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_alerts_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """The alert history (`!`), newest first; a server's control characters shown escaped."""
+    from datetime import datetime
+
+    from tui.alerts import Alert
+    from tui.screens.alerts import AlertsScreen
+
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        noon = datetime(2026, 1, 1, 12, 0, 0).astimezone()  # local: the same 12:00 everywhere
+        app.alerts.history.add(Alert(RUNNING, "turned unhealthy", noon))
+        app.alerts.history.add(Alert(RUNNING, "replica restarted (1 more, 1 in all)",
+                                     noon.replace(second=3)))
+        app.alerts.history.add(Alert("evil\x1b[2Jname", "turned failed\x07", noon.replace(second=9)))
+        await pilot.press("exclamation_mark")
+        svg = await settle(app, pilot, lambda app: isinstance(app.screen, AlertsScreen))
+        assert snapshot_cloud.normalize(svg) == svg_snapshot

@@ -28,4 +28,5 @@ SCREENS = {
     "json_view": ["JsonScreen"],
     "help": ["HelpScreen"],
     "pickers": ["PickerScreen"],
+    "alerts": ["AlertsScreen"],
 }

@@ -78,6 +78,7 @@ class DeploymentsScreen(Screen[None]):
         Binding("w", "wide", "Wide", show=False, id="list.wide"),
         Binding("K", "pick_cluster", "Cluster", show=False, id="list.cluster"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="list.refresh"),
+        Binding("W", "toggle_watch", "Watch", show=False, id="list.watch"),
         # Mutations (tui/actions.py): hidden and refused in read-only mode; the footer shows
         # those the row under the cursor allows (terminate, or restore and delete).
         Binding("n", "mutate('new')", "New", id="list.new"),
@@ -363,6 +364,11 @@ class DeploymentsScreen(Screen[None]):
         current = self.table.current
         if current is not None:
             self.app.copy_url(current)
+
+    def action_toggle_watch(self) -> None:
+        current = self.table.current
+        if current is not None:
+            self.app.toggle_watch(current.name)
 
     def action_refresh(self) -> None:
         self.load()

@@ -98,6 +98,7 @@ class DetailScreen(Screen[None]):
         Binding("5", "show_tab('revisions')", "Revisions tab", show=False, id="detail.tab_revisions"),
         Binding("6", "show_tab('logs')", "Logs tab", show=False, id="detail.tab_logs"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="detail.refresh"),
+        Binding("W", "toggle_watch", "Watch", show=False, id="detail.watch"),
         Binding("e", "mutate('edit')", "Edit", id="detail.edit"),
         Binding("i", "interact", "Request", id="detail.interact"),
         Binding("t", "mutate('terminate')", "Terminate", show=False, id="detail.terminate"),
@@ -757,6 +758,9 @@ class DetailScreen(Screen[None]):
     def action_copy_url(self) -> None:
         if self.deployment is not None:
             self.app.copy_url(self.deployment)
+
+    def action_toggle_watch(self) -> None:
+        self.app.toggle_watch(self.deployment_name)
 
     def action_refresh(self) -> None:
         if self.deleted:

@@ -146,6 +146,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         self.cursor_uid: str | None = None
         self._cursor_row = 0
         self._natural: dict[str, int] | None = None  # wide mode: longest value per flexible column
+        self.watched: frozenset[str] = frozenset()  # names marked `*` (set_watched)
 
     # ------------------------------------------------------------------ data
 
@@ -448,8 +449,16 @@ class DeploymentTable(ScrollView, can_focus=True):
                 text.append(" ")
         return text
 
+    def set_watched(self, names: Iterable[str]) -> None:
+        """The watched deployments (`W`), marked `*` before their names."""
+        self.watched = frozenset(names)
+        self._strips.clear()
+        self.refresh()
+
     def cell(self, d: DeploymentSchema, key: str) -> Text:
         if key == "name":
+            if d.name in self.watched:
+                return Text.assemble(("*", "bold"), safe(d.name, style="bold"))
             return safe(d.name, style="bold")
         if key == "status":
             return status_text(d.status)
@@ -494,7 +503,8 @@ class DeploymentTable(ScrollView, can_focus=True):
         # keyed by everything a row's look depends on (the deployment object itself included,
         # so a pushed change is never shown stale).
         plain_cursor = cursor and self.app.native_ansi_color
-        key = (d.uid, width, cursor, style, self.wide, self.sort_key, plain_cursor)
+        key = (d.uid, width, cursor, style, self.wide, self.sort_key, plain_cursor,
+               d.name in self.watched)
         cached = self._strips.get(key)
         if cached is not None and cached[0] is d:
             return self._in_view(cached[1], view)
