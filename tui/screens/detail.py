@@ -11,6 +11,7 @@ a lost link becomes a "reconnecting…" note, and a deleted deployment a banner.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -86,6 +87,7 @@ class DetailScreen(Screen[None]):
         Binding("s", "follow", "Pause", id="detail.follow"),
         Binding("slash", "filter", "Filter", id="detail.filter"),
         Binding("y", "json", "JSON", show=False, id="detail.json"),
+        Binding("ctrl+k", "restart_replica", "Restart", id="detail.restart_replica"),
         Binding("c", "copy_url", "Copy URL", show=False, id="detail.copy_url"),
         Binding("w", "wrap", "Wrap lines", show=False, id="detail.wrap"),
         Binding("p", "pick_replica", "Pick replica", show=False, id="detail.pick_replica"),
@@ -110,7 +112,8 @@ class DetailScreen(Screen[None]):
     ]
 
     HELP = ("One deployment, live. 1-6 or [ ] switch tabs; l jumps to the logs. Events: / filters, "
-            "esc clears the filter, s pauses. Replicas: enter tails the replica's log. Logs: p picks "
+            "esc clears the filter, s pauses. Replicas: enter tails the replica's log, ctrl+k restarts "
+            "it (after a y/n confirm), y shows its JSON. Logs: p picks "
             "the replica, s pauses, w wraps. Revisions: space marks one, d diffs it with the one under the "
             "cursor, R rolls back to the one under the cursor. e edits, i sends a request to the "
             "endpoint, t terminates, D deletes, r restores. esc goes back to the list.")
@@ -751,8 +754,27 @@ class DetailScreen(Screen[None]):
                 self.notify("No replica has run yet: there is no log to pick.", title="Logs")
 
     def action_json(self) -> None:
-        if self.deployment is not None:
+        """The replica under the cursor on the Replicas tab, the deployment elsewhere."""
+        pod = self._current_pod() if self.active_tab == "replicas" else None
+        if pod is not None:
+            from tui.screens.json_view import JsonScreen
+
+            self.app.push_screen(JsonScreen(f"{pod.name} (JSON)", json.dumps(pod.to_wire(), indent=2)))
+        elif self.deployment is not None:
             self.app.show_json(self.deployment)
+
+    def _current_pod(self) -> m.KubePodSchema | None:
+        key = self.replica_table.current_key
+        return next((p for p in self.pods or [] if p.name == key), None) if key else None
+
+    def action_restart_replica(self) -> None:
+        dep, pod = self.deployment, self._current_pod()  # captured now
+        if dep is None or self.deleted:
+            return
+        if pod is None:
+            self.notify("No replica under the cursor to restart.", title="Restart replica")
+            return
+        actions.run(self.app, actions.restart_replica, dep, pod.name)
 
     def action_copy_url(self) -> None:
         if self.deployment is not None:
@@ -841,6 +863,8 @@ class DetailScreen(Screen[None]):
             return tab == "events"
         if action in ("wrap", "pick_replica"):
             return tab == "logs"
+        if action == "restart_replica":
+            return tab == "replicas" and not self.deleted
         if action in ("json", "copy_url"):
             return None if self.deployment is None else True
         return True
