@@ -77,6 +77,7 @@ class DeploymentsScreen(Screen[None]):
         Binding("U", "sort('updated')", "Sort updated", show=False, id="list.sort_updated"),
         Binding("w", "wide", "Wide", show=False, id="list.wide"),
         Binding("K", "pick_cluster", "Cluster", show=False, id="list.cluster"),
+        Binding("p", "pulse", "Pulse", id="list.pulse"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="list.refresh"),
         # Mutations (tui/actions.py): hidden and refused in read-only mode; the footer shows
         # those the row under the cursor allows (terminate, or restore and delete).
@@ -422,6 +423,12 @@ class DeploymentsScreen(Screen[None]):
             "restore": actions.restore_deployment,
         }[what]
         actions.run(self.app, flow, target)
+
+    def action_pulse(self) -> None:
+        """The whole fleet at a glance (tui/screens/pulse.py), live from this list."""
+        from tui.screens.pulse import PulseScreen
+
+        self.app.push_screen(PulseScreen(self))
 
     def action_pick_cluster(self) -> None:
         self.app.pick_cluster()
