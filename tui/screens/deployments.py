@@ -77,7 +77,7 @@ class DeploymentsScreen(Screen[None]):
         Binding("U", "sort('updated')", "Sort updated", show=False, id="list.sort_updated"),
         Binding("w", "wide", "Wide", show=False, id="list.wide"),
         Binding("K", "pick_cluster", "Cluster", show=False, id="list.cluster"),
-        Binding("p", "pulse", "Pulse", id="list.pulse"),
+        Binding("p", "pulse", "Pulse", show=False, id="list.pulse"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="list.refresh"),
         # Mutations (tui/actions.py): hidden and refused in read-only mode; the footer shows
         # those the row under the cursor allows (terminate, or restore and delete).

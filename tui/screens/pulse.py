@@ -106,6 +106,8 @@ class PulseScreen(Screen[None]):
         self.metrics: dict[str, Series] = {}
         self.metrics_supported: bool | None = None
         self._seen: tuple[int, ...] = ()
+        self._rows: list[tuple[str, list[Cell]]] = []  # as last synced into the table
+        self._shown: dict[str, Text] = {}  # the summary and note lines as last painted
 
     def compose(self) -> ComposeResult:
         yield ContextBar()
@@ -138,11 +140,20 @@ class PulseScreen(Screen[None]):
             self.repaint()
 
     def repaint(self) -> None:
+        """Writes only what differs from what is on screen (an idle pulse writes nothing)."""
         deployments = pulse_order(self.deployments())
         self._seen = tuple(id(d) for d in self.source.table.all_items())
-        self.query_one("#pulse-summary", Static).update(fleet_summary(deployments), layout=False)
+        self._update("#pulse-summary", fleet_summary(deployments))
         self._paint_note()
-        self.table.sync([(d.uid, self.row(d)) for d in deployments])
+        rows = [(d.uid, self.row(d)) for d in deployments]
+        if rows != self._rows:
+            self._rows = rows
+            self.table.sync(rows)
+
+    def _update(self, selector: str, text: Text) -> None:
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text, layout=False)
 
     def _paint_note(self) -> None:
         if self.metrics_supported is False:
@@ -151,7 +162,7 @@ class PulseScreen(Screen[None]):
             note = Text("rates and p95 latency of the last 5 minutes: loading…", style="dim")
         else:
             note = Text("rates and p95 latency of the last 5 minutes, rows on screen", style="dim")
-        self.query_one("#pulse-note", Static).update(note, layout=False)
+        self._update("#pulse-note", note)
 
     def row(self, d: m.DeploymentSchema) -> list[Cell]:
         name = d.name if len(d.name) <= NAME_W else d.name[: NAME_W - 1] + "…"
