@@ -81,3 +81,21 @@ async def test_restart_is_refused_read_only(cloud: LocalCloud, http: httpx.Clien
         await until(lambda: "read-only" in screen_text(app), 5, pilot, "the refusal")
         assert not isinstance(app.screen, ConfirmScreen)
     assert {p["name"] for p in http.get(f"{NS}/kick-ro/pods").json()} == before
+
+
+async def test_restart_elsewhere_says_it_is_not_available(cloud: LocalCloud, http: httpx.Client) -> None:
+    """A server that does not list the extension (BentoCloud): said so, no confirm, no call."""
+    create(http, "kick-cloud")
+    wait_for(lambda: http.get(f"{NS}/kick-cloud").json()["status"] == "running", 60, what="running")
+    before = {p["name"] for p in http.get(f"{NS}/kick-cloud/pods").json()}
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await open_detail(app, pilot, "kick-cloud")
+        extensions = app.session.info["extensions"]
+        app.session.info["extensions"] = [e for e in extensions if e != "pod_restart"]
+        await pilot.press("4")
+        await until(lambda: screen.replica_table.current_key, 20, pilot, "a replica row")
+        await pilot.press("ctrl+k")
+        await until(lambda: "Restarting a replica is not" in screen_text(app), 5, pilot, "the notice")
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert {p["name"] for p in http.get(f"{NS}/kick-cloud/pods").json()} == before
