@@ -18,7 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from tui.api import models as m
 from tui.api.errors import ApiError, NotFoundError
@@ -26,7 +26,7 @@ from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_table import replicas_text
 from tui.widgets.fleet import QUIET, fleet_summary, pulse_order, spark
 from tui.widgets.footer import KeysFooter
-from tui.widgets.keyed_table import Cell, KeyedTable
+from tui.widgets.fleet_table import FleetTable
 from tui.widgets.safe_text import safe
 from tui.widgets.status import STATUS_LOOK
 
@@ -70,21 +70,8 @@ def status_cell(status: m.DeploymentStatus) -> Text:
     return Text(f"{symbol} {SHORT_STATUS.get(status, status.value)}", style=style)
 
 
-class PulseTable(KeyedTable):
-    COLUMNS = (
-        ("name", "DEPLOYMENT"),
-        ("status", "STATUS"),
-        ("ready", "READY"),
-        ("req", "REQ/S"),
-        ("err", "ERR/S"),
-        ("p95", "P95 MS"),
-    )
-    UNIQUE_COLUMN = "name"
-
-    def visible_keys(self) -> list[str]:
-        """The keys of the rows on screen (the header takes one line)."""
-        top = int(self.scroll_y)
-        return self.keys()[top: top + max(self.size.height - 1, 1)]
+COLUMNS = (("DEPLOYMENT", NAME_W), ("STATUS", 14), ("READY", 5), ("REQ/S", SPARK_W + 5),
+           ("ERR/S", SPARK_W + 5), ("P95 MS", SPARK_W + 5))
 
 
 class PulseScreen(Screen[None]):
@@ -106,25 +93,25 @@ class PulseScreen(Screen[None]):
         self.metrics: dict[str, Series] = {}
         self.metrics_supported: bool | None = None
         self._seen: tuple[int, ...] = ()
-        self._rows: list[tuple[str, list[Cell]]] = []  # as last synced into the table
+        self._rows: list[tuple[str, list[Text]]] = []  # as last synced into the table
         self._shown: dict[str, Text] = {}  # the summary and note lines as last painted
 
     def compose(self) -> ComposeResult:
         yield ContextBar()
         yield Static(id="pulse-summary")
         yield Static(id="pulse-note")
-        yield PulseTable(id="pulse-table")
+        yield FleetTable(COLUMNS, id="pulse-table")
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one(PulseTable).focus()
+        self.query_one(FleetTable).focus()
         self.repaint()
         self.set_interval(LIVE_CHECK_S, self._check_live)
         self.poll_metrics()
 
     @property
-    def table(self) -> PulseTable:
-        return self.query_one(PulseTable)
+    def table(self) -> FleetTable:
+        return self.query_one(FleetTable)
 
     def deployments(self) -> list[m.DeploymentSchema]:
         return list(self.source.table.all_items())
@@ -164,13 +151,13 @@ class PulseScreen(Screen[None]):
             note = Text("rates and p95 latency of the last 5 minutes, rows on screen", style="dim")
         self._update("#pulse-note", note)
 
-    def row(self, d: m.DeploymentSchema) -> list[Cell]:
+    def row(self, d: m.DeploymentSchema) -> list[Text]:
         name = d.name if len(d.name) <= NAME_W else d.name[: NAME_W - 1] + "…"
-        cells: list[Cell] = [safe(name, style="bold"), status_cell(d.status), replicas_text(d)]
+        cells: list[Text] = [safe(name, style="bold"), status_cell(d.status), Text(replicas_text(d))]
         series = self.metrics.get(d.uid)
         if self.metrics_supported is False or series is None or d.status in QUIET:
             blank = "—" if self.metrics_supported is False or d.status in QUIET else "…"
-            return cells + [blank, blank, blank]
+            return cells + [Text(blank), Text(blank), Text(blank)]
         req, err, p95 = series
         return cells + [metric_cell(req), metric_cell(err, "red" if any(err) else ""),
                         metric_cell(p95)]
@@ -224,7 +211,7 @@ class PulseScreen(Screen[None]):
 
     # ------------------------------------------------------------------ actions
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_fleet_table_selected(self, event: FleetTable.Selected) -> None:
         event.stop()
         self.action_open()
 
