@@ -621,11 +621,7 @@ class BentoCloudClient:
             return None
         if response.status_code != 200:
             raise self._error_for("POST", path, response)
-        data = self._decode("POST", path, response)
-        fresh = data.get("by") if isinstance(data, dict) else None
-        if not isinstance(fresh, str):
-            raise BadResponse(f"POST {path}: expected the new replica's name")
-        return fresh
+        return self._parse(m.ReplicaRestartSchema, "POST", path, response).by
 
     async def deployment_metrics(
         self,

@@ -527,13 +527,13 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         row = plane.find(cluster, namespace, name)
         return ok([p.to_wire() for p in plane.pods(row)])
 
-    @app.post(base + "/pods/{pod}/restart")
+    @app.post(base + "/pods/{pod}/restart", **described(m.ReplicaRestartSchema))
     async def restart_pod(cluster: str, namespace: str, name: str, pod: str) -> Response:
         row = plane.find(cluster, namespace, name)
         fresh = plane.runtime.restart_replica(row.uid, pod)
         if fresh is None:
             raise NotFound(f"get pod {pod}: no live replica of {name} has this name")
-        return ok({"replaced": pod, "by": fresh})
+        return ok(m.ReplicaRestartSchema(replaced=pod, by=fresh))
 
     @app.get(base + "/exited_pods", **described(list[m.ExitedReplicaSchema]))
     async def exited_pods(cluster: str, namespace: str, name: str) -> Response:

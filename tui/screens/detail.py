@@ -586,9 +586,9 @@ class DetailScreen(Screen[None]):
         options += [(f"{short_replica(r.name, self.deployment_name)}  exited {age(r.exited_at)} ago",
                      r.name)
                     for r in self.exited if r.name not in alive]
-        if len(pods) > 1:
-            options.append((f"all {len(pods)} replicas, merged", ALL_REPLICAS))
         logs = self.logs_view
+        if len(pods) > 1 or logs.pod_name == ALL_REPLICAS:
+            options.append((f"all {len(pods)} replicas, merged", ALL_REPLICAS))
         logs.set_replicas(options)
         if not self._logs_started:
             return
