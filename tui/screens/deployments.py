@@ -332,7 +332,8 @@ class DeploymentsScreen(Screen[None]):
     async def _poll_for_new_and_deleted(self) -> None:
         while True:
             await asyncio.sleep(self.app.settings.refresh_interval)
-            if self.app.screen is self:
+            # the pulse (tui/screens/pulse.py) shows this list: keep it whole for it too
+            if self.app.screen is self or getattr(self.app.screen, "source", None) is self:
                 self.load()
 
     # ------------------------------------------------------------------ actions
