@@ -2,7 +2,8 @@
 
 Its deployments are the list's, kept live by the list's own subscription (the list screen
 stays underneath): every `LIVE_CHECK_S` the screen looks whether any of them changed (an
-identity check, no I/O) and re-syncs its table only then, so an idle pulse writes nothing.
+identity check, no I/O) and re-syncs its table then, which repaints only rows that differ,
+so an idle pulse writes nothing.
 Request rate, error rate and p95 latency come from the metrics extension, asked every
 `METRICS_S` for the rows on screen only; a server without it is said so, never shown as 0.
 """
@@ -92,8 +93,9 @@ class PulseScreen(Screen[None]):
         self.source = source
         self.metrics: dict[str, Series] = {}
         self.metrics_supported: bool | None = None
-        self._seen: tuple[int, ...] = ()
-        self._rows: list[tuple[str, list[Text]]] = []  # as last synced into the table
+        # The list's deployment objects as last painted, held so that none is freed and its
+        # address reused by a newer one (an identity check could then miss a change).
+        self._seen: list[m.DeploymentSchema] = []
         self._shown: dict[str, Text] = {}  # the summary and note lines as last painted
 
     def compose(self) -> ComposeResult:
@@ -122,20 +124,17 @@ class PulseScreen(Screen[None]):
         """The list's subscription replaced a deployment object: repaint (no I/O here)."""
         if self.app.screen is not self:
             return
-        seen = tuple(id(d) for d in self.source.table.all_items())
-        if seen != self._seen:
+        items = self.deployments()
+        if len(items) != len(self._seen) or any(a is not b for a, b in zip(items, self._seen)):
             self.repaint()
 
     def repaint(self) -> None:
         """Writes only what differs from what is on screen (an idle pulse writes nothing)."""
-        deployments = pulse_order(self.deployments())
-        self._seen = tuple(id(d) for d in self.source.table.all_items())
+        self._seen = self.deployments()
+        deployments = pulse_order(self._seen)
         self._update("#pulse-summary", fleet_summary(deployments))
         self._paint_note()
-        rows = [(d.uid, self.row(d)) for d in deployments]
-        if rows != self._rows:
-            self._rows = rows
-            self.table.sync(rows)
+        self.table.sync([(d.uid, self.row(d)) for d in deployments])  # repaints only a change
 
     def _update(self, selector: str, text: Text) -> None:
         if self._shown.get(selector) != text:
