@@ -43,6 +43,9 @@ async def test_merged_search_timestamps_and_save(cloud: LocalCloud, http: httpx.
     monkeypatch.chdir(tmp_path)
     create(http, "logtools")
     wait_for(lambda: http.get(f"{NS}/logtools").json()["status"] == "running", 60, what="running")
+    url = http.get(f"{NS}/logtools").json()["urls"][0]
+    for _ in range(40):  # a log longer than the screen: one line per request, in each replica
+        assert httpx.post(f"{url}/classify", json=[[5.1, 3.5, 1.4, 0.2]], timeout=10).status_code == 200
     app = BentoTUI(local_context(cloud))
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         screen = await open_detail(app, pilot, "logtools")
@@ -73,9 +76,9 @@ async def test_merged_search_timestamps_and_save(cloud: LocalCloud, http: httpx.
         # search: / then enter jumps to the newest match; n / N move between matches
         await pilot.press("slash")
         await until(lambda: logs.search_box.has_focus, 5, pilot, "the search box")
-        await pilot.press(*"listening", "enter")
+        await pilot.press(*"classify", "enter")
         await until(lambda: logs.match_line is not None, 5, pilot, "a match")
-        matches = [i for i, line in enumerate(logs.lines) if "listening" in line.lower()]
+        matches = [i for i, line in enumerate(logs.lines) if "classify" in line.lower()]
         assert len(matches) >= 2 and logs.match_line == matches[-1]
         assert not logs.following and f"match {len(matches)}/{len(matches)}" in screen_text(app)
         await pilot.press("N")
@@ -84,6 +87,14 @@ async def test_merged_search_timestamps_and_save(cloud: LocalCloud, http: httpx.
         assert logs.match_line == matches[-1]
         await pilot.press("n")  # wraps to the first
         assert logs.match_line == matches[0]
+        # with wrap on, a jump still lands on the match (long merged lines take several rows)
+        await pilot.press("w")
+        await pilot.press(*["N"] * 11)
+        await pilot.pause(0.2)
+        assert logs.wrap and logs.match_line == matches[-11]
+        target = logs.lines[matches[-11]]
+        assert target[:40] in "\n".join(log_rows(app)), (target, log_rows(app))
+        await pilot.press("w")
         await pilot.press("escape")  # clears the search, stays on the tab
         assert not logs.search and screen.active_tab == "logs"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from itertools import islice
 
 from rich.text import Text
 from textual import on
@@ -303,9 +304,25 @@ class LogsView(Vertical):
         if self.following:
             self.toggle_follow()
         log = self.richlog
-        log.scroll_to(y=max(0, target - log.size.height // 2), animate=False)
+        log.scroll_to(y=max(0, self._y_of(target) - log.size.height // 2), animate=False)
         self._paint_note()
         return True
+
+    def _y_of(self, index: int) -> int:
+        """The first screen line of `lines[index]`: its index, or with wrap on, the wrapped
+        heights of the lines before it (only lines wider than the view need wrapping)."""
+        if not self.wrap:
+            return index
+        log = self.richlog
+        width = log.scrollable_content_region.width or log.size.width
+        if width <= 0:
+            return index
+        console = self.app.console
+        y = 0
+        for line in islice(self.lines, index):
+            text = self.shown(line)
+            y += 1 if text.cell_len <= width else len(text.wrap(console, width))
+        return y
 
     def set_note(self, note: str) -> None:
         self.note = note
