@@ -57,6 +57,12 @@ async def test_pulse_is_live_with_metrics(cloud: LocalCloud, http: httpx.Client)
         assert "Pulse" not in text or "Back" in text  # the footer shows this screen's keys
         keys = screen.table.keys()
         assert keys.index(running["uid"]) < len(keys) - 1  # running before non-deployed
+        await pilot.press("end")
+        assert screen.table.current_key == keys[-1]
+        await pilot.press("up")
+        assert screen.table.current_key == keys[-2]
+        await pilot.press("home")
+        assert screen.table.current_key == keys[0] == running["uid"]
         await until(lambda: any(ch in screen_text(app) for ch in "▂▃▄▅▆▇█"), 20, pilot,
                     "the request rate drawn")
         row = next(line for line in screen_text(app).splitlines() if "pulse-run" in line)

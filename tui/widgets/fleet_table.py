@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
@@ -99,9 +100,15 @@ class FleetTable(ScrollView, can_focus=True):
         if row >= len(self.rows):
             return Strip([Segment(" " * width, base)], width)
         style = base
-        if row == self.cursor:
+        cursor = row == self.cursor
+        if cursor:
             style = base + self.get_component_rich_style("fleet-table--cursor")
         segments = list(self._line(self.rows[row][1]).render(self.app.console))
+        if cursor and self.app.native_ansi_color:
+            # 16 colours: a cell's colour (green "running") can be the cursor's own; the row
+            # keeps bold and reads by its symbols and words (as the list's cursor does).
+            segments = [Segment(s.text, s.style.without_color + Style(dim=False) if s.style else None)
+                        for s in segments]
         strip = Strip([Segment(s.text, (style + s.style) if s.style else style) for s in segments])
         return strip.extend_cell_length(width, style).crop(0, width)
 
