@@ -363,6 +363,37 @@ async def diff_revisions(app: BentoTUI, dep: m.DeploymentSchema,
     await app.push_screen(RevisionDiffScreen(dep, a, b))
 
 
+NO_RESTART = ("Restarting a replica is not available on this server (the local control plane "
+              "offers it; on BentoCloud scale or update the deployment instead).")
+
+
+@flow("Restart replica")
+async def restart_replica(app: BentoTUI, dep: m.DeploymentSchema, pod_name: str) -> str | None:
+    """y/n confirm, then ask the server to replace that replica (an extension route of the
+    local control plane; elsewhere the app says it is not available)."""
+    if refused_read_only(app, "restarting replicas"):
+        return None
+    client = client_of(app)
+    if client is None:
+        return None
+    session = getattr(app, "session", None)
+    if session is not None and not session.has_extension("pod_restart"):
+        app.notify(NO_RESTART, title="Restart replica", severity="warning")
+        return None
+    from tui.screens.confirm import ConfirmScreen
+
+    question = (f"Restart replica {pod_name} of {dep.name}?  It is stopped and a fresh replica "
+                "of the same component takes its place.")
+    if not await app.push_screen_wait(ConfirmScreen("Restart replica", question, yes="Restart")):
+        return None
+    fresh = await client.restart_replica(dep.cluster.name, dep.name, pod_name, dep.kube_namespace)
+    if fresh is None:
+        app.notify(NO_RESTART, title="Restart replica", severity="warning")
+        return None
+    app.notify(f"Restarting {pod_name}: {fresh} replaces it.", title="Restart replica")
+    return fresh
+
+
 # --------------------------------------------------------------------------- palette
 
 

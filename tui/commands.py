@@ -27,6 +27,8 @@ class BentoCommands(Provider):
 
         for screen in app.screen_stack:
             if isinstance(screen, DeploymentsScreen):
+                commands.append(("Pulse", screen.action_pulse,
+                                 "the whole fleet at a glance, troubled first (p)"))
                 for d in screen.table.all_items():
                     commands.append((f"Open {d.name}", partial(app.open_deployment, d),
                                      f"{d.status.value} · {d.bento_tag}"))

@@ -146,3 +146,21 @@ async def test_alerts_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: Snapsho
         await pilot.press("exclamation_mark")
         svg = await settle(app, pilot, lambda app: isinstance(app.screen, AlertsScreen))
         assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
+async def test_pulse_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """`p` on the list: the fleet at a glance; the running deployment's (idle) rates drawn."""
+    from tui.screens.pulse import PulseScreen
+
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("p")
+
+        def measured(app) -> bool:  # type: ignore[no-untyped-def]
+            screen = app.screen
+            return isinstance(screen, PulseScreen) and screen.metrics_supported is True and any(
+                series[0] for series in screen.metrics.values())  # a measured interval, drawn
+
+        svg = await settle(app, pilot, measured)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot

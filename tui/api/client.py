@@ -609,6 +609,20 @@ class BentoCloudClient:
                 continue  # one odd record must not hide the others
         return found
 
+    async def restart_replica(
+        self, cluster: str, name: str, pod: str, namespace: str | None = None
+    ) -> str | None:
+        """Extension route of the local control plane: stops replica `pod`, a fresh one of the
+        same component replaces it; returns the new replica's name.  None where the server
+        has no such route (BentoCloud); `NotFoundError` when no live replica has that name."""
+        path = f"{await self.deployment_path(cluster, name, namespace)}/pods/{_seg(pod)}/restart"
+        response = await self._send("POST", path)
+        if is_route_absent(response) or response.status_code == 405:
+            return None
+        if response.status_code != 200:
+            raise self._error_for("POST", path, response)
+        return self._parse(m.ReplicaRestartSchema, "POST", path, response).by
+
     async def deployment_metrics(
         self,
         cluster: str,

@@ -862,6 +862,14 @@ class ExitedReplicaSchema(WireModel):
     log_bytes: int = 0
 
 
+class ReplicaRestartSchema(WireModel):
+    """Extension route `POST …/deployments/{name}/pods/{pod}/restart`: the replica stopped
+    and the one that replaces it."""
+
+    replaced: str
+    by: str
+
+
 # --------------------------------------------------------------------------- metrics (extension)
 
 

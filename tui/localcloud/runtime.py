@@ -698,6 +698,29 @@ class Runtime:
         comp.autoscaler.reset(now, target)
         self._changed(dep)
 
+    def restart_replica(self, uid: str, replica_name: str) -> str | None:
+        """Like deleting a pod of a ReplicaSet: that replica is stopped and a fresh one of the
+        same component takes its place (its name is returned).  None when the deployment has
+        no live replica of that name in its active revision."""
+        dep = self._deployments.get(uid)
+        if dep is None or dep.terminating:
+            return None
+        for comp in dep.active.components.values():
+            replica = next((r for r in comp.live if r.name == replica_name), None)
+            if replica is None:
+                continue
+            self._pod_event(dep, replica.name, "Killing",
+                            "Stopping container main: restart requested by the user", "Normal")
+            replica.mark_terminating()  # out of rotation and of the count right away
+            fresh = self._add_replica(dep, dep.active, comp)
+            self._event(dep, "ReplicaRestarted",
+                        f"Replica {replica.name} of {comp.label} restarted on request: "
+                        f"{fresh.name} replaces it")
+            self._spawn(self._stop_replica(dep, comp, replica))
+            self._changed(dep)
+            return fresh.name
+        return None
+
     def _wake(self, dep: DeploymentState) -> None:
         if dep.terminating:
             return

@@ -48,6 +48,8 @@ EXTENSIONS = {
     "subscription_cluster": "subscription payload field cluster_name: every deployment of a "
     "cluster, with pushes for creations and deletions (push field event)",
     "gateway": "deployment urls are served at /gw/{cluster}/{name}/...",
+    "pod_restart": "POST …/deployments/{name}/pods/{pod}/restart (stops that replica; a fresh "
+    "one of the same component replaces it; answers {\"replaced\": pod, \"by\": new pod})",
 }
 
 PUBLIC_PATHS = {"/api/v1/info", "/api/v1/version", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
@@ -524,6 +526,14 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     async def pods(cluster: str, namespace: str, name: str) -> Response:
         row = plane.find(cluster, namespace, name)
         return ok([p.to_wire() for p in plane.pods(row)])
+
+    @app.post(base + "/pods/{pod}/restart", **described(m.ReplicaRestartSchema))
+    async def restart_pod(cluster: str, namespace: str, name: str, pod: str) -> Response:
+        row = plane.find(cluster, namespace, name)
+        fresh = plane.runtime.restart_replica(row.uid, pod)
+        if fresh is None:
+            raise NotFound(f"get pod {pod}: no live replica of {name} has this name")
+        return ok(m.ReplicaRestartSchema(replaced=pod, by=fresh))
 
     @app.get(base + "/exited_pods", **described(list[m.ExitedReplicaSchema]))
     async def exited_pods(cluster: str, namespace: str, name: str) -> Response:

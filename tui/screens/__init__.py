@@ -18,6 +18,7 @@ def all_screen_classes() -> list[type]:
 
 SCREENS = {
     "deployments": ["DeploymentsScreen"],
+    "pulse": ["PulseScreen"],
     "detail": ["DetailScreen"],
     "editor": ["EditorScreen"],
     "confirm": ["ConfirmByName", "ConfirmScreen"],

@@ -77,6 +77,7 @@ class DeploymentsScreen(Screen[None]):
         Binding("U", "sort('updated')", "Sort updated", show=False, id="list.sort_updated"),
         Binding("w", "wide", "Wide", show=False, id="list.wide"),
         Binding("K", "pick_cluster", "Cluster", show=False, id="list.cluster"),
+        Binding("p", "pulse", "Pulse", show=False, id="list.pulse"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="list.refresh"),
         Binding("W", "toggle_watch", "Watch", show=False, id="list.watch"),
         # Mutations (tui/actions.py): hidden and refused in read-only mode; the footer shows
@@ -332,7 +333,8 @@ class DeploymentsScreen(Screen[None]):
     async def _poll_for_new_and_deleted(self) -> None:
         while True:
             await asyncio.sleep(self.app.settings.refresh_interval)
-            if self.app.screen is self:
+            # the pulse (tui/screens/pulse.py) shows this list: keep it whole for it too
+            if self.app.screen is self or getattr(self.app.screen, "source", None) is self:
                 self.load()
 
     # ------------------------------------------------------------------ actions
@@ -428,6 +430,12 @@ class DeploymentsScreen(Screen[None]):
             "restore": actions.restore_deployment,
         }[what]
         actions.run(self.app, flow, target)
+
+    def action_pulse(self) -> None:
+        """The whole fleet at a glance (tui/screens/pulse.py), live from this list."""
+        from tui.screens.pulse import PulseScreen
+
+        self.app.push_screen(PulseScreen(self))
 
     def action_pick_cluster(self) -> None:
         self.app.pick_cluster()

@@ -11,6 +11,7 @@ a lost link becomes a "reconnecting…" note, and a deleted deployment a banner.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -37,6 +38,7 @@ from tui.screens.breakpoints import CRAMPED_WIDTH
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.event_log import EventList, EventsView
 from tui.widgets.humanize import age, clock, now_utc, short_replica
+from tui.widgets.log_tools import ALL_REPLICAS, merge_by_time, prefixed
 from tui.widgets.log_view import LogsView
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.overview import OverviewPanel
@@ -73,6 +75,18 @@ ROOM_FOR_REVISION_KEYS = {("show_tab", ("logs",))}
 STREAM_GROUPS = ("detail-live", "detail-pods", "detail-events", "detail-logs", "detail-metrics")
 
 
+def sanitize_filename(name: str) -> str:
+    """A file name made of a deployment's and a replica's names: nothing but safe characters."""
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+def merged_label(pod: m.KubePodSchema) -> str:
+    """A replica's name in the merged log: its component and the tail that tells replicas
+    apart (`api-x7k2p`, `iris_clf-q9d1s`), at most 20 characters."""
+    component = "api" if pod.runner_name is None else pod.runner_name[:12]
+    return f"{component}-{pod.name.rsplit('-', 1)[-1][:7]}"
+
+
 def _gone(error: str | None) -> bool:
     """A stream error that means the deployment (or replica) no longer exists."""
     text = (error or "").lower()
@@ -85,7 +99,14 @@ class DetailScreen(Screen[None]):
         Binding("l", "show_tab('logs')", "Logs", id="detail.logs"),
         Binding("s", "follow", "Pause", id="detail.follow"),
         Binding("slash", "filter", "Filter", id="detail.filter"),
+        # The Logs tab's tools (tui/widgets/log_view.py); / searches there instead of filtering.
+        Binding("slash", "search", "Search", id="detail.search"),
+        Binding("n", "search_next(1)", "Next match", id="detail.search_next"),
+        Binding("N", "search_next(-1)", "Previous match", show=False, id="detail.search_prev"),
+        Binding("T", "timestamps", "Timestamps", show=False, id="detail.timestamps"),
+        Binding("ctrl+s", "save_logs", "Save", id="detail.save_logs"),
         Binding("y", "json", "JSON", show=False, id="detail.json"),
+        Binding("ctrl+k", "restart_replica", "Restart", id="detail.restart_replica"),
         Binding("c", "copy_url", "Copy URL", show=False, id="detail.copy_url"),
         Binding("w", "wrap", "Wrap lines", show=False, id="detail.wrap"),
         Binding("p", "pick_replica", "Pick replica", show=False, id="detail.pick_replica"),
@@ -111,8 +132,10 @@ class DetailScreen(Screen[None]):
     ]
 
     HELP = ("One deployment, live. 1-6 or [ ] switch tabs; l jumps to the logs. Events: / filters, "
-            "esc clears the filter, s pauses. Replicas: enter tails the replica's log. Logs: p picks "
-            "the replica, s pauses, w wraps. Revisions: space marks one, d diffs it with the one under the "
+            "esc clears the filter, s pauses. Replicas: enter tails the replica's log, ctrl+k restarts "
+            "it (after a y/n confirm), y shows its JSON. Logs: p picks "
+            "the replica (or all replicas, merged), s pauses, w wraps, / searches (n / N: next / "
+            "previous match), T shows or hides timestamps, ctrl+s saves the log to a file. Revisions: space marks one, d diffs it with the one under the "
             "cursor, R rolls back to the one under the cursor. e edits, i sends a request to the "
             "endpoint, t terminates, D deletes, r restores. esc goes back to the list.")
 
@@ -134,6 +157,7 @@ class DetailScreen(Screen[None]):
         self._log_pod_picked = False
         self.exited: list[m.ExitedReplicaSchema] = []  # gone replicas whose logs are kept
         self._notes: dict[str, str] = {}
+        self._merged_pods: set[str] = set()  # the replicas the merged log view tails
 
     # ------------------------------------------------------------------ layout
 
@@ -564,10 +588,16 @@ class DetailScreen(Screen[None]):
                      r.name)
                     for r in self.exited if r.name not in alive]
         logs = self.logs_view
+        if len(pods) > 1 or logs.pod_name == ALL_REPLICAS:
+            options.append((f"all {len(pods)} replicas, merged", ALL_REPLICAS))
         logs.set_replicas(options)
         if not self._logs_started:
             return
         current = logs.pod_name
+        if current == ALL_REPLICAS:
+            if alive != self._merged_pods:
+                self.tail(ALL_REPLICAS)  # the merged view follows the replicas that run now
+            return
         if current is None or (current not in alive and not self._log_pod_picked):
             default = self._default_log_pod()
             if default is not None and default != current and (default in alive or current is None):
@@ -608,6 +638,9 @@ class DetailScreen(Screen[None]):
         if session is None or self.deleted:
             return
         view = self.logs_view
+        if pod_name == ALL_REPLICAS:
+            await self._tail_merged(view)
+            return
         view.start(pod_name)
         stream = tail_logs(session.client, self._cluster, self._namespace, self.deployment_name,
                            pod_name, tail_lines=TAIL_LINES)
@@ -633,6 +666,57 @@ class DetailScreen(Screen[None]):
             self.notify(exc.message, title="Logs", severity="error")
         finally:
             await stream.aclose()
+
+    async def _tail_merged(self, view: LogsView) -> None:
+        """Every live replica's log in one view, each line after `name | `: the fresh tails in
+        time order, then new lines as they come."""
+        session = self.app.session
+        assert session is not None
+        pods = sorted(self.pods or [], key=component_rank)
+        self._merged_pods = {p.name for p in pods}
+        view.start(ALL_REPLICAS)
+        if not pods:
+            self._set_note("logs", "no replica is running")
+            return
+        queue: asyncio.Queue[tuple[str, object]] = asyncio.Queue()
+
+        async def pump(pod_name: str) -> None:
+            stream = tail_logs(session.client, self._cluster, self._namespace, self.deployment_name,
+                               pod_name, tail_lines=TAIL_LINES)
+            try:
+                async for item in stream:
+                    await queue.put((pod_name, item))
+            except ApiError as exc:
+                await queue.put((pod_name, exc))
+            finally:
+                await stream.aclose()
+
+        labels = {p.name: merged_label(p) for p in pods}
+        width = max(len(label) for label in labels.values())
+        labels = {name: label.ljust(width) for name, label in labels.items()}
+        fresh: dict[str, list[str]] = {}
+        tasks = [asyncio.create_task(pump(p.name)) for p in pods]
+        try:
+            while True:
+                pod_name, item = await queue.get()
+                if isinstance(item, ApiError):
+                    self._set_note("logs", f"{labels[pod_name].strip()}: {item.message}")
+                elif isinstance(item, StreamStatus):
+                    if item.state == "reconnecting" and _gone(item.error):
+                        continue  # that replica is gone: the replicas stream re-tails this view
+                    self._stream_status("logs", item)
+                elif isinstance(item, m.TailPayload):
+                    lines = prefixed(labels[pod_name], item.items)
+                    if item.type == "replace":
+                        fresh[pod_name] = lines
+                        self._notes.pop("logs", None)
+                        view.replace(merge_by_time(fresh.values()))
+                    else:
+                        view.append(lines)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     # ------------------------------------------------------------------ monitoring
 
@@ -717,6 +801,9 @@ class DetailScreen(Screen[None]):
         if self.active_tab == "events" and self.events_view.filter_active:
             self.events_view.clear_filter()
             return
+        if self.active_tab == "logs" and self.logs_view.search_open:
+            self.logs_view.clear_search()
+            return
         self.app.pop_screen()
 
     def action_show_tab(self, tab: str) -> None:
@@ -742,6 +829,61 @@ class DetailScreen(Screen[None]):
         if self.active_tab == "events":
             self.events_view.open_filter()
 
+    def action_search(self) -> None:
+        if self.active_tab == "logs":
+            self.logs_view.open_search()
+
+    def action_search_next(self, direction: int) -> None:
+        logs = self.logs_view
+        if self.active_tab != "logs":
+            return
+        if not logs.search:
+            self.notify("Search the log with / first.", title="Logs")
+        elif not logs.find(direction):
+            self.notify("No line matches.", title="Logs")
+
+    def action_timestamps(self) -> None:
+        if self.active_tab == "logs":
+            self.logs_view.toggle_timestamps()
+
+    def action_save_logs(self) -> None:
+        if self.active_tab == "logs":
+            self.save_logs()
+
+    @work(group="detail-save", exit_on_error=False)
+    async def save_logs(self) -> None:
+        """Ask where (a file under the current directory by default), then write what the view
+        holds, as received; an existing file is replaced only after a yes."""
+        from datetime import datetime
+        from pathlib import Path
+
+        from tui.screens.confirm import ConfirmScreen
+        from tui.screens.file_prompt import FilePrompt
+
+        logs = self.logs_view
+        lines = [*logs.lines, *logs.pending]
+        if not lines:
+            self.notify("The log is empty: nothing to save.", title="Logs")
+            return
+        which = "all" if logs.pod_name == ALL_REPLICAS else short_replica(logs.pod_name or "", self.deployment_name)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        default = Path.cwd() / sanitize_filename(f"{self.deployment_name}-{which}-{stamp}.log")
+        path = await self.app.push_screen_wait(FilePrompt("Save the log to", str(default)))
+        if path is None:
+            return
+        if path.exists() and not await self.app.push_screen_wait(
+                ConfirmScreen("Replace the file?", f"{path} exists. Replace it with this log?",
+                              yes="Replace")):
+            return
+        try:
+            await asyncio.to_thread(path.write_text, "\n".join(lines) + "\n", encoding="utf-8",
+                                    errors="replace")
+        except OSError as exc:
+            self.notify(f"Could not save to {path}: {exc.strerror or exc}", title="Logs",
+                        severity="error")
+            return
+        self.notify(f"Saved {len(lines)} lines to {path.resolve()}", title="Logs")
+
     def action_wrap(self) -> None:
         if self.active_tab == "logs":
             self.logs_view.toggle_wrap()
@@ -752,8 +894,27 @@ class DetailScreen(Screen[None]):
                 self.notify("No replica has run yet: there is no log to pick.", title="Logs")
 
     def action_json(self) -> None:
-        if self.deployment is not None:
+        """The replica under the cursor on the Replicas tab, the deployment elsewhere."""
+        pod = self._current_pod() if self.active_tab == "replicas" else None
+        if pod is not None:
+            from tui.screens.json_view import JsonScreen
+
+            self.app.push_screen(JsonScreen(f"{pod.name} (JSON)", json.dumps(pod.to_wire(), indent=2)))
+        elif self.deployment is not None:
             self.app.show_json(self.deployment)
+
+    def _current_pod(self) -> m.KubePodSchema | None:
+        key = self.replica_table.current_key
+        return next((p for p in self.pods or [] if p.name == key), None) if key else None
+
+    def action_restart_replica(self) -> None:
+        dep, pod = self.deployment, self._current_pod()  # captured now
+        if dep is None or self.deleted:
+            return
+        if pod is None:
+            self.notify("No replica under the cursor to restart.", title="Restart replica")
+            return
+        actions.run(self.app, actions.restart_replica, dep, pod.name)
 
     def action_copy_url(self) -> None:
         if self.deployment is not None:
@@ -843,8 +1004,14 @@ class DetailScreen(Screen[None]):
             return tab in ("events", "logs")
         if action == "filter":
             return tab == "events"
+        if action in ("search", "timestamps", "save_logs"):
+            return tab == "logs"
+        if action == "search_next":
+            return tab == "logs" and bool(self.logs_view.search)
         if action in ("wrap", "pick_replica"):
             return tab == "logs"
+        if action == "restart_replica":
+            return tab == "replicas" and not self.deleted
         if action in ("json", "copy_url"):
             return None if self.deployment is None else True
         return True

@@ -1,4 +1,5 @@
-"""The Logs tab: pick a replica, tail its log live; follow/pause, wrap, bounded.
+"""The Logs tab: pick a replica (or all of them, merged), tail its log live; follow/pause,
+wrap, timestamps on/off, search with next/previous; bounded.
 
 The raw lines are kept in a bounded deque (`MAX_LINES`) so that toggling wrap can repaint
 them; the RichLog itself is bounded the same way.  Paused means the view does not move:
@@ -9,18 +10,21 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from itertools import islice
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Label, RichLog, Select, Static
+from textual.widgets import Input, Label, RichLog, Select, Static
 
+from tui.widgets.log_tools import matching, without_stamp
 from tui.widgets.safe_text import ansi_line, safe, sanitize
 
 MAX_LINES = 2000
 
+MATCH_STYLE = "black on yellow"  # reads in 16 colours too
 LEVEL_STYLES = {"ERROR": "bold red", "CRITICAL": "bold red", "WARN": "yellow", "WARNING": "yellow"}
 
 
@@ -39,6 +43,7 @@ class LogsView(Vertical):
     LogsView > #logs-bar > Label { width: auto; color: $text-muted; }
     LogsView > #logs-bar > Select { width: 44; }
     LogsView > #logs-bar > #logs-note { width: 1fr; color: $text-muted; padding: 0 0 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    LogsView > #logs-search { height: 1; }
     LogsView > RichLog { height: 1fr; background: $surface; }
     """
 
@@ -59,6 +64,9 @@ class LogsView(Vertical):
         self.wrap = False
         self.note = ""
         self.waiting = "waiting for a replica…"
+        self.timestamps = True
+        self.search = ""
+        self.match_line: int | None = None  # index in `lines` of the match last jumped to
         self._given: list[tuple[str, str]] = []  # as the screen gave them
         self._options: list[tuple[str, str]] = []  # as shown (the tailed one kept if gone)
 
@@ -68,11 +76,23 @@ class LogsView(Vertical):
             # The selector is mounted with the first replica: an empty state is a message,
             # never a blank entry one could pick.
             yield Static(id="logs-note")
+        search = Input(placeholder="search the log (enter; n / N next / previous; esc clears)",
+                       compact=True, id="logs-search")
+        search.display = False
+        yield search
         yield RichLog(max_lines=MAX_LINES, wrap=False, markup=False, highlight=False,
                       auto_scroll=True, id="logs-log")
 
     def on_mount(self) -> None:
+        self.query_one("#logs-search", Input).display = False
         self._paint_note()
+
+    def shown(self, line: str) -> Text:
+        """How a line is drawn: timestamps as chosen, search matches highlighted."""
+        text = log_text(line if self.timestamps else without_stamp(line))
+        if self.search:
+            text.highlight_words([self.search], style=MATCH_STYLE, case_sensitive=False)
+        return text
 
     @property
     def richlog(self) -> RichLog:
@@ -183,33 +203,126 @@ class LogsView(Vertical):
         self.lines.extend(lines)
         log = self.richlog
         for line in lines:
-            log.write(log_text(line), scroll_end=True)
+            log.write(self.shown(line), scroll_end=True)
 
     def _repaint(self) -> None:
         log = self.richlog
         log.clear()
         log.wrap = self.wrap
         for line in self.lines:
-            log.write(log_text(line), scroll_end=self.following)
+            log.write(self.shown(line), scroll_end=self.following)
 
     def toggle_follow(self) -> None:
         self.following = not self.following
         log = self.richlog
         log.auto_scroll = self.following
         if self.following:
-            pending = list(self.pending)
-            self.pending.clear()
-            self.pending_count = 0
-            self.lines.extend(pending)
-            for line in pending:
-                log.write(log_text(line), scroll_end=True)
+            self._flush_pending()
             log.scroll_end(animate=False)
         self._paint_note()
+
+    def _flush_pending(self) -> None:
+        pending = list(self.pending)
+        self.pending.clear()
+        self.pending_count = 0
+        self.lines.extend(pending)
+        log = self.richlog
+        for line in pending:
+            log.write(self.shown(line), scroll_end=self.following)
 
     def toggle_wrap(self) -> None:
         self.wrap = not self.wrap
         self._repaint()
         self._paint_note()
+
+    def toggle_timestamps(self) -> None:
+        self.timestamps = not self.timestamps
+        self._repaint()
+        self._paint_note()
+
+    # ------------------------------------------------------------------ search
+
+    @property
+    def search_box(self) -> Input:
+        return self.query_one("#logs-search", Input)
+
+    def open_search(self) -> None:
+        box = self.search_box
+        box.display = True
+        box.focus()
+
+    @property
+    def search_open(self) -> bool:
+        return bool(self.search) or self.search_box.display
+
+    def clear_search(self) -> None:
+        box = self.search_box
+        box.value = ""
+        box.display = False
+        had = bool(self.search)
+        self.search = ""
+        self.match_line = None
+        if had:
+            self._repaint()
+        self._paint_note()
+        self.richlog.focus()
+        self.screen.refresh_bindings()  # n / N answer only while there is a search
+
+    @on(Input.Submitted, "#logs-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        needle = event.value.strip()
+        if not needle:
+            self.clear_search()
+            return
+        self.search = needle
+        self.match_line = None
+        self._repaint()
+        self.richlog.focus()
+        self.find(-1)
+        self.screen.refresh_bindings()  # n / N answer only while there is a search
+
+    def find(self, direction: int) -> bool:
+        """Jump to the next (1) or previous (-1) match, wrapping; the first jump goes to the
+        newest.  Following pauses, so the match stays in view.  False when nothing matches."""
+        if not self.search:
+            return False
+        self._flush_pending()  # what arrived while paused is searched too
+        found = matching(self.lines, self.search)
+        if not found:
+            self.match_line = None
+            self._paint_note()
+            return False
+        current = self.match_line
+        if current is None:
+            target = found[-1]
+        elif direction > 0:
+            target = next((i for i in found if i > current), found[0])
+        else:
+            target = next((i for i in reversed(found) if i < current), found[-1])
+        self.match_line = target
+        if self.following:
+            self.toggle_follow()
+        log = self.richlog
+        log.scroll_to(y=max(0, self._y_of(target) - log.size.height // 2), animate=False)
+        self._paint_note()
+        return True
+
+    def _y_of(self, index: int) -> int:
+        """The first screen line of `lines[index]`: its index, or with wrap on, the wrapped
+        heights of the lines before it (only lines wider than the view need wrapping)."""
+        if not self.wrap:
+            return index
+        log = self.richlog
+        width = log.scrollable_content_region.width or log.size.width
+        if width <= 0:
+            return index
+        console = self.app.console
+        y = 0
+        for line in islice(self.lines, index):
+            text = self.shown(line)
+            y += 1 if text.cell_len <= width else len(text.wrap(console, width))
+        return y
 
     def set_note(self, note: str) -> None:
         self.note = note
@@ -226,6 +339,14 @@ class LogsView(Vertical):
 
     def _paint_note(self) -> None:
         bar = Text(no_wrap=True, overflow="ellipsis")
+        if self.search:  # first: the bar beside the replica selector is narrow
+            found = matching(self.lines, self.search)
+            if not found:
+                bar.append("no match · ", style="bold yellow")
+            elif self.match_line in found:
+                bar.append(f"match {found.index(self.match_line) + 1}/{len(found)} · ", style="bold")
+            else:
+                bar.append(f"{len(found)} matches · ", style="bold")
         if self.pod_name is None:
             bar.append(self.waiting)
         elif self.following:
@@ -235,6 +356,8 @@ class LogsView(Vertical):
             bar.append(f" · {self.pending_count} new, s to resume" if self.pending_count else " · s to resume")
         if self.wrap:
             bar.append(" · wrap")
+        if not self.timestamps:
+            bar.append(" · no timestamps")
         if self.note:
             bar.append(f" · {self.note}", style="bold yellow" if "reconnect" in self.note else "")
         self.query_one("#logs-note", Static).update(sanitize(bar))

@@ -1,0 +1,70 @@
+"""Issue 15 item 1 end to end: the installed `bentotui` in an 80x24 pty, `p` opens the pulse,
+a change made elsewhere shows there without a key, and an idle pulse writes nothing."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.e2e.test_pty import BENTOTUI, Terminal, control_plane_cleanup, env  # noqa: F401 (fixtures)
+
+CREATE = "/api/v1/clusters/default/deployments"
+NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
+
+
+@pytest.mark.timeout(120)
+def test_pulse_in_a_pty(tmp_path: Path, env: dict[str, str],  # noqa: F811
+                        control_plane_cleanup: list[int]) -> None:  # noqa: F811
+    term = Terminal([str(BENTOTUI)], env, cwd=tmp_path)
+    try:
+        term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
+        home = Path(env["BENTOTUI_HOME"])
+        server = json.loads((home / "server.json").read_text())
+        control_plane_cleanup.append(server["pid"])
+        token = (home / "token").read_text().strip()
+        with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
+                          timeout=30) as http:
+            version = http.get("/api/v1/bento_repositories/iris_classifier").json()["latest_bento"]["version"]
+            for name, deploy in (("pp-idle", False), ("pp-iris", True)):
+                body = {"name": name, "mode": "deployment",
+                        "targets": [{"bento_repository": "iris_classifier", "bento": version,
+                                     "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}}}]}
+                if not deploy:
+                    body["do_not_deploy"] = True
+                assert http.post(CREATE, json=body).status_code == 200
+            term.wait_for(lambda s: "running" in (term.line_with("pp-iris") or ""), "pp-iris running", 40)
+            control_plane_cleanup.extend(p.pid for p in psutil.Process(server["pid"]).children(recursive=True))
+
+            term.press("p")
+            term.wait_for(lambda s: "2 deployments · 1/1 replicas ready" in s, "the pulse summary")
+            term.wait_for(lambda s: "▁" in (term.line_with("pp-iris") or ""), "pp-iris's sparklines", 20)
+            assert "—" in (term.line_with("pp-idle") or "")
+            rows = [i for i, line in enumerate(term.screen.display) if "pp-" in line]
+            assert "pp-iris" in term.screen.display[rows[0]], "running before non-deployed"
+
+            # idle: nothing changes, nothing is written (metrics polls included)
+            time.sleep(1.0)
+            term.pump(0.2)
+            before = len(term.raw)
+            end = time.monotonic() + 6.0  # longer than the metrics interval
+            while time.monotonic() < end:
+                term.pump(0.1)
+            assert len(term.raw) == before, bytes(term.raw[before:before + 300])
+
+            # live: terminated elsewhere, the pulse shows it without a key
+            assert http.post(f"{NS}/pp-iris/terminate").status_code == 200
+            term.wait_for(lambda s: "terminat" in (term.line_with("pp-iris") or ""), "terminated", 30)
+        term.press("\x1b")
+        term.wait_for(lambda s: "2 deployments · sorted" in s, "the list again")
+        term.press("q")
+        assert term.wait_exit() == 0
+    except BaseException:
+        print(f"the screen when the test failed:\n{term.dump()}")
+        raise
+    finally:
+        term.close()
