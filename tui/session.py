@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.api.client import BentoCloudClient
+from tui.api.client_v2 import DeploymentsV2, Flavour, api_flavour
 from tui.api.contexts import Context
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.prefetch import Prefetch
@@ -37,6 +38,14 @@ class Session:
     clusters: list[str] = field(default_factory=list)
     cluster: str = "default"
     info: dict[str, Any] = field(default_factory=dict)
+    # The deployment API the screens use: "v2" when the context forces it (--api-version v2,
+    # config.toml [api_version]); the v1 screens otherwise, which BentoCloud still serves.
+    flavour: Flavour = "v1"
+
+    @property
+    def v2(self) -> DeploymentsV2:
+        """The v2 deployment calls, on the same connection as `client`."""
+        return DeploymentsV2(self.client)
 
     @property
     def endpoint(self) -> str:
@@ -111,6 +120,8 @@ async def open_session(context: Context, cluster: str | None = None,
         session.info = await client.server_info() or {}
         clusters = await client.list_clusters()
         session.clusters = [c.name for c in clusters.items]
+        if context.api_version is not None:
+            session.flavour = await api_flavour(client, context.api_version)  # no request
     except ApiError as exc:
         await client.aclose()
         raise SessionError(exc.message, answered=not isinstance(exc, ConnectionFailed),
