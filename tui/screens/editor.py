@@ -38,7 +38,7 @@ from tui.documents.v1 import (  # noqa: F401  (drop_empty_objects: the revision 
     edit_document, form_rank, read_form_values)
 from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.context_bar import ContextBar
-from tui.widgets.deployment_form import TYPED_FIELDS, DeploymentForm
+from tui.widgets.deployment_form import DeploymentForm
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_inputs import SafeTextArea
 from tui.widgets.safe_text import escape_json, sanitize
@@ -122,17 +122,74 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         yield Static(sanitize(title), id="editor-title")
         yield Static(id="editor-error")
         with Horizontal(id="editor-panes"):
-            yield DeploymentForm(creating=self.creating, cluster=self.cluster,
-                                 clusters=self._clusters())
+            yield self._make_form()
             with Vertical(id="editor-json-pane"):
-                yield Static("JSON · the --file document", classes="pane-title")
+                yield Static(self.PANE_TITLE, classes="pane-title")
                 yield SafeTextArea.code_editor(self._initial_text, language="json", id="editor-json")
         yield Static(id="editor-status")
         yield KeysFooter(show_command_palette=False)  # its own keys fill 80 columns; ctrl+p works
 
+    # ------------------------------------------------------------------ the document's kind
+    # The v2 editor (tui/screens/editor_v2.py) overrides these; the rest is shared.
+
+    PANE_TITLE = "JSON · the --file document"
+
+    def _make_form(self) -> Any:
+        return DeploymentForm(creating=self.creating, cluster=self.cluster, clusters=self._clusters())
+
+    def _read(self, data: dict[str, Any]) -> Any:
+        return read_form_values(data)
+
+    def _apply(self, data: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
+        return apply_field(data, name, value)
+
+    def _check_text(self, text: str) -> Any:
+        return check_document(text, editing=self.deployment, clusters=self._clusters())
+
+    def _problem_rank(self, problem: str) -> int:
+        return form_rank(problem)
+
+    def _status_target(self, document: Any) -> tuple[str, str]:
+        """The deployment's name and cluster, for the status line."""
+        return document.name, document.cluster_name or self.cluster
+
+    async def _fetch_instances(self, cluster: str) -> list[Any]:
+        session = self.app.session
+        assert session is not None
+        return list((await session.client.get_cluster(cluster)).resource_instances)
+
+    def _offer_instances(self, instances: list[Any]) -> None:
+        self.form.set_instances(instances, self._read(self._data).instance)
+
+    def _current_bento(self) -> tuple[str, str]:
+        values = self._read(self._data)
+        return values.repo, values.version
+
+    def _bento_picked(self, repo: str, version: str) -> None:
+        self.form.set_bento(repo, version)
+        self._form_edited({"repo": repo, "version": version})
+
+    def _text_from_file(self, path: Path, text: str) -> str:
+        return text
+
+    def _text_for_file(self, path: Path) -> str:
+        text = self.text
+        return text if text.endswith("\n") else text + "\n"
+
+    async def _send(self, session: Any, document: Any) -> m.DeploymentSchema:
+        """Create or update on the server; the deployment as the list and detail show it."""
+        cluster = document.cluster_name or self.cluster
+        if self.deployment is None:
+            return await session.client.create_deployment(cluster, document)
+        return await session.client.update_deployment(
+            self.deployment.cluster.name, self.deployment.name, document,
+            self.deployment.kube_namespace)
+
+    # ------------------------------------------------------------------ mounting
+
     def on_mount(self) -> None:
         self.query_one("#editor-error", Static).display = False
-        self._show_values(read_form_values(self._data))
+        self._show_values(self._read(self._data))
         self._revalidate(apply_to_form=False)
         self.load_cluster(self.cluster)
         first = "#f-name" if self.creating else "#f-description"
@@ -143,15 +200,15 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         self._ready = True
         # keys typed in the first frame changed the inputs while edits were not yet taken in
         form = self.form
-        self._form_edited(form.values_of(*(name for name in TYPED_FIELDS if form.has_field(name))))
+        self._form_edited(form.values_of(*(name for name in form.TYPED if form.has_field(name))))
 
     def _clusters(self) -> list[str]:
         session = getattr(self.app, "session", None)
         return list(session.clusters) if session else []
 
     @property
-    def form(self) -> DeploymentForm:
-        return self.query_one(DeploymentForm)
+    def form(self) -> Any:
+        return self.query_one("#editor-form")
 
     @property
     def json_area(self) -> TextArea:
@@ -177,12 +234,12 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         if session is None or not cluster:
             return
         try:
-            full = await session.client.get_cluster(cluster)
+            instances = await self._fetch_instances(cluster)
         except ApiError as exc:
-            self._note(f"resource instances of {cluster}: {exc.message}")
+            self._note(f"instance types of {cluster}: {exc.message}")
             return
         self._instances_cluster = cluster
-        self.form.set_instances(list(full.resource_instances), read_form_values(self._data).instance)
+        self._offer_instances(instances)
 
     # ------------------------------------------------------------------ document -> form
 
@@ -204,11 +261,11 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
             self._revalidate()
             if self._paused:
                 return
-        shown = read_form_values(self._data)
+        shown = self._read(self._data)
         data = self._data
         for name, value in values.items():
             if getattr(shown, name) != value:
-                data = apply_field(data, name, value)
+                data = self._apply(data, name, value)
         if data == self._data:
             return
         self._data = data
@@ -218,7 +275,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         self._schedule_validation()
 
     @on(DeploymentForm.Edited)
-    def _form_changed(self, event: DeploymentForm.Edited) -> None:
+    def _form_changed(self, event: Any) -> None:
         event.stop()
         self._form_edited(event.values)
         cluster = event.values.get("cluster")
@@ -247,12 +304,12 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        check = check_document(self.text, editing=self.deployment, clusters=self._clusters())
+        check = self._check_text(self.text)
         self._check = check
         if check.data is not None:
             if apply_to_form and self._json_pending:
                 self._data = check.data
-                self._show_values(read_form_values(check.data))
+                self._show_values(self._read(check.data))
             self._set_paused(False)
         else:
             self._set_paused(True, check)
@@ -281,8 +338,8 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
             assert doc is not None
             text = Text("✓ valid", style="bold green")
             verb = "create" if self.creating else "update"
-            cluster = doc.cluster_name or self.cluster
-            text.append(f" · ctrl+s to {verb} {doc.name} on {cluster}", style="dim")
+            name, cluster = self._status_target(doc)
+            text.append(f" · ctrl+s to {verb} {name} on {cluster}", style="dim")
             status.update(sanitize(text))
             return
         text = Text()
@@ -292,7 +349,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         else:
             count = len(check.problems)
             text.append(f"✗ {count} problem{'s' if count != 1 else ''}", style="bold red")
-            for problem in sorted(check.problems, key=form_rank)[:3]:
+            for problem in sorted(check.problems, key=self._problem_rank)[:3]:
                 text.append(f"\n  {problem}")
             if count > 3:
                 text.append(f"\n  … and {count - 3} more", style="dim")
@@ -329,14 +386,8 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         self._show_server_error(None)
         self._paint_status(self.check)
         self.refresh_bindings()
-        cluster = document.cluster_name or self.cluster
         try:
-            if self.deployment is None:
-                result = await session.client.create_deployment(cluster, document)
-            else:
-                result = await session.client.update_deployment(
-                    self.deployment.cluster.name, self.deployment.name, document,
-                    self.deployment.kube_namespace)
+            result = await self._send(session, document)
         except ApiError as exc:
             self._submitting = False
             unreachable = isinstance(exc, ConnectionFailed)
@@ -399,16 +450,13 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         if self._paused:
             self.app.bell()
             return
-        values = read_form_values(self._data)
+        repo, version = self._current_bento()
 
         def chosen(pick: tuple[str, str] | None) -> None:
-            if not pick:
-                return
-            repo, version = pick
-            self.form.set_bento(repo, version)
-            self._form_edited({"repo": repo, "version": version})
+            if pick:
+                self._bento_picked(*pick)
 
-        self.app.push_screen(BentoPicker(values.repo, values.version), chosen)
+        self.app.push_screen(BentoPicker(repo, version), chosen)
 
     def _replace_json(self, text: str) -> None:
         """New text for the JSON pane from outside (a file, $EDITOR): undoable, then applied."""
@@ -419,7 +467,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         self._revalidate()
 
     def _default_file_name(self) -> str:
-        name = read_form_values(self._data).name if self._check and self._check.parses else ""
+        name = self._read(self._data).name if self._check and self._check.parses else ""
         return f"{name or 'deployment'}.json"
 
     def action_load_file(self) -> None:
@@ -433,7 +481,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
             except (OSError, UnicodeDecodeError) as exc:
                 self.notify(f"cannot read {path}: {exc}", severity="error")
                 return
-            self._replace_json(text)
+            self._replace_json(self._text_from_file(path, text))
             self.notify(f"Loaded {path}")
 
         self.app.push_screen(FilePrompt("Load a deployment JSON file", str(Path.cwd()) + os.sep,
@@ -454,9 +502,8 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         if path.exists() and not await self.app.push_screen_wait(
                 ConfirmScreen("Overwrite?", f"{path} exists. Overwrite it?", yes="Overwrite")):
             return
-        text = self.text
         try:
-            path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+            path.write_text(self._text_for_file(path), encoding="utf-8")
         except OSError as exc:
             self.notify(f"cannot write {path}: {exc}", severity="error")
             return

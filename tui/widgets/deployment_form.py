@@ -68,6 +68,8 @@ def field_row(label: str, *widgets: Any, id: str | None = None) -> Horizontal:
 class DeploymentForm(VerticalScroll):
     """The form half of the editor (`#editor-form`)."""
 
+    TYPED = TYPED_FIELDS
+
     class Edited(Message):
         """The user changed these fields (name -> the value the form now shows)."""
 
