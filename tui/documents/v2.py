@@ -178,6 +178,15 @@ def read_form_values(data: dict[str, Any]) -> FormValues:
         services=tuple(rows))
 
 
+def field_of(values: FormValues, name: str) -> Any:
+    """One field of `values` by its form name (see `apply_field`)."""
+    if not name.startswith("service:"):
+        return getattr(values, name)
+    key, _, part = name[len("service:"):].rpartition(":")
+    service = next((s for s in values.services if s.key == key), ServiceValues(key=key))
+    return getattr(service, part)
+
+
 def _int_or_text(value: str) -> int | str:
     try:
         return int(value.strip())

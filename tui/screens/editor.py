@@ -133,6 +133,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
     # The v2 editor (tui/screens/editor_v2.py) overrides these; the rest is shared.
 
     PANE_TITLE = "JSON · the --file document"
+    FIRST_UPDATE_FIELD = "#f-description"  # focused when updating (the name is fixed)
 
     def _make_form(self) -> Any:
         return DeploymentForm(creating=self.creating, cluster=self.cluster, clusters=self._clusters())
@@ -142,6 +143,10 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
 
     def _apply(self, data: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
         return apply_field(data, name, value)
+
+    def _shown_value(self, values: Any, name: str) -> Any:
+        """One form field's value in `values` (what `_read` gave)."""
+        return getattr(values, name)
 
     def _check_text(self, text: str) -> Any:
         return check_document(text, editing=self.deployment, clusters=self._clusters())
@@ -192,8 +197,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         self._show_values(self._read(self._data))
         self._revalidate(apply_to_form=False)
         self.load_cluster(self.cluster)
-        first = "#f-name" if self.creating else "#f-description"
-        self.query_one(first).focus()
+        self.query_one("#f-name" if self.creating else self.FIRST_UPDATE_FIELD).focus()
         self.call_after_refresh(self._set_ready)
 
     def _set_ready(self) -> None:
@@ -264,7 +268,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         shown = self._read(self._data)
         data = self._data
         for name, value in values.items():
-            if getattr(shown, name) != value:
+            if self._shown_value(shown, name) != value:
                 data = self._apply(data, name, value)
         if data == self._data:
             return

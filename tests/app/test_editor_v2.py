@@ -1,0 +1,147 @@
+"""The TUI on the v2 deployment API (`--api-version v2`): create in the v2 form, edit via the
+`deploy -f` JSON, terminate, start and delete by keys alone at 80x24, against the real local
+control plane."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import yaml
+
+from tests.app.conftest import bento_version, local_context, until
+from tests.app.test_mutations import on_list, paste_json, screen_text, select_row, settle
+from tests.harness import LocalCloud
+from tui.app import BentoTUI
+from tui.config import Settings
+from tui.screens.confirm import ConfirmByName, ConfirmScreen
+from tui.screens.editor_v2 import EditorV2Screen
+
+V2 = "/api/v2/deployments"
+
+
+def v2_app(cloud: LocalCloud) -> tuple[BentoTUI, list[str]]:
+    context = local_context(cloud).model_copy(update={"api_version": "v2"})
+    app = BentoTUI(context, settings=Settings())
+    opened: list[str] = []
+    app.open_deployment = lambda dep, tab=None: opened.append(dep if isinstance(dep, str) else dep.name)  # type: ignore[method-assign]
+    return app, opened
+
+
+def v2_get(http: httpx.Client, name: str) -> dict | None:
+    response = http.get(f"{V2}/{name}", params={"cluster": "default"})
+    return response.json() if response.status_code == 200 else None
+
+
+async def test_v2_create_edit_terminate_start_delete_by_keys(cloud: LocalCloud, http: httpx.Client) -> None:
+    version = bento_version(http)
+    app, opened = v2_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await on_list(app, pilot)
+        assert app.session is not None and app.session.flavour == "v2"
+        # create: the v2 form, then ctrl+s
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the v2 editor")
+        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.2)
+        await pilot.press(*"v2-iris")
+        await settle(pilot)
+        assert json.loads(editor.text)["name"] == "v2-iris"
+        assert any(p.startswith("bento:") for p in editor.check.problems)
+        assert editor.check_action("submit", ()) is None
+        await pilot.press("tab", *f"iris_classifier:{version}")
+        await settle(pilot)
+        # the entry service's max replicas and its instance type picked from the cluster's list
+        await pilot.pause(0.2)
+        await until(lambda: len(editor.query_one(".svc.instance")._options) > 1, pilot=pilot,
+                    what="the cluster's instance types")
+        instance = editor.query_one(".svc.instance")
+        offered = [value for _, value in instance._options if value]
+        instance.value = offered[0]
+        box = editor.query_one(".svc.max")
+        box.focus()
+        await pilot.press("end", "backspace", "2")
+        await settle(pilot)
+        document = json.loads(editor.text)
+        assert document["services"][""]["scaling"] == {"min_replicas": 1, "max_replicas": 2}
+        assert document["services"][""]["instance_type"] == offered[0]
+        assert "✓ valid" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await until(lambda: opened == ["v2-iris"], pilot=pilot, what="the created deployment")
+        created = v2_get(http, "v2-iris")
+        assert created is not None
+        config = created["latest_revision"]["targets"][0]["config"]
+        service = next(iter(config["services"].values()))
+        assert service["scaling"]["max_replicas"] == 2 and service["instance_type"] == offered[0]
+
+        # edit via the JSON pane: a label and an env, sent as a PUT
+        await on_list(app, pilot, "v2-iris")
+        select_row(screen, "v2-iris")
+        await pilot.press("e")
+        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the v2 editor")
+        editor = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.3)
+        document = json.loads(editor.text)
+        assert document["name"] == "v2-iris" and document["bento"] == f"iris_classifier:{version}"
+        document["labels"] = [{"key": "team", "value": "ml"}]
+        document["envs"] = [{"name": "GREETING", "value": "hi"}]
+        await paste_json(pilot, editor, json.dumps(document, indent=2))
+        await settle(pilot)
+        assert editor.check.valid, editor.check.problems
+        assert editor.query_one("#f-labels").value == "team=ml"
+        await pilot.press("ctrl+s")
+        await until(lambda: (v2_get(http, "v2-iris")["latest_revision"]["targets"][0]["config"]
+                             .get("envs") == [{"name": "GREETING", "value": "hi"}]),
+                    pilot=pilot, what="the update")
+
+        # terminate (t, type the name), start (r, y), terminate again, delete (D, type the name)
+        await until(lambda: not isinstance(app.screen, EditorV2Screen), pilot=pilot, what="editor closed")
+        await on_list(app, pilot, "v2-iris")
+        for key, answer, wanted in (("t", "v2-iris", "terminated"), ("r", "y", "running"),
+                                    ("t", "v2-iris", "terminated")):
+            await until(lambda: select_row(screen, "v2-iris").status.value != "terminating",
+                        pilot=pilot, what="a settled status")
+            select_row(screen, "v2-iris")
+            await pilot.press(key)
+            modal = ConfirmByName if answer != "y" else ConfirmScreen
+            await until(lambda: isinstance(app.screen, modal), pilot=pilot, what=f"{key} confirm")
+            await pilot.press(*answer) if answer == "y" else await pilot.press(*answer, "enter")
+            await until(lambda: v2_get(http, "v2-iris")["status"] == wanted, 30, pilot,
+                        f"{wanted} after {key}")
+        await until(lambda: select_row(screen, "v2-iris").status.value == "terminated",
+                    pilot=pilot, what="terminated in the list")
+        await pilot.press("D")
+        await until(lambda: isinstance(app.screen, ConfirmByName), pilot=pilot, what="delete confirm")
+        await pilot.press(*"v2-iris", "enter")
+        await until(lambda: v2_get(http, "v2-iris") is None, pilot=pilot, what="deleted")
+
+
+async def test_v2_editor_saves_and_loads_yaml(cloud: LocalCloud, http: httpx.Client, tmp_path: Path) -> None:
+    """ctrl+t / ctrl+o by extension: a .yaml file holds YAML, and loading it fills the JSON pane."""
+    version = bento_version(http)
+    source = tmp_path / "in.yaml"
+    source.write_text(yaml.safe_dump({"name": "yaml-iris", "bento": f"iris_classifier:{version}",
+                                      "services": {"": {"scaling": {"max_replicas": 3}}}}))
+    saved = tmp_path / "out.yaml"
+    app, _ = v2_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the v2 editor")
+        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+o")
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+u", *str(source), "enter")
+        await until(lambda: "yaml-iris" in editor.text, pilot=pilot, what="the loaded file")
+        await settle(pilot)
+        assert json.loads(editor.text)["services"][""]["scaling"]["max_replicas"] == 3
+        assert editor.check.valid and editor.query_one("#f-name").value == "yaml-iris"
+        assert editor.query_one(".svc.max").value == "3"
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+u", *str(saved), "enter")
+        await until(saved.exists, pilot=pilot, what="the saved file")
+        assert yaml.safe_load(saved.read_text())["bento"] == f"iris_classifier:{version}"
+        assert not saved.read_text().lstrip().startswith("{")
