@@ -107,7 +107,9 @@ def check_document(text: str, *, editing: str | None = None) -> Check:
     try:
         check.document = v2.CreateDeploymentV2.model_validate(data)
     except ValidationError as exc:
-        check.problems = m.describe_validation_error(exc)
+        check.problems = [
+            'bento: required ("repository:version")' if p.startswith("bento: String should have at least")
+            else p for p in m.describe_validation_error(exc)]
     if editing is not None:
         if data.get("name") not in (None, "", editing):
             check.problems.append(f"name: a deployment cannot be renamed (it is {editing!r})")
