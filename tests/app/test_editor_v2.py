@@ -145,3 +145,20 @@ async def test_v2_editor_saves_and_loads_yaml(cloud: LocalCloud, http: httpx.Cli
         await until(saved.exists, pilot=pilot, what="the saved file")
         assert yaml.safe_load(saved.read_text())["bento"] == f"iris_classifier:{version}"
         assert not saved.read_text().lstrip().startswith("{")
+
+
+async def test_scaled_to_zero_shown_as_such_on_v2_only(cloud: LocalCloud, http: httpx.Client) -> None:
+    """A running On-Demand Function at 0 replicas: `scaled-to-zero` in the v2 list (its own
+    symbol), `running` in the v1 list (1.1 clients do not know the word)."""
+    from tests.app.conftest import create
+    from tests.app.test_mutations import make_app
+
+    create(http, "zero-fn", mode="function", hpa_conf={"min_replicas": 0, "max_replicas": 1})
+    await until(lambda: v2_get(http, "zero-fn")["status"] == "scaled-to-zero", what="at zero")
+    for app, wanted, unwanted in ((v2_app(cloud)[0], "◍ scaled to 0", "● running"),
+                                  (make_app(cloud)[0], "● running", "scaled to 0")):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await on_list(app, pilot, "zero-fn")
+            await until(lambda: "zero-fn" in screen_text(app), pilot=pilot, what="the row")
+            line = next(row for row in screen_text(app).splitlines() if "zero-fn" in row)
+            assert wanted in line and unwanted not in line, line

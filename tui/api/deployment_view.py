@@ -60,6 +60,15 @@ class DeploymentView:
         return self.status == m.DeploymentStatus.TERMINATED.value
 
 
+def v2_status(d: m.DeploymentSchema) -> str:
+    """The status a v2 server reports for a deployment read through v1: `scaled-to-zero` for a
+    running On-Demand Function with no replica ready or wanted (the replica counts are the
+    local control plane's extension; without them the v1 status stands)."""
+    at_zero = (d.status == m.DeploymentStatus.RUNNING and d.mode == m.DeploymentMode.FUNCTION
+               and d.replicas is not None and d.replicas.desired == 0 and d.replicas.ready == 0)
+    return v2.SCALED_TO_ZERO if at_zero else d.status.value
+
+
 def _services(config: v2.DeploymentConfigV2) -> tuple[ServiceView, ...]:
     out = []
     for name, service in config.services.items():
