@@ -162,3 +162,28 @@ async def test_scaled_to_zero_shown_as_such_on_v2_only(cloud: LocalCloud, http: 
             await until(lambda: "zero-fn" in screen_text(app), pilot=pilot, what="the row")
             line = next(row for row in screen_text(app).splitlines() if "zero-fn" in row)
             assert wanted in line and unwanted not in line, line
+
+
+async def test_v2_detail_shows_services_with_instance_type_and_scaling(cloud: LocalCloud,
+                                                                       http: httpx.Client) -> None:
+    """The Overview on v2: each service with its instance type and min–max replicas, and the
+    status as a v2 server says it."""
+    from tests.app.conftest import create
+    from tui.screens.detail import DetailScreen
+
+    create(http, "svc-fn", mode="function", resource_instance="cpu.medium",
+           hpa_conf={"min_replicas": 0, "max_replicas": 3})
+    await until(lambda: v2_get(http, "svc-fn")["status"] == "scaled-to-zero", what="at zero")
+    app = BentoTUI(local_context(cloud).model_copy(update={"api_version": "v2"}), settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await on_list(app, pilot, "svc-fn")
+        select_row(screen, "svc-fn")
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, DetailScreen), pilot=pilot, what="the detail")
+        await until(lambda: "Services" in screen_text(app), pilot=pilot, what="the services")
+        text = screen_text(app)
+        assert "◍ scaled to 0" in text
+        services = v2_get(http, "svc-fn")["latest_revision"]["targets"][0]["config"]["services"]
+        (name, service), = services.items()
+        line = next(row for row in text.splitlines() if row.strip().startswith(name))
+        assert service["instance_type"] == "cpu.medium" and "cpu.medium" in line and "0–3" in line, line
