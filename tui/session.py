@@ -103,6 +103,7 @@ async def open_session(context: Context, cluster: str | None = None,
     """Connect: start the local control plane when needed, learn the clusters and extensions.
     `prefetch` answers the first requests if it was started for this same endpoint."""
     if context.is_local and not context.endpoint:
+        forced = context.api_version  # the endpoint is found below; the override stays
         if prefetch is not None and await prefetch.server_answered():
             # found up by `bentotui` itself (daemon.running_endpoint), and it answered
             from tui.api.contexts import local_context
@@ -110,6 +111,7 @@ async def open_session(context: Context, cluster: str | None = None,
             context = local_context().with_endpoint(prefetch.endpoint, prefetch.token)
         else:
             context = await start_local_control_plane()
+        context = context.model_copy(update={"api_version": forced})
     if not context.endpoint or not context.api_token:
         raise SessionError(f"context {context.name!r} has no endpoint or API token")
     if prefetch is not None and prefetch.endpoint != context.endpoint.rstrip("/"):

@@ -162,9 +162,11 @@ class DeploymentFormV2(VerticalScroll):
         self._fill(values)
 
     def refill(self) -> None:
-        """Show the last values again (rows mounted, instance types arrived)."""
+        """The service rows were just mounted: show their values (the rest is shown already,
+        and may have been typed over since)."""
         if self._shown is not None:
-            self._fill(self._shown)
+            with self.prevent(Input.Changed, Select.Changed):
+                self._fill_services(self._shown)
 
     def _fill(self, values: FormValues) -> None:
         with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
@@ -175,9 +177,12 @@ class DeploymentFormV2(VerticalScroll):
             access = self.query_one("#f-access", Checkbox)
             if access.value != values.access:
                 access.value = values.access
-            for row, service in zip(self._rows, values.services):
-                if row.is_mounted and row.query(".svc"):
-                    self._fill_service(row, service)
+            self._fill_services(values)
+
+    def _fill_services(self, values: FormValues) -> None:
+        for row, service in zip(self._rows, values.services):
+            if row.is_mounted and row.query(".svc"):
+                self._fill_service(row, service)
 
     def _fill_service(self, row: ServiceRows, service: ServiceValues) -> None:
         for part, text in (("min", service.min), ("max", service.max), ("envs", envs_text(service.envs))):
@@ -195,7 +200,13 @@ class DeploymentFormV2(VerticalScroll):
     def set_instances(self, instances: list[m.ResourceInstanceSchema]) -> None:
         """The cluster's instance types arrived: offer them in every service."""
         self._instances = list(instances)
-        self.refill()
+        with self.prevent(Select.Changed):
+            for row in self._rows:
+                if row.is_mounted and row.query(".svc"):
+                    select = row.part("instance")
+                    current = select.value if isinstance(select.value, str) else ""
+                    select.set_options(self._instance_options(current))
+                    select.value = current
 
     def _instance_options(self, current: str) -> list[tuple[str, str]]:
         options = [("cluster default", "")]
