@@ -341,6 +341,25 @@ async def _start_v2(app: BentoTUI, client: BentoCloudClient,
     return await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
 
 
+async def _rollback_v2(app: BentoTUI, client: BentoCloudClient, dep: m.DeploymentSchema,
+                       revision: m.DeploymentRevisionSchema) -> m.DeploymentSchema | None:
+    """v2: PUT the revision's config (bento and services) as the whole new config."""
+    from tui.api.deployment_view import revision_body_v2
+    from tui.screens.confirm import ConfirmScreen
+
+    body = revision_body_v2(dep, revision)
+    if body is None:
+        app.notify("that revision has no targets", title="Roll back", severity="error")
+        return None
+    question = (f"Roll {dep.name} back to revision {revision_label(revision)}?\n\n"
+                f"Its configuration ({body.bento}) is sent as the whole new config (PUT).")
+    if not await app.push_screen_wait(ConfirmScreen("Roll back", question, yes="Roll back")):
+        return None
+    await app.session.v2.update(dep.name, body, dep.cluster.name)  # type: ignore[union-attr]
+    app.notify(f"Rolled {dep.name} back to {revision.name or revision.uid[:8]}", title="Roll back")
+    return await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+
+
 @flow("Roll back")
 async def rollback_to_revision(app: BentoTUI, dep: m.DeploymentSchema,
                                revision: m.DeploymentRevisionSchema | str) -> m.DeploymentSchema | None:
@@ -351,6 +370,8 @@ async def rollback_to_revision(app: BentoTUI, dep: m.DeploymentSchema,
     if client is None:
         return None
     revision = await _revision(app, dep, revision)
+    if on_v2(app):
+        return await _rollback_v2(app, client, dep, revision)
     document = document_of_revision(dep, revision)
     if not document.targets:
         app.notify("that revision has no targets", title="Roll back", severity="error")
@@ -400,7 +421,7 @@ async def diff_revisions(app: BentoTUI, dep: m.DeploymentSchema,
 
     a = await _revision(app, dep, rev_a)
     b = await _revision(app, dep, rev_b)
-    await app.push_screen(RevisionDiffScreen(dep, a, b))
+    await app.push_screen(RevisionDiffScreen(dep, a, b, v2=on_v2(app)))
 
 
 # --------------------------------------------------------------------------- palette

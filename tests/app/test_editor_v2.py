@@ -187,3 +187,37 @@ async def test_v2_detail_shows_services_with_instance_type_and_scaling(cloud: Lo
         (name, service), = services.items()
         line = next(row for row in text.splitlines() if row.strip().startswith(name))
         assert service["instance_type"] == "cpu.medium" and "cpu.medium" in line and "0–3" in line, line
+
+
+async def test_v2_diff_shows_services_and_rollback_puts_the_old_config(cloud: LocalCloud,
+                                                                       http: httpx.Client) -> None:
+    """On v2 the diff compares the revisions' v2 configs (services, scaling) and R sends the
+    older one back with a PUT."""
+    from tests.app.test_mutations import revisions
+    from tui import actions
+    from tui.screens.revision_diff import RevisionDiffScreen
+
+    bento = f"iris_classifier:{bento_version(http)}"
+    body = {"name": "diff-v2", "bento": bento, "services": {"": {"scaling": {"min_replicas": 1, "max_replicas": 2}}}}
+    assert http.post(V2, params={"cluster": "default"}, json=body).status_code == 200
+    body["services"][""]["scaling"]["max_replicas"] = 4
+    body.pop("name")
+    assert http.put(f"{V2}/diff-v2", params={"cluster": "default"}, json=body).status_code == 200
+    app, _ = v2_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot, "diff-v2")
+        client = app.session.client
+        dep = await client.get_deployment("default", "diff-v2")
+        newer, older = (await client.list_revisions("default", "diff-v2")).items[:2]
+        actions.run(app, actions.diff_revisions, dep, newer.uid, older.uid)
+        await until(lambda: isinstance(app.screen, RevisionDiffScreen), pilot=pilot, what="the diff")
+        diff: RevisionDiffScreen = app.screen  # type: ignore[assignment]
+        changed = [line for line in diff.lines if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+        assert changed == ['-        "max_replicas": 2', '+        "max_replicas": 4'], diff.lines
+        assert any('"scaling": {' in line for line in diff.lines)  # v2 shape, not hpa_conf
+        await pilot.press("R")
+        await until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot, what="the confirm")
+        await pilot.press("y")
+        await until(lambda: len(revisions(http, "diff-v2")) == 3, pilot=pilot, what="a third revision")
+        service = next(iter(v2_get(http, "diff-v2")["latest_revision"]["targets"][0]["config"]["services"].values()))
+        assert service["scaling"]["max_replicas"] == 2
