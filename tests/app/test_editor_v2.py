@@ -221,3 +221,29 @@ async def test_v2_diff_shows_services_and_rollback_puts_the_old_config(cloud: Lo
         await until(lambda: len(revisions(http, "diff-v2")) == 3, pilot=pilot, what="a third revision")
         service = next(iter(v2_get(http, "diff-v2")["latest_revision"]["targets"][0]["config"]["services"].values()))
         assert service["scaling"]["max_replicas"] == 2
+
+
+async def test_v2_form_problems_name_the_field_path_as_you_type(cloud: LocalCloud, http: httpx.Client) -> None:
+    app, _ = v2_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the v2 editor")
+        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.2)
+        await pilot.press(*"Bad_Name", "tab", *f"iris_classifier:{bento_version(http)}")
+        editor.query_one(".svc.min").focus()
+        await pilot.press("end", "backspace", "5")
+        await settle(pilot)
+        problems = editor.check.problems
+        assert any(p.startswith("name:") for p in problems), problems
+        assert any(p.startswith("services..scaling:") and "min_replicas (5)" in p for p in problems), problems
+        assert "services..scaling" in screen_text(app) and editor.check_action("submit", ()) is None
+        # the JSON pane broken: the form pauses and nothing typed is lost
+        area = editor.json_area
+        area.focus()
+        area.cursor_location = (1, 0)
+        await pilot.press(*"oops")
+        await settle(pilot)
+        assert editor.query_one("#form-fields").disabled and "line 2" in screen_text(app)
+        assert editor.text.splitlines()[1].startswith("oops")

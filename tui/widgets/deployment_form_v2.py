@@ -20,7 +20,7 @@ from tui.api import models as m
 from tui.documents.v2 import FormValues, ServiceValues
 from tui.widgets.deployment_form import DeploymentForm, field_row
 from tui.widgets.safe_inputs import SafeInput
-from tui.widgets.safe_text import safe_block, sanitize
+from tui.widgets.safe_text import safe, safe_block, sanitize
 
 
 def envs_text(pairs: tuple[tuple[str, str], ...]) -> str:
@@ -208,15 +208,16 @@ class DeploymentFormV2(VerticalScroll):
                     select.set_options(self._instance_options(current))
                     select.value = current
 
-    def _instance_options(self, current: str) -> list[tuple[str, str]]:
-        options = [("cluster default", "")]
+    def _instance_options(self, current: str) -> list[tuple[Any, str]]:
+        """The cluster's instance types; their names are the server's words, shown as data."""
+        options: list[tuple[Any, str]] = [("cluster default", "")]
         for inst in self._instances:
             label = inst.display_name or inst.name
             if inst.description:
                 label += f" · {inst.description}"
-            options.append((label, inst.name))
+            options.append((safe(label), inst.name))
         if current and current not in {v for _, v in options}:
-            options.append((f"{current} (not offered by this cluster)", current))
+            options.append((safe(f"{current} (not offered by this cluster)"), current))
         return options
 
     def note(self, text: str) -> None:
