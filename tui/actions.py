@@ -210,6 +210,11 @@ async def new_deployment(app: BentoTUI) -> None:
         return
     if client_of(app) is None:
         return
+    if on_v2(app):
+        from tui.screens.editor_v2 import EditorV2Screen
+
+        await app.push_screen(EditorV2Screen.for_create(app.session.cluster))  # type: ignore[union-attr]
+        return
     from tui.screens.editor import EditorScreen
 
     await app.push_screen(EditorScreen.for_create(app.session.cluster))  # type: ignore[union-attr]
@@ -223,6 +228,12 @@ async def edit_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> None:
     from tui.screens.editor import EditorScreen
 
     dep = await fresh(app, dep)
+    if on_v2(app):
+        from tui.screens.editor_v2 import EditorV2Screen
+
+        current = await app.session.v2.get(dep.name, dep.cluster.name)  # type: ignore[union-attr]
+        await app.push_screen(EditorV2Screen.for_update_v2(dep, current))
+        return
     await app.push_screen(EditorScreen.for_update(dep))
 
 
@@ -241,7 +252,11 @@ async def terminate_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Depl
 
     if not await app.push_screen_wait(ConfirmByName("Terminate", dep.name, dep.cluster.name)):
         return None
-    result = await client.terminate_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+    if on_v2(app):
+        await app.session.v2.terminate(dep.name, dep.cluster.name)  # type: ignore[union-attr]
+        result = await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+    else:
+        result = await client.terminate_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
     app.notify(f"Terminating {dep.name} on {dep.cluster.name}.  Press r to restore it later.",
                title="Terminate")
     return result
@@ -263,7 +278,11 @@ async def delete_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deploym
 
     if not await app.push_screen_wait(ConfirmByName("Delete", dep.name, dep.cluster.name)):
         return None
-    result = await client.delete_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+    if on_v2(app):
+        await app.session.v2.delete(dep.name, dep.cluster.name)  # type: ignore[union-attr]
+        result = dep
+    else:
+        result = await client.delete_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
     app.notify(f"Deleted {dep.name} and its revisions from {dep.cluster.name}", title="Delete")
     from tui.screens.detail import DetailScreen
 
@@ -287,6 +306,8 @@ async def restore_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deploy
     if client is None:
         return None
     dep = await fresh(app, dep)
+    if on_v2(app):
+        return await _start_v2(app, client, dep)
     document = dep.to_file_document()
     if not document.targets:
         app.notify(f"{dep.name} has no revision to restore from", title="Restore", severity="error")
@@ -301,6 +322,44 @@ async def restore_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deploy
     return result
 
 
+def on_v2(app: BentoTUI) -> bool:
+    """Whether the session uses the v2 deployment API (`--api-version v2`)."""
+    return app.session is not None and app.session.flavour == "v2"
+
+
+async def _start_v2(app: BentoTUI, client: BentoCloudClient,
+                    dep: m.DeploymentSchema) -> m.DeploymentSchema | None:
+    """1.4's `deployment start`: a y/n confirm, then an update with the current config."""
+    from tui.screens.confirm import ConfirmScreen
+
+    question = (f"Start {dep.name} on {dep.cluster.name} again?\n\nIt is deployed with its "
+                "current configuration (`bentoml deployment start`).")
+    if not await app.push_screen_wait(ConfirmScreen("Start deployment", question, yes="Start")):
+        return None
+    await app.session.v2.start(dep.name, dep.cluster.name)  # type: ignore[union-attr]
+    app.notify(f"Starting {dep.name}", title="Restore")
+    return await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+
+
+async def _rollback_v2(app: BentoTUI, client: BentoCloudClient, dep: m.DeploymentSchema,
+                       revision: m.DeploymentRevisionSchema) -> m.DeploymentSchema | None:
+    """v2: PUT the revision's config (bento and services) as the whole new config."""
+    from tui.api.deployment_view import revision_body_v2
+    from tui.screens.confirm import ConfirmScreen
+
+    body = revision_body_v2(dep, revision)
+    if body is None:
+        app.notify("that revision has no targets", title="Roll back", severity="error")
+        return None
+    question = (f"Roll {dep.name} back to revision {revision_label(revision)}?\n\n"
+                f"Its configuration ({body.bento}) is sent as the whole new config (PUT).")
+    if not await app.push_screen_wait(ConfirmScreen("Roll back", question, yes="Roll back")):
+        return None
+    await app.session.v2.update(dep.name, body, dep.cluster.name)  # type: ignore[union-attr]
+    app.notify(f"Rolled {dep.name} back to {revision.name or revision.uid[:8]}", title="Roll back")
+    return await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+
+
 @flow("Roll back")
 async def rollback_to_revision(app: BentoTUI, dep: m.DeploymentSchema,
                                revision: m.DeploymentRevisionSchema | str) -> m.DeploymentSchema | None:
@@ -311,6 +370,8 @@ async def rollback_to_revision(app: BentoTUI, dep: m.DeploymentSchema,
     if client is None:
         return None
     revision = await _revision(app, dep, revision)
+    if on_v2(app):
+        return await _rollback_v2(app, client, dep, revision)
     document = document_of_revision(dep, revision)
     if not document.targets:
         app.notify("that revision has no targets", title="Roll back", severity="error")
@@ -360,7 +421,7 @@ async def diff_revisions(app: BentoTUI, dep: m.DeploymentSchema,
 
     a = await _revision(app, dep, rev_a)
     b = await _revision(app, dep, rev_b)
-    await app.push_screen(RevisionDiffScreen(dep, a, b))
+    await app.push_screen(RevisionDiffScreen(dep, a, b, v2=on_v2(app)))
 
 
 NO_RESTART = ("Restarting a replica is not available on this server (the local control plane "

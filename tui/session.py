@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.api.client import BentoCloudClient
+from tui.api.client_v2 import DeploymentsV2, Flavour, api_flavour
 from tui.api.contexts import Context
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.prefetch import Prefetch
@@ -37,6 +38,14 @@ class Session:
     clusters: list[str] = field(default_factory=list)
     cluster: str = "default"
     info: dict[str, Any] = field(default_factory=dict)
+    # The deployment API the screens use: "v2" when the context forces it (--api-version v2,
+    # config.toml [api_version]); the v1 screens otherwise, which BentoCloud still serves.
+    flavour: Flavour = "v1"
+
+    @property
+    def v2(self) -> DeploymentsV2:
+        """The v2 deployment calls, on the same connection as `client`."""
+        return DeploymentsV2(self.client)
 
     @property
     def endpoint(self) -> str:
@@ -94,6 +103,7 @@ async def open_session(context: Context, cluster: str | None = None,
     """Connect: start the local control plane when needed, learn the clusters and extensions.
     `prefetch` answers the first requests if it was started for this same endpoint."""
     if context.is_local and not context.endpoint:
+        forced = context.api_version  # the endpoint is found below; the override stays
         if prefetch is not None and await prefetch.server_answered():
             # found up by `bentotui` itself (daemon.running_endpoint), and it answered
             from tui.api.contexts import local_context
@@ -101,6 +111,7 @@ async def open_session(context: Context, cluster: str | None = None,
             context = local_context().with_endpoint(prefetch.endpoint, prefetch.token)
         else:
             context = await start_local_control_plane()
+        context = context.model_copy(update={"api_version": forced})
     if not context.endpoint or not context.api_token:
         raise SessionError(f"context {context.name!r} has no endpoint or API token")
     if prefetch is not None and prefetch.endpoint != context.endpoint.rstrip("/"):
@@ -111,6 +122,8 @@ async def open_session(context: Context, cluster: str | None = None,
         session.info = await client.server_info() or {}
         clusters = await client.list_clusters()
         session.clusters = [c.name for c in clusters.items]
+        if context.api_version is not None:
+            session.flavour = await api_flavour(client, context.api_version)  # no request
     except ApiError as exc:
         await client.aclose()
         raise SessionError(exc.message, answered=not isinstance(exc, ConnectionFailed),

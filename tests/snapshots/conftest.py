@@ -64,8 +64,11 @@ class SnapshotCloud:
     known: list[str] = field(default_factory=list)  # run-specific values to normalise away
     now: datetime | None = None  # the frozen "now" of relative ages
 
-    def app(self, theme: str = THEME) -> BentoTUI:
-        return BentoTUI(local_context(self.cloud), theme=theme)
+    def app(self, theme: str = THEME, api_version: str | None = None) -> BentoTUI:
+        context = local_context(self.cloud)
+        if api_version is not None:
+            context = context.model_copy(update={"api_version": api_version})
+        return BentoTUI(context, theme=theme)
 
     def normalize(self, svg: str) -> str:
         assert self.cloud.token not in svg, "the API token must never be rendered"

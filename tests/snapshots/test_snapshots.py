@@ -114,6 +114,21 @@ async def test_editor_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: Snapsho
         assert snapshot_cloud.normalize(svg) == svg_snapshot
 
 
+async def test_editor_v2_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """`n` on the v2 API: the v2 form (bento, access, secrets, labels, the entry service's
+    instance type and scaling) above the `deploy -f` JSON."""
+    from tui.screens.editor_v2 import EditorV2Screen
+
+    app = snapshot_cloud.app(api_version="v2")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("n")
+        await settle(app, pilot, lambda app: isinstance(app.screen, EditorV2Screen))
+        await pilot.press(*"new-model")
+        svg = await settle(app, pilot, lambda app: "new-model" in app.screen.query_one("#f-name").value)
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
 async def test_terminate_confirm_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
     """`t`: type the name to confirm; the button stays disabled until it matches."""
     from tui.screens.confirm import ConfirmByName

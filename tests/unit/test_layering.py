@@ -33,7 +33,7 @@ SCRIPT = textwrap.dedent(
 
 def test_library_layers_do_not_import_textual():
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, "tui.api", "tui.localcloud"],
+        [sys.executable, "-c", SCRIPT, "tui.api", "tui.localcloud", "tui.documents"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -42,7 +42,7 @@ def test_library_layers_do_not_import_textual():
     assert result.returncode == 0, result.stderr
     imported = result.stdout.strip().split(",")
     for module in ("tui.api.models", "tui.api.errors", "tui.api.client", "tui.api.streams",
-                   "tui.api.contexts"):
+                   "tui.api.contexts", "tui.documents.v1", "tui.documents.v2"):
         assert module in imported
 
 

@@ -60,6 +60,30 @@ class DeploymentView:
         return self.status == m.DeploymentStatus.TERMINATED.value
 
 
+def v2_status(d: m.DeploymentSchema) -> str:
+    """The status a v2 server reports for a deployment read through v1: `scaled-to-zero` for a
+    running On-Demand Function with no replica ready or wanted (the replica counts are the
+    local control plane's extension; without them the v1 status stands)."""
+    at_zero = (d.status == m.DeploymentStatus.RUNNING and d.mode == m.DeploymentMode.FUNCTION
+               and d.replicas is not None and d.replicas.desired == 0 and d.replicas.ready == 0)
+    return v2.SCALED_TO_ZERO if at_zero else d.status.value
+
+
+def revision_body_v2(d: m.DeploymentSchema,
+                     revision: m.DeploymentRevisionSchema) -> v2.UpdateDeploymentV2 | None:
+    """A revision as the v2 PUT body that redeploys it (its first target read as v2 services);
+    None when the revision has no target."""
+    document = d.model_copy(update={"latest_revision": revision}).to_file_document()
+    if not document.targets:
+        return None
+    target = document.targets[0]
+    manifest = d.target.bento.manifest if d.target else None
+    config = flavours.v1_to_v2(target, list(d.labels) or None,
+                               manifest.entry_service if manifest else None)
+    return v2.UpdateDeploymentV2(bento=f"{target.bento_repository}:{target.bento}",
+                                 **config.model_dump(exclude_none=True))
+
+
 def _services(config: v2.DeploymentConfigV2) -> tuple[ServiceView, ...]:
     out = []
     for name, service in config.services.items():

@@ -138,6 +138,7 @@ class DeploymentsScreen(Screen[None]):
         session = self.app.session
         if session is None:
             return
+        self.table.v2_statuses = session.flavour == "v2"  # `scaled-to-zero` is a v2 status
         first = True
         seen: list[m.DeploymentSchema] = []
         self._loading = True

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tui.api import models as m
+from tui.api.deployment_view import revision_body_v2
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.safe_text import escape_json, sanitize
 from tui.widgets.footer import KeysFooter
@@ -35,13 +36,21 @@ def targets_json(dep: m.DeploymentSchema, revision: m.DeploymentRevisionSchema) 
     return escape_json(json.dumps(targets, indent=2, ensure_ascii=False))
 
 
+def config_json_v2(dep: m.DeploymentSchema, revision: m.DeploymentRevisionSchema) -> str:
+    """A revision as the v2 body that redeploys it (bento and services): what a v2 user edits."""
+    body = revision_body_v2(dep, revision)
+    return escape_json(json.dumps(body.to_wire() if body else {}, indent=2, ensure_ascii=False))
+
+
 def revision_diff(dep: m.DeploymentSchema, old: m.DeploymentRevisionSchema,
-                  new: m.DeploymentRevisionSchema) -> list[str]:
-    """Unified diff lines (no trailing newlines) from `old`'s targets to `new`'s."""
+                  new: m.DeploymentRevisionSchema, v2: bool = False) -> list[str]:
+    """Unified diff lines (no trailing newlines) from `old`'s targets to `new`'s (or, on the
+    v2 API, from `old`'s v2 config to `new`'s)."""
     from tui.actions import revision_label
 
+    shown = config_json_v2 if v2 else targets_json
     return list(difflib.unified_diff(
-        targets_json(dep, old).splitlines(), targets_json(dep, new).splitlines(),
+        shown(dep, old).splitlines(), shown(dep, new).splitlines(),
         fromfile=f"revision {revision_label(old)}", tofile=f"revision {revision_label(new)}",
         n=CONTEXT_LINES, lineterm="",
     ))
@@ -79,11 +88,11 @@ class RevisionDiffScreen(Screen[None]):
     app: BentoTUI
 
     def __init__(self, deployment: m.DeploymentSchema, rev_a: m.DeploymentRevisionSchema,
-                 rev_b: m.DeploymentRevisionSchema) -> None:
+                 rev_b: m.DeploymentRevisionSchema, v2: bool = False) -> None:
         super().__init__()
         self.deployment = deployment
         self.old, self.new = sorted((rev_a, rev_b), key=lambda r: r.created_at)
-        self.lines = revision_diff(deployment, self.old, self.new)
+        self.lines = revision_diff(deployment, self.old, self.new, v2)
 
     @property
     def rollback_target(self) -> m.DeploymentRevisionSchema:

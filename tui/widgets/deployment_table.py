@@ -23,7 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.api.models import DeploymentSchema
-from tui.widgets.status import STATUS_RANK, mode_title, status_text
+from tui.api.deployment_view import v2_status
+from tui.widgets.status import STATUS_RANK, mode_title, status_text, v2_status_text
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe
 
@@ -141,6 +142,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         self._ordered: list[str] | None = None
         self._strips: dict[tuple[object, ...], tuple[DeploymentSchema, Strip]] = {}
         self.filter_text = ""
+        self.v2_statuses = False  # the session is on the v2 API: show `scaled-to-zero`
         self.sort_key = "created"
         self.sort_desc = True
         self.cursor_uid: str | None = None
@@ -461,7 +463,7 @@ class DeploymentTable(ScrollView, can_focus=True):
                 return Text.assemble(("*", "bold"), safe(d.name, style="bold"))
             return safe(d.name, style="bold")
         if key == "status":
-            return status_text(d.status)
+            return v2_status_text(v2_status(d)) if self.v2_statuses else status_text(d.status)
         if key == "mode":
             return Text(mode_title(d.mode, short=True))
         if key == "bento":

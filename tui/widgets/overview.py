@@ -17,9 +17,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tui.api import models as m
+from tui.api.deployment_view import DeploymentView, from_v1, v2_status
 from tui.widgets.humanize import when
 from tui.widgets.safe_text import safe, safe_block
-from tui.widgets.status import mode_title, status_text
+from tui.widgets.status import mode_title, status_text, v2_status_text
 
 API_SERVER = "api-server"
 
@@ -132,13 +133,16 @@ def replicas_line(deployment: m.DeploymentSchema) -> Text:
     return text
 
 
-def info_table(deployment: m.DeploymentSchema, deleted: bool = False) -> Table:
+def info_table(deployment: m.DeploymentSchema, deleted: bool = False, v2: bool = False) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True, min_width=10)
     grid.add_column(overflow="fold")
     target = deployment.target
     config = target.config if target else None
-    status = Text("✖ deleted", style="red") if deleted else status_text(deployment.status)
+    if deleted:
+        status = Text("✖ deleted", style="red")
+    else:
+        status = v2_status_text(v2_status(deployment)) if v2 else status_text(deployment.status)
     grid.add_row("Status", status)
     # Every value below may come from another person or a server: shown with safe(), which
     # escapes control characters and never reads markup (a plain str cell would be markup).
@@ -187,6 +191,22 @@ def components_table(deployment: m.DeploymentSchema, pods: list[m.KubePodSchema]
     return table
 
 
+def services_table(view: DeploymentView) -> Table:
+    """v2: each service with its instance type and scaling, as `bentoml deployment get` has them."""
+    table = Table(box=None, pad_edge=False, expand=True, header_style="bold", padding=(0, 1))
+    table.add_column("SERVICE", no_wrap=True, ratio=2)
+    table.add_column("INSTANCE TYPE", ratio=2, overflow="fold")
+    table.add_column("SCALING", no_wrap=True)
+    table.add_column("ENVS", ratio=2, overflow="fold")
+    for service in view.services:
+        low = "?" if service.min_replicas is None else service.min_replicas
+        high = "?" if service.max_replicas is None else service.max_replicas
+        envs = ", ".join(k for k, _ in service.envs) or "—"
+        table.add_row(safe(service.name or "(entry)", style="bold"),
+                      safe(service.instance_type or "cluster default"), safe(f"{low}–{high}"), safe(envs))
+    return table
+
+
 class OverviewPanel(VerticalScroll):
     """Scrollable; focusable so arrows and page keys move it."""
 
@@ -204,6 +224,13 @@ class OverviewPanel(VerticalScroll):
 
     def show(self, deployment: m.DeploymentSchema, pods: list[m.KubePodSchema] | None,
              deleted: bool = False) -> None:
-        self.query_one("#overview-info", Static).update(info_table(deployment, deleted))
+        session = getattr(self.app, "session", None)
+        v2 = session is not None and session.flavour == "v2"
+        self.query_one("#overview-info", Static).update(info_table(deployment, deleted, v2))
+        if v2:  # the v2 view of the same deployment: services, not targets
+            self.query_one("#overview-components-title", Static).update("Services")
+            self.query_one("#overview-components", Static).update(
+                Group(services_table(from_v1(deployment)), components_table(deployment, pods)))
+            return
         self.query_one("#overview-components", Static).update(Group(components_table(deployment, pods)))
 

@@ -34,6 +34,21 @@ STATUS_RANK = {
 MODE_SHORT = {DeploymentMode.DEPLOYMENT: "Online", DeploymentMode.FUNCTION: "On-Demand"}
 
 
+# v2 only: a running On-Demand Function resting at no replicas (its own look: not stopped).
+SCALED_TO_ZERO_LOOK = ("◍", "blue")
+
+
+def v2_status_text(status: str) -> Text:
+    """A status as a v2 server says it (`scaled-to-zero` included)."""
+    if status == "scaled-to-zero":
+        symbol, style = SCALED_TO_ZERO_LOOK
+        return Text(f"{symbol} scaled to 0", style=style)  # fits the 14-column status column
+    try:
+        return status_text(DeploymentStatus(status))
+    except ValueError:
+        return Text(f"? {status}", style="bright_black")
+
+
 def status_text(status: DeploymentStatus) -> Text:
     symbol, style = STATUS_LOOK.get(status, ("?", ""))
     return Text(f"{symbol} {status.value}", style=style)
