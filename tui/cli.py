@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from tui.localcloud import daemon, resume
+    from tui.localcloud import daemon
+    from tui.localcloud.state import resume
     from tui.localcloud.limits import LimitError
     from tui.localcloud.paths import read_or_create_token
 

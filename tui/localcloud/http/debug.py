@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from tui.localcloud.hub import Change
+from tui.localcloud.state.hub import Change
 
 if TYPE_CHECKING:
     from tui.localcloud.controlplane import ControlPlane

@@ -28,14 +28,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tui import __version__
 from tui.api import models as m
 from tui.api import models_v2 as v2
-from tui.localcloud import debug, recorder, routes_v2
-from tui.localcloud import websockets as ws
+from tui.localcloud.http import debug, recorder, routes_v2
+from tui.localcloud.http import websockets as ws
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
 from tui.localcloud.limits import Limits
-from tui.localcloud.runtime_types import bounded
+from tui.localcloud.runtime.records import bounded
 from tui.localcloud.registry.routes import REQUEST_BODIES as REGISTRY_BODIES
 from tui.localcloud.registry.routes import registry_routes
-from tui.localcloud.store import DeploymentQuery, NotFound, StorageError
+from tui.localcloud.state.store import DeploymentQuery, NotFound, StorageError
 
 log = logging.getLogger("bentotui.localcloud")
 
@@ -416,7 +416,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         ))
 
     def _audit(row: Any) -> m.AuditEventSchema:
-        from tui.localcloud.views import audit_event
+        from tui.localcloud.http.views import audit_event
 
         return audit_event(plane.ident, row)
 
@@ -549,7 +549,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
         return ok(m.BentoRepositoryListSchema(start=start, count=count, total=len(items), items=page))
 
     def _repositories(search: str | None) -> list[m.BentoRepositorySchema]:
-        from tui.localcloud.views import bento_repository
+        from tui.localcloud.http.views import bento_repository
 
         grouped: dict[str, list[Any]] = {}
         for row in plane.bentos():
@@ -572,7 +572,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     @app.get("/api/v1/bento_repositories/{repo}/bentos",
              **described(m.ListSchema[m.BentoFullSchema]))
     async def bento_list(repo: str, start: int = 0, count: int = 100) -> Response:
-        from tui.localcloud.views import bento
+        from tui.localcloud.http.views import bento
 
         rows = [b for b in plane.bentos() if b.repository == repo]
         if not rows:
@@ -584,7 +584,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     @app.get("/api/v1/bento_repositories/{repo}/bentos/{version}",
              **described(m.BentoFullSchema))
     async def bento_get(repo: str, version: str) -> Response:
-        from tui.localcloud.views import bento
+        from tui.localcloud.http.views import bento
 
         row = plane.bento(repo, version)
         if row is None:
@@ -593,7 +593,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     @app.get("/api/v1/bentos", **described(m.ListSchema[m.BentoFullSchema]))
     async def bentos_flat(start: int = 0, count: int = 100) -> Response:
-        from tui.localcloud.views import bento
+        from tui.localcloud.http.views import bento
 
         rows = plane.bentos()
         page = rows[index(start): index(start) + index(count)]
@@ -602,7 +602,7 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     app.include_router(registry_routes(plane, functools.partial(read_body, limits=plane.limits), described))  # push/pull, models (registry/)
 
-    if debug.enabled():  # bench-only routes, off by default (tui/localcloud/debug.py)
+    if debug.enabled():  # bench-only routes, off by default (tui/localcloud/http/debug.py)
         debug.register(app, plane)
 
     # ------------------------------------------------------------------ websockets

@@ -14,7 +14,7 @@ from typing import Any
 
 from tui.api import models as m
 from tui.api.flavours import split_target
-from tui.localcloud.store import AuditRow, BentoRow, DeploymentRow, EventRow, RevisionRow
+from tui.localcloud.state.store import AuditRow, BentoRow, DeploymentRow, EventRow, RevisionRow
 
 BENTOML_VERSION = "1.1.11"
 
@@ -93,7 +93,7 @@ def _login_name() -> str:
 
 
 def _uid() -> str:
-    from tui.localcloud.store import new_uid
+    from tui.localcloud.state.store import new_uid
 
     return new_uid()
 
