@@ -17,14 +17,19 @@ from tui.api import models as m
 from tui.api.contexts import Context, ContextError, list_contexts
 from tui.api.prefetch import Prefetch
 from tui.config import Settings, load_settings
-from tui.messages import ConnectionChanged
+from tui import actions
+from tui.clipboard import copy
+from tui.commands import BentoCommands
+from tui.keymap import binding_scopes, check_keymap
+from tui.messages import ConnectionChanged, FlowRequested, OpenDeployment
+from tui.screens.breakpoints import CRAMPED_WIDTH
+from tui.screens.deployments import DeploymentsScreen
+from tui.screens.help import HelpScreen
+from tui.screens.pickers import PickerScreen
 from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
-from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
-from tui.screens.breakpoints import CRAMPED_WIDTH
-from tui.session import Session, SessionError, open_session
-from tui.widgets.context_bar import ContextBar
 from tui.widgets.footer import KeysFooter
+from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
 
 STYLES = Path(__file__).parent / "styles"
 if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside tui/
@@ -40,6 +45,7 @@ class BentoTUI(App[int]):
     CSS_PATH = [STYLES / "app.tcss", STYLES / "detail.tcss", STYLES / "editor.tcss",
                 STYLES / "confirm.tcss", STYLES / "interact.tcss"]
     COMMAND_PALETTE_BINDING = "ctrl+p"
+    COMMANDS = App.COMMANDS | {BentoCommands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -69,9 +75,6 @@ class BentoTUI(App[int]):
     ) -> None:
         super().__init__()
         self._prefetch = prefetch  # the first connection's requests, already under way
-        from tui.commands import BentoCommands
-
-        self.COMMANDS = App.COMMANDS | {BentoCommands}
         self.context = context
         self.settings = settings or load_settings()
         self.session: Session | None = None
@@ -149,8 +152,6 @@ class BentoTUI(App[int]):
 
     def _apply_keymap(self) -> list[str]:
         """Apply the user's keymap (its known ids); the problems it has, one line each."""
-        from tui.keymap import binding_scopes, check_keymap
-
         if not self.settings.keymap:
             return []
         keymap, problems = check_keymap(dict(self.settings.keymap), binding_scopes(type(self)))
@@ -216,8 +217,6 @@ class BentoTUI(App[int]):
         self.connection_state = "connected"
         if old is not None:
             await old.close()
-        from tui.screens.deployments import DeploymentsScreen
-
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(DeploymentsScreen())
@@ -268,8 +267,6 @@ class BentoTUI(App[int]):
             self.pop_screen()
 
     def switch_cluster(self, cluster: str) -> None:
-        from tui.screens.deployments import DeploymentsScreen
-
         if self.session is None or cluster == self.session.cluster:
             return
         self.session.cluster = cluster
@@ -279,17 +276,28 @@ class BentoTUI(App[int]):
         if isinstance(self.screen, DeploymentsScreen):
             self.screen.reload_for_cluster()
 
+    # ------------------------------------------------------------------ what screens ask for
+
+    def on_flow_requested(self, message: FlowRequested) -> None:
+        """A screen asked for a flow (tui/actions.py): run it in a worker on the app."""
+        message.stop()
+        actions.requested(self, message.flow, message.deployment, message.args, message.done)
+
+    def on_open_deployment(self, message: OpenDeployment) -> None:
+        message.stop()
+        actions.show_deployment(self, message.deployment)
+
     # ------------------------------------------------------------------ services for screens
 
     def open_deployment(self, deployment: m.DeploymentSchema | str, tab: str | None = None) -> None:
-        from tui.screens.detail import DetailScreen
+        from tui.screens.detail import DetailScreen  # deferred: start-up time (a downward import)
 
         name = deployment if isinstance(deployment, str) else deployment.name
         initial = None if isinstance(deployment, str) else deployment
         self.push_screen(DetailScreen(name, initial=initial, tab=tab))
 
     def show_json(self, deployment: m.DeploymentSchema) -> None:
-        from tui.screens.json_view import JsonScreen
+        from tui.screens.json_view import JsonScreen  # deferred: start-up time (a downward import)
 
         self.push_screen(JsonScreen(f"{deployment.name} (JSON)", json.dumps(deployment.to_wire(), indent=2)))
 
@@ -308,8 +316,6 @@ class BentoTUI(App[int]):
     def copy_text(self, text: str, what: str = "text", shown: str | None = None,
                   warning: str = "") -> None:
         """Copy by OSC 52 and pyperclip (tui/clipboard.py), and say what really happened."""
-        from tui.clipboard import copy
-
         _, how = copy(self, text)
         shown = text if shown is None else shown
         message = f"{what[:1].upper()}{what[1:]} {how}" + (f":\n{shown}" if shown else ".")
@@ -319,8 +325,6 @@ class BentoTUI(App[int]):
                     severity="warning" if warning else "information")
 
     def pick_cluster(self) -> None:
-        from tui.screens.pickers import PickerScreen
-
         if self.session is None:
             return
         clusters = self.session.clusters
@@ -332,8 +336,6 @@ class BentoTUI(App[int]):
         self.push_screen(PickerScreen("Cluster", clusters, current=self.session.cluster), chosen)
 
     def action_pick_context(self) -> None:
-        from tui.screens.pickers import PickerScreen
-
         try:
             contexts = list_contexts()
         except ContextError as exc:
@@ -352,14 +354,10 @@ class BentoTUI(App[int]):
 
     def get_system_commands(self, screen):  # type: ignore[no-untyped-def]
         """The palette's system commands plus the mutation flows for the deployment in view."""
-        from tui.actions import palette_commands
-
         yield from super().get_system_commands(screen)
-        yield from palette_commands(self, screen)
+        yield from actions.palette_commands(self, screen)
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 

@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from tui.api.contexts import ContextError, list_contexts
+from tui.screens.deployments import DeploymentsScreen
 from tui.widgets.safe_text import clean, safe
 
 if TYPE_CHECKING:
@@ -22,8 +23,6 @@ class BentoCommands(Provider):
             ("Deployments", app.action_show_deployments, "the deployment list"),
             ("Quit", app.action_quit, "leave bentotui"),
         ]
-        from tui.screens.deployments import DeploymentsScreen
-
         for screen in app.screen_stack:
             if isinstance(screen, DeploymentsScreen):
                 for d in screen.table.all_items():

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("api", ("tui", "tui.api")),
     ("localcloud", ("tui.localcloud",)),
     ("documents", ("tui.documents",)),
-    ("core", ("tui.session", "tui.messages", "tui.config", "tui.clipboard")),
+    ("core", ("tui.session", "tui.messages", "tui.config", "tui.clipboard", "tui.read_only")),
     ("widgets", ("tui.widgets",)),
     ("screens", ("tui.screens",)),
     ("actions", ("tui.actions",)),
@@ -61,9 +61,15 @@ def layer_of(module: str) -> str:
     best, best_len = "", -1
     for name, prefixes in LAYERS:
         for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best_len:
+            inside = module == prefix or (prefix != PACKAGE and module.startswith(prefix + "."))
+            if inside and len(prefix) > best_len:
                 best, best_len = name, len(prefix)
     return best
+
+
+def unplaced(graph: Graph) -> list[str]:
+    """Modules no layer claims: a new top-level module must be given its place in LAYERS."""
+    return sorted(module for module in graph.modules if not layer_of(module))
 
 
 def rank(layer: str) -> int:

@@ -20,6 +20,8 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from tui.messages import FlowRequested
+from tui.screens.hidden_keys import answer_hidden_key
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.sharing import SharedParts
@@ -406,31 +408,22 @@ class DeploymentsScreen(Screen[None]):
     def action_mutate(self, what: str) -> None:
         """n / e / t / D / r: the flows of tui/actions.py on the row under the cursor,
         captured now so a refresh cannot change the target."""
-        from tui import actions
-
         if what == "new":
-            actions.run(self.app, actions.new_deployment)
+            self.post_message(FlowRequested("new"))
             return
         target = self.table.current
         if target is None:
             self.notify("no deployment selected", severity="warning")
             return
-        flow = {
-            "edit": actions.edit_deployment,
-            "terminate": actions.terminate_deployment,
-            "delete": actions.delete_deployment,
-            "restore": actions.restore_deployment,
-        }[what]
-        actions.run(self.app, flow, target)
+        assert what in ("edit", "terminate", "delete", "restore"), what
+        self.post_message(FlowRequested(what, target))  # type: ignore[arg-type]
 
     def action_pick_cluster(self) -> None:
         self.app.pick_cluster()
 
     async def on_key(self, event: events.Key) -> None:
         """t / D / r hidden for the row under the cursor still answer (tui/actions.py)."""
-        from tui import actions
-
-        if await actions.answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
+        if await answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
             event.stop()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

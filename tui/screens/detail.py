@@ -23,6 +23,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, RichLog, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from tui.messages import FlowRequested
+from tui.screens.hidden_keys import answer_hidden_key
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, NotFoundError
 from tui.api.streams import (
@@ -41,7 +43,6 @@ from tui.widgets.log_view import LogsView
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.overview import OverviewPanel
 from tui.widgets.replica_table import ReplicaTable, component_rank
-from tui import actions
 from tui.widgets.revision_table import RevisionTable
 from tui.widgets.safe_text import safe, sanitize
 from tui.widgets.revision_table import MARKER, RevisionTable
@@ -776,13 +777,12 @@ class DetailScreen(Screen[None]):
         dep = self.deployment  # captured now: a push cannot change the target
         if dep is None or self.deleted:
             return
-        flows = {"edit": actions.edit_deployment, "terminate": actions.terminate_deployment,
-                 "delete": actions.delete_deployment, "restore": actions.restore_deployment}
-        actions.run(self.app, flows[what], dep)
+        assert what in ("edit", "terminate", "delete", "restore"), what
+        self.post_message(FlowRequested(what, dep))  # type: ignore[arg-type]
 
     def action_interact(self) -> None:
         if self.deployment is not None and not self.deleted:
-            actions.run(self.app, actions.open_interact, self.deployment)
+            self.post_message(FlowRequested("interact", self.deployment))
 
     def action_mark_revision(self) -> None:
         key = self.revision_table.current_key
@@ -801,16 +801,16 @@ class DetailScreen(Screen[None]):
         if other is None or other == current:
             self.notify("Mark a revision with space, move to another, then press d", severity="warning")
             return
-        actions.run(self.app, actions.diff_revisions, dep, other, current)
+        self.post_message(FlowRequested("diff", dep, other, current))
 
     def action_rollback(self) -> None:
         dep, current = self.deployment, self.revision_table.current_key
         if dep is not None and current is not None and not self.deleted:
-            actions.run(self.app, actions.rollback_to_revision, dep, current)
+            self.post_message(FlowRequested("rollback", dep, current))
 
     async def on_key(self, event: events.Key) -> None:
         """Keys the footer hides (for room, or for this deployment's status) still answer."""
-        if await actions.answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
+        if await answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
             event.stop()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -30,6 +30,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
+from tui.documents import drop_empty_objects
+from tui.messages import OpenDeployment
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
 from tui.screens.breakpoints import apply_horizontal_breakpoints
@@ -59,15 +61,6 @@ def render_document(data: dict[str, Any]) -> str:
 
 
 TOP_ORDER = ("name", "cluster_name", "description", "mode", "targets")
-
-
-def drop_empty_objects(value: Any) -> Any:
-    if isinstance(value, dict):
-        cleaned = {k: drop_empty_objects(v) for k, v in value.items()}
-        return {k: v for k, v in cleaned.items() if v != {}}
-    if isinstance(value, list):
-        return [drop_empty_objects(v) for v in value]
-    return value
 
 
 def edit_document(deployment: m.DeploymentSchema) -> dict[str, Any]:
@@ -871,9 +864,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         self.dismiss(result)
         if session.cluster != result.cluster.name and result.cluster.name in session.clusters:
             app.switch_cluster(result.cluster.name)
-        from tui.actions import show_deployment
-
-        show_deployment(app, result)
+        app.post_message(OpenDeployment(result))  # the app routes it (tui/app.py)
 
     def _show_server_error(self, message: str | None, unreachable: bool = False) -> None:
         self.server_error = message

@@ -14,6 +14,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from tui.api import models as m
+from tui.documents import document_of_revision, drop_empty_objects
+from tui.messages import FlowRequested
+from tui.widgets.humanize import revision_label
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.safe_text import escape_json, sanitize
 from tui.widgets.footer import KeysFooter
@@ -26,10 +29,6 @@ CONTEXT_LINES = 3
 
 def targets_json(dep: m.DeploymentSchema, revision: m.DeploymentRevisionSchema) -> str:
     """A revision's targets as the `--file` JSON has them (what a rollback would send)."""
-    from tui.actions import document_of_revision
-
-    from tui.screens.editor import drop_empty_objects
-
     document = document_of_revision(dep, revision)
     targets = [drop_empty_objects(t.to_wire()) for t in document.targets]
     return escape_json(json.dumps(targets, indent=2, ensure_ascii=False))
@@ -38,8 +37,6 @@ def targets_json(dep: m.DeploymentSchema, revision: m.DeploymentRevisionSchema) 
 def revision_diff(dep: m.DeploymentSchema, old: m.DeploymentRevisionSchema,
                   new: m.DeploymentRevisionSchema) -> list[str]:
     """Unified diff lines (no trailing newlines) from `old`'s targets to `new`'s."""
-    from tui.actions import revision_label
-
     return list(difflib.unified_diff(
         targets_json(dep, old).splitlines(), targets_json(dep, new).splitlines(),
         fromfile=f"revision {revision_label(old)}", tofile=f"revision {revision_label(new)}",
@@ -94,8 +91,6 @@ class RevisionDiffScreen(Screen[None]):
         return self.old
 
     def compose(self) -> ComposeResult:
-        from tui.actions import revision_label
-
         yield ContextBar()
         title = Text(f"{self.deployment.name}: ", style="bold")
         title.append(f"{revision_label(self.old)} → {revision_label(self.new)}")
@@ -119,11 +114,10 @@ class RevisionDiffScreen(Screen[None]):
         self.dismiss(None)
 
     def action_rollback(self) -> None:
-        self.run_worker(self._rollback(), group="diff-rollback", exclusive=True, exit_on_error=False)
+        """The app runs the flow (it confirms first); a rollback made closes this screen."""
+        self.post_message(FlowRequested("rollback", self.deployment, self.rollback_target,
+                                        done=self._rolled_back))
 
-    async def _rollback(self) -> None:
-        from tui import actions
-
-        result = await actions.rollback_to_revision(self.app, self.deployment, self.rollback_target)
-        if result is not None:
+    def _rolled_back(self, result: m.DeploymentSchema | None) -> None:
+        if result is not None and self.is_attached:
             self.dismiss(None)
