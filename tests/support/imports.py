@@ -168,6 +168,24 @@ def textual_in_libraries(graph: Graph) -> list[Import]:
             and layer_of(item.source) in NO_TEXTUAL]
 
 
+def uncommented_deferred(graph: Graph, exempt: tuple[str, ...] = ()) -> list[Import]:
+    """Imports inside functions without a comment saying why: on the line, on the first line
+    of the run of import lines it belongs to, or on the line just above that run."""
+    out = []
+    for item in graph.imports:
+        if not item.deferred or item.typing_only or item.source in exempt:
+            continue
+        lines = graph.modules[item.source].read_text(encoding="utf-8").splitlines()
+        row = item.line - 1
+        while row > 0 and lines[row - 1].strip().startswith(("from ", "import ")) \
+                and "#" not in lines[row]:
+            row -= 1  # up to the first import line of the block
+        above = lines[row - 1].strip() if row > 0 else ""
+        if "#" not in lines[row] and not above.startswith("#"):
+            out.append(item)
+    return out
+
+
 def cycles(graph: Graph) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan), imports of any kind."""
     edges = graph.edges()

@@ -11,6 +11,7 @@ from tui.api import models as m
 from tui.localcloud.controlplane import ControlPlane
 from tui.localcloud.http.bodies import index, ok
 from tui.localcloud.http.openapi import described
+from tui.localcloud.http.views import bento, bento_repository
 from tui.localcloud.state.store import NotFound
 
 
@@ -25,8 +26,6 @@ def bento_routes(plane: ControlPlane) -> APIRouter:
         return ok(m.BentoRepositoryListSchema(start=start, count=count, total=len(items), items=page))
 
     def _repositories(search: str | None) -> list[m.BentoRepositorySchema]:
-        from tui.localcloud.http.views import bento_repository
-
         grouped: dict[str, list[Any]] = {}
         for row in plane.bentos():
             grouped.setdefault(row.repository, []).append(row)
@@ -48,8 +47,6 @@ def bento_routes(plane: ControlPlane) -> APIRouter:
     @router.get("/api/v1/bento_repositories/{repo}/bentos",
              **described(m.ListSchema[m.BentoFullSchema]))
     async def bento_list(repo: str, start: int = 0, count: int = 100) -> Response:
-        from tui.localcloud.http.views import bento
-
         rows = [b for b in plane.bentos() if b.repository == repo]
         if not rows:
             raise NotFound(f"get bento repository {repo}: record not found")
@@ -60,8 +57,6 @@ def bento_routes(plane: ControlPlane) -> APIRouter:
     @router.get("/api/v1/bento_repositories/{repo}/bentos/{version}",
              **described(m.BentoFullSchema))
     async def bento_get(repo: str, version: str) -> Response:
-        from tui.localcloud.http.views import bento
-
         row = plane.bento(repo, version)
         if row is None:
             raise NotFound(f"get bento {repo}:{version}: record not found")
@@ -69,8 +64,6 @@ def bento_routes(plane: ControlPlane) -> APIRouter:
 
     @router.get("/api/v1/bentos", **described(m.ListSchema[m.BentoFullSchema]))
     async def bentos_flat(start: int = 0, count: int = 100) -> Response:
-        from tui.localcloud.http.views import bento
-
         rows = plane.bentos()
         page = rows[index(start): index(start) + index(count)]
         return ok(m.ListSchema[m.BentoFullSchema](

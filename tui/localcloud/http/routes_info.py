@@ -12,6 +12,7 @@ from tui.api import models as m
 from tui.localcloud.controlplane import ControlPlane
 from tui.localcloud.http.bodies import index, ok
 from tui.localcloud.http.openapi import described
+from tui.localcloud.http.views import audit_event
 
 EXTENSIONS = {
     "metrics": "GET /api/v1/clusters/{c}/namespaces/{ns}/deployments/{name}/metrics?since_seconds=N",
@@ -64,8 +65,6 @@ def info_routes(plane: ControlPlane) -> APIRouter:
         ))
 
     def _audit(row: Any) -> m.AuditEventSchema:
-        from tui.localcloud.http.views import audit_event
-
         return audit_event(plane.ident, row)
 
 
