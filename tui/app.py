@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
 from textual import events, work
@@ -12,16 +13,18 @@ from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from tui.api import models as m
 from tui.api.contexts import Context, ContextError, list_contexts
+from tui.api.errors import describe_failure
 from tui.api.prefetch import Prefetch
 from tui.config import Settings, load_settings
 from tui import actions
 from tui.clipboard import copy
 from tui.commands import BentoCommands
 from tui.keymap import binding_scopes, check_keymap
-from tui.messages import ConnectionChanged, FlowRequested, OpenDeployment
+from tui.messages import ConnectionChanged, FlowRequested, OpenDeployment, WorkerFailed
 from tui.screens.breakpoints import CRAMPED_WIDTH
 from tui.screens.deployments import DeploymentsScreen
 from tui.screens.help import HelpScreen
@@ -30,6 +33,8 @@ from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
+
+log = logging.getLogger(__name__)
 
 STYLES = Path(__file__).parent / "styles"
 if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside tui/
@@ -286,6 +291,25 @@ class BentoTUI(App[int]):
     def on_open_deployment(self, message: OpenDeployment) -> None:
         message.stop()
         actions.show_deployment(self, message.deployment)
+
+    # ------------------------------------------------------------------ the one error path
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (connection, flows): same path as the screens' ones."""
+        if event.state == WorkerState.ERROR:
+            self.post_message(WorkerFailed(event.worker, self.title))
+
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        """Every worker failure, from any screen (widgets/worker_errors.py): one readable line,
+        never a traceback, never the token, never an exit."""
+        message.stop()
+        error = message.worker.error
+        text = describe_failure(error, (self.context.api_token,))
+        if self.session is not None:
+            text = self.session.client.redact(text)
+        log.error("worker %s of %s failed: %s", message.worker.name, message.where, text)
+        self.notify(text, title=f"{message.where}: {message.worker.name or 'background task'} failed",
+                    severity="error", timeout=10)
 
     # ------------------------------------------------------------------ services for screens
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from textual.message import Message
+from textual.worker import Worker
 
 from tui.api import models as m
 
@@ -48,3 +49,15 @@ class FlowRequested(Message):
         self.deployment = deployment
         self.args = args
         self.done = done
+
+
+class WorkerFailed(Message):
+    """A worker of a screen raised: the app says so, in one place (`BentoTUI.on_worker_failed`).
+
+    `where` names what the screen shows (a deployment's name, a screen's title) for the
+    notification's title."""
+
+    def __init__(self, worker: Worker[Any], where: str) -> None:
+        super().__init__()
+        self.worker = worker
+        self.where = where

@@ -20,6 +20,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.messages import FlowRequested
 from tui.screens.hidden_keys import answer_hidden_key
 from tui.api import models as m
@@ -62,7 +63,7 @@ class FilterInput(Input):
         super()._watch_value(value)
 
 
-class DeploymentsScreen(Screen[None]):
+class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
     """The home screen."""
 
     BINDINGS = [

@@ -21,8 +21,8 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, RichLog, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.messages import FlowRequested
 from tui.screens.hidden_keys import answer_hidden_key
 from tui.api import models as m
@@ -80,7 +80,7 @@ def _gone(error: str | None) -> bool:
     return "not found" in text or "was deleted" in text
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("l", "show_tab('logs')", "Logs", id="detail.logs"),
@@ -844,16 +844,3 @@ class DetailScreen(Screen[None]):
         if action in ("json", "copy_url"):
             return None if self.deployment is None else True
         return True
-
-    # ------------------------------------------------------------------ safety net
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A bug in a worker: say so in one line, never a traceback, never an exit."""
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        message = error.message if isinstance(error, ApiError) else f"{type(error).__name__}: {error}"
-        session = self.app.session
-        if session is not None:
-            message = session.client.redact(message)
-        self.notify(message, title=self.deployment_name, severity="error")

@@ -30,6 +30,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.documents import drop_empty_objects
 from tui.messages import OpenDeployment
 from tui.api import models as m
@@ -413,7 +414,7 @@ TYPED_FIELDS = ("name", "description", "repo", "version", "min", "max", "cpu", "
 
 
 
-class EditorScreen(Screen[m.DeploymentSchema | None]):
+class EditorScreen(ReportsWorkerErrors, Screen[m.DeploymentSchema | None]):
     """Create (POST) or update (PATCH, a new revision) one deployment."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]

@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.api import models as m
 from tui.documents import document_of_revision, drop_empty_objects
 from tui.messages import FlowRequested
@@ -61,7 +62,7 @@ def colour_diff(lines: list[str]) -> Text:
     return text
 
 
-class RevisionDiffScreen(Screen[None]):
+class RevisionDiffScreen(ReportsWorkerErrors, Screen[None]):
     """Older revision on the left of the diff (`-`), newer on the right (`+`)."""
 
     BINDINGS = [
