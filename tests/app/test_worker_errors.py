@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.app.conftest import local_context, until
+from tests.support.app import local_context, until
 from tests.harness import LocalCloud
 from tui.api.errors import RequestRejected
 from tui.app import BentoTUI

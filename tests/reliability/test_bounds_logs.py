@@ -19,7 +19,7 @@ import pytest
 from httpx_ws import connect_ws
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, latest_version, report
+from tests.support.reliability import CREATE, NS, body, latest_version, report
 from tui.localcloud.runtime.logtail import LineSplitter, last_lines
 
 WS = "/ws/v1/clusters/default/namespaces/yatai/deployments"

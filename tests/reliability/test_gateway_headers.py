@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reliability.conftest import Rig
+from tests.support.reliability import Rig
 from tui.localcloud.runtime.gateway import Gateway
 from tui.localcloud.runtime.metrics import MetricsStore
 

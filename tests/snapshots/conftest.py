@@ -26,7 +26,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from textual.widgets import Input, TextArea
 
-from tests.app.conftest import bento_version, create, local_context
+from tests.support.app import bento_version, create, local_context
 from tests.harness import LocalCloud, wait_for
 from tests.snapshots.svg import SVGImageExtension, normalize
 from tui.app import BentoTUI
