@@ -87,7 +87,7 @@ class BentoTUI(App[int]):
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
         self._requested_theme = theme or self.settings.theme
         self.set_reactive(BentoTUI.read_only, bool(read_only) or self.settings.read_only)
-        # why, for the messages that refuse an action (tui/actions.py)
+        # why, for the messages that refuse an action (tui/read_only.py)
         self.read_only_reason = ("started with --read-only" if read_only
                                  else self.settings.read_only_reason)
         self.set_reactive(BentoTUI.context_label, context.name)

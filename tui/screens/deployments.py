@@ -407,7 +407,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             self.table.focus()
 
     def action_mutate(self, what: str) -> None:
-        """n / e / t / D / r: the flows of tui/actions.py on the row under the cursor,
+        """n / e / t / D / r: a flow of tui/actions.py (FlowRequested) on the row under the cursor,
         captured now so a refresh cannot change the target."""
         if what == "new":
             self.post_message(FlowRequested("new"))
@@ -423,7 +423,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self.app.pick_cluster()
 
     async def on_key(self, event: events.Key) -> None:
-        """t / D / r hidden for the row under the cursor still answer (tui/actions.py)."""
+        """t / D / r hidden for the row under the cursor still answer (screens/hidden_keys.py)."""
         if await answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
             event.stop()
 
