@@ -10,11 +10,6 @@ import pytest
 
 from tests.harness import LocalCloud
 
-ROOT = Path(__file__).resolve().parent.parent
-# shared/ sits beside the project's checkout (in CI too: a fresh clone with shared/ beside it).
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "bentoml-1.1.11"
-if not FIXTURES.is_dir():  # a copy kept in the repo for checkouts without shared/
-    FIXTURES = ROOT / "tests" / "fixtures" / "bentoml-1.1.11"
 
 
 @pytest.fixture(autouse=True)

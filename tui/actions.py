@@ -17,22 +17,27 @@ own message; nothing raises out of a flow.
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual.binding import Binding
+from textual.app import SystemCommand
+from textual.markup import escape as escape_markup
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
 from tui.api import models as m
 from tui.api.client import BentoCloudClient
+from tui.api.deployment_view import revision_body_v2
 from tui.api.errors import ApiError
-from tui.widgets.humanize import local
+from tui.documents.v1 import document_of_revision
+from tui.messages import Flow
+from tui.read_only import READ_ONLY_ACTIONS, READ_ONLY_MESSAGE, refused_read_only  # noqa: F401 (kept importable from here)
+from tui.screens.confirm import ConfirmByName, ConfirmScreen
+from tui.screens.revision_diff import RevisionDiffScreen
+from tui.widgets.humanize import revision_label
 from tui.widgets.safe_text import clean
 
 if TYPE_CHECKING:
-    from textual.app import SystemCommand
     from textual.screen import Screen
 
     from tui.app import BentoTUI
@@ -42,67 +47,10 @@ log = logging.getLogger(__name__)
 R = TypeVar("R")
 
 MUTATION_GROUP = "mutations"
-READ_ONLY_MESSAGE = "read-only: {what} is disabled ({why})"
-# The actions a read-only app refuses: every mutation, and `i`, whose POST can cold-start a
-# function (and whatever the endpoint does with it).
-READ_ONLY_ACTIONS = frozenset({"mutate", "rollback", "interact"})
-
 TERMINATED = {m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING}
 
 
 # --------------------------------------------------------------------------- plumbing
-
-
-def refused_read_only(app: BentoTUI, what: str) -> bool:
-    """True (and a warning) when the app is read-only."""
-    if getattr(app, "read_only", False):
-        why = getattr(app, "read_only_reason", "") or "started read-only"
-        app.notify(READ_ONLY_MESSAGE.format(what=what, why=why), title="Read-only",
-                   severity="warning")
-        return True
-    return False
-
-
-async def answer_hidden_key(screen: Screen[Any], key: str, live: frozenset[str]) -> bool:
-    """Run the action of a hidden binding of `key` (see `hidden_key`) directly: Textual's
-    `run_action` would ask `check_action` again, which hid it.  True when one ran."""
-    from textual.actions import parse
-
-    action = hidden_key(screen, key, live)
-    if action is None:
-        return False
-    _, name, parameters = parse(action)
-    result = getattr(screen, f"action_{name}")(*parameters)
-    if inspect.isawaitable(result):
-        await result
-    return True
-
-
-def hidden_key(screen: Screen[Any], key: str, live: frozenset[str]) -> str | None:
-    """For a key that reached `screen` (on its way to the bindings): the action to run for
-    it when its binding is hidden, or None.
-
-    `check_action` hides a binding from the footer (and so from Textual's key handling) when
-    the footer has no room for it or the row does not allow it; the actions named in `live`
-    still deserve an answer.  In read-only mode a refused action gets "read-only: ... is
-    disabled" (and None comes back); otherwise the action runs, and its flow says why not
-    when the row does not allow it ("only a terminated deployment can be restored")."""
-    app = screen.app
-    settings = getattr(app, "settings", None)
-    keymap = getattr(settings, "keymap", {}) or {}
-    for binding in type(screen).BINDINGS:
-        name = binding.action.split("(")[0] if isinstance(binding, Binding) else ""
-        if name not in live and name not in READ_ONLY_ACTIONS:
-            continue
-        keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-        if key not in (k.strip() for k in keys.split(",")):
-            continue
-        if key in screen.active_bindings:  # (asked only now: it costs every check_action)
-            return None  # a shown binding has it: Textual runs that one after this key bubbles
-        if name in READ_ONLY_ACTIONS and refused_read_only(app, f"{binding.description.lower()} ({key})"):
-            return None
-        return binding.action if name in live else None
-    return None
 
 
 def client_of(app: BentoTUI) -> BentoCloudClient | None:
@@ -176,16 +124,6 @@ async def _revision(app: BentoTUI, dep: m.DeploymentSchema,
     return await client.get_revision(dep.cluster.name, dep.name, revision, dep.kube_namespace)
 
 
-def revision_label(revision: m.DeploymentRevisionSchema) -> str:
-    when = local(revision.created_at).strftime("%Y-%m-%d %H:%M:%S")
-    return f"{revision.name or revision.uid[:8]} ({when}, {revision.status.value})"
-
-
-def document_of_revision(dep: m.DeploymentSchema, revision: m.DeploymentRevisionSchema) -> m.FullDeploymentSchema:
-    """The `--file` document that redeploys `revision`'s targets with `dep`'s mode and description."""
-    return dep.model_copy(update={"latest_revision": revision}).to_file_document()
-
-
 def show_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> None:
     """Open the detail screen of `dep`, unless the screen on top already shows it.
 
@@ -211,11 +149,11 @@ async def new_deployment(app: BentoTUI) -> None:
     if client_of(app) is None:
         return
     if on_v2(app):
-        from tui.screens.editor_v2 import EditorV2Screen
+        from tui.screens.editor_v2 import EditorV2Screen  # deferred: start-up time
 
         await app.push_screen(EditorV2Screen.for_create(app.session.cluster))  # type: ignore[union-attr]
         return
-    from tui.screens.editor import EditorScreen
+    from tui.screens.editor import EditorScreen  # deferred: start-up time
 
     await app.push_screen(EditorScreen.for_create(app.session.cluster))  # type: ignore[union-attr]
 
@@ -225,11 +163,11 @@ async def edit_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> None:
     """Open the editor on `dep`'s active revision; submitting makes a new revision."""
     if refused_read_only(app, "editing deployments"):
         return
-    from tui.screens.editor import EditorScreen
+    from tui.screens.editor import EditorScreen  # deferred: start-up time
 
     dep = await fresh(app, dep)
     if on_v2(app):
-        from tui.screens.editor_v2 import EditorV2Screen
+        from tui.screens.editor_v2 import EditorV2Screen  # deferred: start-up time
 
         current = await app.session.v2.get(dep.name, dep.cluster.name)  # type: ignore[union-attr]
         await app.push_screen(EditorV2Screen.for_update_v2(dep, current))
@@ -248,7 +186,6 @@ async def terminate_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Depl
     client = client_of(app)
     if client is None:
         return None
-    from tui.screens.confirm import ConfirmByName
 
     if not await app.push_screen_wait(ConfirmByName("Terminate", dep.name, dep.cluster.name)):
         return None
@@ -274,7 +211,6 @@ async def delete_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deploym
     client = client_of(app)
     if client is None:
         return None
-    from tui.screens.confirm import ConfirmByName
 
     if not await app.push_screen_wait(ConfirmByName("Delete", dep.name, dep.cluster.name)):
         return None
@@ -284,7 +220,7 @@ async def delete_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deploym
     else:
         result = await client.delete_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
     app.notify(f"Deleted {dep.name} and its revisions from {dep.cluster.name}", title="Delete")
-    from tui.screens.detail import DetailScreen
+    from tui.screens.detail import DetailScreen  # deferred: start-up time
 
     screen = app.screen
     if isinstance(screen, DetailScreen) and screen.deployment_name == dep.name:
@@ -330,8 +266,6 @@ def on_v2(app: BentoTUI) -> bool:
 async def _start_v2(app: BentoTUI, client: BentoCloudClient,
                     dep: m.DeploymentSchema) -> m.DeploymentSchema | None:
     """1.4's `deployment start`: a y/n confirm, then an update with the current config."""
-    from tui.screens.confirm import ConfirmScreen
-
     question = (f"Start {dep.name} on {dep.cluster.name} again?\n\nIt is deployed with its "
                 "current configuration (`bentoml deployment start`).")
     if not await app.push_screen_wait(ConfirmScreen("Start deployment", question, yes="Start")):
@@ -344,9 +278,6 @@ async def _start_v2(app: BentoTUI, client: BentoCloudClient,
 async def _rollback_v2(app: BentoTUI, client: BentoCloudClient, dep: m.DeploymentSchema,
                        revision: m.DeploymentRevisionSchema) -> m.DeploymentSchema | None:
     """v2: PUT the revision's config (bento and services) as the whole new config."""
-    from tui.api.deployment_view import revision_body_v2
-    from tui.screens.confirm import ConfirmScreen
-
     body = revision_body_v2(dep, revision)
     if body is None:
         app.notify("that revision has no targets", title="Roll back", severity="error")
@@ -391,7 +322,6 @@ async def _confirm_and_redeploy(app: BentoTUI, client: BentoCloudClient, dep: m.
                                 document: m.FullDeploymentSchema, title: str, question: str,
                                 yes: str) -> m.DeploymentSchema | None:
     """Restore and roll back alike: a y/n confirm, then PATCH `document` (a new revision)."""
-    from tui.screens.confirm import ConfirmScreen
 
     if not await app.push_screen_wait(ConfirmScreen(title, question, yes=yes)):
         return None
@@ -407,7 +337,7 @@ async def open_interact(app: BentoTUI, dep: m.DeploymentSchema) -> None:
     whatever the endpoint does."""
     if refused_read_only(app, "sending requests"):
         return
-    from tui.screens.interact import InteractScreen
+    from tui.screens.interact import InteractScreen  # deferred: start-up time
 
     await app.push_screen(InteractScreen(dep))
 
@@ -417,7 +347,6 @@ async def diff_revisions(app: BentoTUI, dep: m.DeploymentSchema,
                          rev_a: m.DeploymentRevisionSchema | str,
                          rev_b: m.DeploymentRevisionSchema | str) -> None:
     """A unified diff of two revisions' targets (older first); `R` there rolls back."""
-    from tui.screens.revision_diff import RevisionDiffScreen
 
     a = await _revision(app, dep, rev_a)
     b = await _revision(app, dep, rev_b)
@@ -441,8 +370,6 @@ async def restart_replica(app: BentoTUI, dep: m.DeploymentSchema, pod_name: str)
     if session is not None and not session.has_extension("pod_restart"):
         app.notify(NO_RESTART, title="Restart replica", severity="warning")
         return None
-    from tui.screens.confirm import ConfirmScreen
-
     question = (f"Restart replica {pod_name} of {dep.name}?  It is stopped and a fresh replica "
                 "of the same component takes its place.")
     if not await app.push_screen_wait(ConfirmScreen("Restart replica", question, yes="Restart")):
@@ -453,6 +380,39 @@ async def restart_replica(app: BentoTUI, dep: m.DeploymentSchema, pod_name: str)
         return None
     app.notify(f"Restarting {pod_name}: {fresh} replaces it.", title="Restart replica")
     return fresh
+
+
+# --------------------------------------------------------------------------- routing
+
+# What a screen's `FlowRequested` names (tui/messages.py), to the flow that runs it.
+FLOWS: dict[Flow, Callable[..., Awaitable[Any]]] = {
+    "new": new_deployment,
+    "edit": edit_deployment,
+    "terminate": terminate_deployment,
+    "delete": delete_deployment,
+    "restore": restore_deployment,
+    "interact": open_interact,
+    "rollback": rollback_to_revision,
+    "diff": diff_revisions,
+    "restart_replica": restart_replica,
+}
+
+
+def requested(app: BentoTUI, flow: Flow, dep: m.DeploymentSchema | None, args: tuple[Any, ...],
+              done: Callable[[Any], object] | None = None) -> Worker[Any]:
+    """Run the flow a screen asked for in a worker on the app; `done(result)` after it."""
+    func = FLOWS[flow]
+    params = args if dep is None else (dep, *args)
+    if done is None:
+        return run(app, func, *params)
+
+    async def then(app: BentoTUI, *params: Any) -> Any:
+        result = await func(app, *params)
+        done(result)
+        return result
+
+    then.__name__ = getattr(func, "__name__", "mutation")
+    return run(app, then, *params)
 
 
 # --------------------------------------------------------------------------- palette
@@ -474,9 +434,6 @@ def target_of(screen: Screen[Any]) -> m.DeploymentSchema | None:
 
 def palette_commands(app: BentoTUI, screen: Screen[Any]) -> Iterable[SystemCommand]:
     """Palette entries for the flows (in read-only mode they say so when chosen)."""
-    from textual.app import SystemCommand
-    from textual.markup import escape as escape_markup
-
     if getattr(app, "session", None) is None:
         return
     yield SystemCommand("New deployment", "open the deployment editor",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from textual.worker import Worker
 
 from tui.alerts import Alert, AlertHistory, desktop_sequences
+from tui.api.errors import ApiError
 from tui.monitor import FleetMonitor, alert_reason
 from tui.watchlist import load_watched, save_watched
 
@@ -78,7 +79,6 @@ class AlertService:
                                                group="alerts", exit_on_error=False)
 
     async def _listen(self, session: Session, names: set[str]) -> None:
-        from tui.api.errors import ApiError
 
         monitor = FleetMonitor(session.client, session.cluster, names,
                                cluster_push=session.has_extension("subscription_cluster"))
@@ -100,7 +100,6 @@ class AlertService:
             await monitor.aclose()
 
     async def _poll_error_rates(self, session: Session, names: set[str]) -> None:
-        from tui.api.errors import ApiError
 
         threshold = self.app.settings.alert_error_rate
         assert threshold is not None
@@ -125,7 +124,7 @@ class AlertService:
     def raise_alert(self, name: str, reason: str) -> None:
         alert = Alert(name, reason)
         self.history.add(alert)
-        from tui.screens.alerts import AlertsScreen
+        from tui.screens.alerts import AlertsScreen  # deferred: start-up time
 
         if isinstance(self.app.screen, AlertsScreen):
             self.app.screen.refresh_list()

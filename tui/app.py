@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
 from textual import events, work
@@ -12,19 +13,28 @@ from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from tui.api import models as m
 from tui.api.contexts import Context, ContextError, list_contexts
+from tui.api.errors import describe_failure
 from tui.api.prefetch import Prefetch
 from tui.config import Settings, load_settings
-from tui.messages import ConnectionChanged
+from tui import actions
+from tui.clipboard import copy
+from tui.commands import BentoCommands
+from tui.keymap import binding_scopes, check_keymap
+from tui.messages import ConnectionChanged, FlowRequested, OpenDeployment, WorkerFailed
+from tui.screens.breakpoints import CRAMPED_WIDTH
+from tui.screens.deployments import DeploymentsScreen
+from tui.screens.help import HelpScreen
+from tui.screens.pickers import PickerScreen
 from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
-from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
-from tui.screens.breakpoints import CRAMPED_WIDTH
-from tui.session import Session, SessionError, open_session
-from tui.widgets.context_bar import ContextBar
 from tui.widgets.footer import KeysFooter
+from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
+
+log = logging.getLogger(__name__)
 
 STYLES = Path(__file__).parent / "styles"
 if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside tui/
@@ -40,6 +50,7 @@ class BentoTUI(App[int]):
     CSS_PATH = [STYLES / "app.tcss", STYLES / "detail.tcss", STYLES / "editor.tcss",
                 STYLES / "confirm.tcss", STYLES / "interact.tcss"]
     COMMAND_PALETTE_BINDING = "ctrl+p"
+    COMMANDS = App.COMMANDS | {BentoCommands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -70,20 +81,17 @@ class BentoTUI(App[int]):
     ) -> None:
         super().__init__()
         self._prefetch = prefetch  # the first connection's requests, already under way
-        from tui.commands import BentoCommands
-
-        self.COMMANDS = App.COMMANDS | {BentoCommands}
         self.context = context
         self.settings = settings or load_settings()
         self.session: Session | None = None
-        from tui.alert_service import AlertService
+        from tui.alert_service import AlertService  # deferred: start-up time
 
         self.alerts = AlertService(self)  # listens to watched deployments on every screen
         self._list_frozen = False
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
         self._requested_theme = theme or self.settings.theme
         self.set_reactive(BentoTUI.read_only, bool(read_only) or self.settings.read_only)
-        # why, for the messages that refuse an action (tui/actions.py)
+        # why, for the messages that refuse an action (tui/read_only.py)
         self.read_only_reason = ("started with --read-only" if read_only
                                  else self.settings.read_only_reason)
         self.set_reactive(BentoTUI.context_label, context.name)
@@ -153,8 +161,6 @@ class BentoTUI(App[int]):
 
     def _apply_keymap(self) -> list[str]:
         """Apply the user's keymap (its known ids); the problems it has, one line each."""
-        from tui.keymap import binding_scopes, check_keymap
-
         if not self.settings.keymap:
             return []
         keymap, problems = check_keymap(dict(self.settings.keymap), binding_scopes(type(self)))
@@ -220,8 +226,6 @@ class BentoTUI(App[int]):
         self.connection_state = "connected"
         if old is not None:
             await old.close()
-        from tui.screens.deployments import DeploymentsScreen
-
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(DeploymentsScreen())
@@ -274,8 +278,6 @@ class BentoTUI(App[int]):
             self.pop_screen()
 
     def switch_cluster(self, cluster: str) -> None:
-        from tui.screens.deployments import DeploymentsScreen
-
         if self.session is None or cluster == self.session.cluster:
             return
         self.session.cluster = cluster
@@ -287,17 +289,47 @@ class BentoTUI(App[int]):
             self.screen.reload_for_cluster()
         self.mark_watched()
 
+    # ------------------------------------------------------------------ what screens ask for
+
+    def on_flow_requested(self, message: FlowRequested) -> None:
+        """A screen asked for a flow (tui/actions.py): run it in a worker on the app."""
+        message.stop()
+        actions.requested(self, message.flow, message.deployment, message.args, message.done)
+
+    def on_open_deployment(self, message: OpenDeployment) -> None:
+        message.stop()
+        actions.show_deployment(self, message.deployment)
+
+    # ------------------------------------------------------------------ the one error path
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (connection, flows): same path as the screens' ones."""
+        if event.state == WorkerState.ERROR:
+            self.post_message(WorkerFailed(event.worker, self.title))
+
+    def on_worker_failed(self, message: WorkerFailed) -> None:
+        """Every worker failure, from any screen (widgets/worker_errors.py): one readable line,
+        never a traceback, never the token, never an exit."""
+        message.stop()
+        error = message.worker.error
+        text = describe_failure(error, (self.context.api_token,))
+        if self.session is not None:
+            text = self.session.client.redact(text)
+        log.error("worker %s of %s failed: %s", message.worker.name, message.where, text)
+        self.notify(text, title=f"{message.where}: {message.worker.name or 'background task'} failed",
+                    severity="error", timeout=10)
+
     # ------------------------------------------------------------------ services for screens
 
     def open_deployment(self, deployment: m.DeploymentSchema | str, tab: str | None = None) -> None:
-        from tui.screens.detail import DetailScreen
+        from tui.screens.detail import DetailScreen  # deferred: start-up time
 
         name = deployment if isinstance(deployment, str) else deployment.name
         initial = None if isinstance(deployment, str) else deployment
         self.push_screen(DetailScreen(name, initial=initial, tab=tab))
 
     def show_json(self, deployment: m.DeploymentSchema) -> None:
-        from tui.screens.json_view import JsonScreen
+        from tui.screens.json_view import JsonScreen  # deferred: start-up time
 
         self.push_screen(JsonScreen(f"{deployment.name} (JSON)", json.dumps(deployment.to_wire(), indent=2)))
 
@@ -316,8 +348,6 @@ class BentoTUI(App[int]):
     def copy_text(self, text: str, what: str = "text", shown: str | None = None,
                   warning: str = "") -> None:
         """Copy by OSC 52 and pyperclip (tui/clipboard.py), and say what really happened."""
-        from tui.clipboard import copy
-
         _, how = copy(self, text)
         shown = text if shown is None else shown
         message = f"{what[:1].upper()}{what[1:]} {how}" + (f":\n{shown}" if shown else ".")
@@ -327,8 +357,6 @@ class BentoTUI(App[int]):
                     severity="warning" if warning else "information")
 
     def pick_cluster(self) -> None:
-        from tui.screens.pickers import PickerScreen
-
         if self.session is None:
             return
         clusters = self.session.clusters
@@ -340,8 +368,6 @@ class BentoTUI(App[int]):
         self.push_screen(PickerScreen("Cluster", clusters, current=self.session.cluster), chosen)
 
     def action_pick_context(self) -> None:
-        from tui.screens.pickers import PickerScreen
-
         try:
             contexts = list_contexts()
         except ContextError as exc:
@@ -372,28 +398,24 @@ class BentoTUI(App[int]):
         self.mark_watched()
 
     def mark_watched(self) -> None:
-        from tui.screens.deployments import DeploymentsScreen
+        from tui.screens.deployments import DeploymentsScreen  # deferred: start-up time
 
         for screen in self.screen_stack:
             if isinstance(screen, DeploymentsScreen):
                 screen.table.set_watched(self.alerts.watched)
 
     def action_alerts(self) -> None:
-        from tui.screens.alerts import AlertsScreen
+        from tui.screens.alerts import AlertsScreen  # deferred: start-up time
 
         if not isinstance(self.screen, AlertsScreen):
             self.push_screen(AlertsScreen(self.alerts.history))
 
     def get_system_commands(self, screen):  # type: ignore[no-untyped-def]
         """The palette's system commands plus the mutation flows for the deployment in view."""
-        from tui.actions import palette_commands
-
         yield from super().get_system_commands(screen)
-        yield from palette_commands(self, screen)
+        yield from actions.palette_commands(self, screen)
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 

@@ -67,14 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "local":
         return _local(args)
     if args.command == "watch":
-        from tui.watch_cli import run_watch
+        from tui.watch_cli import run_watch  # deferred: start-up time
 
         return run_watch(args)
     return _run_tui(args)
 
 
 def _local(args: argparse.Namespace) -> int:
-    from tui.localcloud import daemon, resume
+    from tui.localcloud import daemon  # deferred: start-up time (only `local` commands need these)
+    from tui.localcloud.state import resume
     from tui.localcloud.limits import LimitError
     from tui.localcloud.paths import read_or_create_token
 
@@ -120,7 +121,7 @@ def _run_tui(args: argparse.Namespace) -> int:
     import gc
 
     gc.disable()
-    from tui.api.contexts import ContextError, resolve_context
+    from tui.api.contexts import ContextError, resolve_context  # deferred: start-up time (after gc.disable)
 
     try:
         context = resolve_context(
@@ -130,33 +131,27 @@ def _run_tui(args: argparse.Namespace) -> int:
             force_local=args.local,
         )
     except ContextError as exc:
-        from tui.widgets.safe_text import clean_block  # the message may quote a context file
+        from tui.widgets.safe_text import clean_block  # deferred: start-up time; the message may quote a context file
 
         print(f"bentotui: {clean_block(exc)}", file=sys.stderr)
         return 2
+    from tui.config import with_api_version  # deferred: start-up time
+
     context = with_api_version(context, args.api_version)
     # The first requests go out now, while Textual is still importing (tui/api/prefetch.py).
-    from tui.api.prefetch import Prefetch
+    from tui.api.prefetch import Prefetch  # deferred: start-up time
 
     endpoint, token = context.endpoint, context.api_token
     if context.is_local and not endpoint:  # a local control plane that is already up
-        from tui.localcloud.daemon import running_endpoint, state_paths
+        from tui.localcloud.daemon import running_endpoint, state_paths  # deferred: start-up time
 
         endpoint, token = running_endpoint(state_paths()) or (None, None)
     prefetch = Prefetch.start_for(endpoint, token)
-    from tui.app import run_app
+    from tui.app import run_app  # deferred: start-up time: Textual loads while the prefetch runs
 
     return run_app(context, read_only=args.read_only, theme=args.theme, mouse=args.mouse,
                    prefetch=prefetch)
 
-
-def with_api_version(context: Context, flag: str | None) -> Context:
-    """The context with its API flavour override: the flag, else config.toml, else None."""
-    if flag is None:
-        from tui.config import api_version_for, load_settings
-
-        flag = api_version_for(load_settings(), context.name)
-    return context.model_copy(update={"api_version": None if flag in (None, "auto") else flag})
 
 
 if __name__ == "__main__":

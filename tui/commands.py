@@ -9,6 +9,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 from tui.api.contexts import ContextError, list_contexts
+from tui.screens.deployments import DeploymentsScreen
 from tui.widgets.safe_text import clean, safe
 
 if TYPE_CHECKING:
@@ -23,8 +24,6 @@ class BentoCommands(Provider):
             ("Alerts", app.action_alerts, "alerts on watched deployments (!)"),
             ("Quit", app.action_quit, "leave bentotui"),
         ]
-        from tui.screens.deployments import DeploymentsScreen
-
         for screen in app.screen_stack:
             if isinstance(screen, DeploymentsScreen):
                 commands.append(("Pulse", screen.action_pulse,

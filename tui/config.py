@@ -33,7 +33,10 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.api.contexts import Context
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -233,3 +236,10 @@ def _salvage_read_only(settings: Settings, raw: str, path: Path, exc: Exception)
         problem += f"; running read-only, since the file sets read_only ({where})"
         settings.force_read_only(f"{path} is not valid TOML")
     settings.problems.append(problem)
+
+
+def with_api_version(context: Context, flag: str | None) -> Context:
+    """The context with its API flavour override: the flag, else config.toml, else None."""
+    if flag is None:
+        flag = api_version_for(load_settings(), context.name)
+    return context.model_copy(update={"api_version": None if flag in (None, "auto") else flag})

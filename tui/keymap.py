@@ -42,7 +42,7 @@ def binding_scopes(app_class: type) -> list[Scope]:
     from textual.app import App
     from textual.screen import Screen
 
-    from tui.screens import all_screen_classes
+    from tui.screens import all_screen_classes  # deferred: start-up time: only a user keymap needs every screen
 
     app_bindings = _own_bindings(app_class)
     screens = all_screen_classes()

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from tui.api import models as m
 from tui.api.client import BentoCloudClient
+from tui.api.errors import ApiError
 
 ALERT_STATUSES = frozenset({"failed", "unhealthy", "image-build-failed"})
 # No replicas to follow: no pods stream for these (a fleet of 1,000 mostly terminated
@@ -154,7 +155,7 @@ class FleetMonitor:
         """The deployments to follow: by name when a few are named (the app's watched set:
         one `W` must not read a list of 10,000), else every page of the list."""
         if self.names and len(self.names) <= FETCH_BY_NAME:
-            from tui.api.errors import NotFoundError
+            from tui.api.errors import NotFoundError  # deferred: start-up time
 
             async def one(name: str) -> m.DeploymentSchema | None:
                 try:
@@ -204,7 +205,7 @@ class FleetMonitor:
             self._pod_tasks[new.name] = asyncio.create_task(self._follow_pods(new.name))
 
     async def _follow_subscription(self, uids: list[str]) -> None:
-        from tui.api.streams import StreamStatus, subscribe_resources
+        from tui.api.streams import StreamStatus, subscribe_resources  # deferred: start-up time
 
         stream = subscribe_resources(self.client, uids,
                                      cluster_name=self.cluster if self.cluster_push else None)
@@ -249,7 +250,6 @@ class FleetMonitor:
         self._update(new, created if push.event == "created" else None)
 
     async def _relist(self) -> None:
-        from tui.api.errors import ApiError
 
         with contextlib.suppress(ApiError):
             for d in await self._list_all():
@@ -257,8 +257,7 @@ class FleetMonitor:
                     self._update(from_deployment(d, self.snapshots.get(d.name)))
 
     async def _follow_pods(self, name: str) -> None:
-        from tui.api.errors import ApiError
-        from tui.api.streams import StreamStatus, watch_pods
+        from tui.api.streams import StreamStatus, watch_pods  # deferred: start-up time
 
         stream = watch_pods(self.client, self.cluster, None, name)
         try:

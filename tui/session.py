@@ -70,7 +70,7 @@ class Session:
 
 async def start_local_control_plane() -> Context:
     """The local context with its endpoint, starting the daemon in the background if needed."""
-    from tui.api.contexts import local_context
+    from tui.api.contexts import local_context  # deferred: start-up time (only the local context needs the daemon)
     from tui.localcloud import daemon
     from tui.localcloud.paths import read_or_create_token
 
@@ -106,7 +106,7 @@ async def open_session(context: Context, cluster: str | None = None,
         forced = context.api_version  # the endpoint is found below; the override stays
         if prefetch is not None and await prefetch.server_answered():
             # found up by `bentotui` itself (daemon.running_endpoint), and it answered
-            from tui.api.contexts import local_context
+            from tui.api.contexts import local_context  # deferred: start-up time
 
             context = local_context().with_endpoint(prefetch.endpoint, prefetch.token)
         else:

@@ -40,8 +40,8 @@ def format_line(change: Change, as_json: bool) -> str:
 
 
 def run_watch(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    from tui.api.contexts import ContextError, resolve_context
-    from tui.cli import with_api_version
+    from tui.api.contexts import ContextError, resolve_context  # deferred: start-up time
+    from tui.config import with_api_version  # deferred: start-up time
 
     try:
         context = resolve_context(endpoint=args.endpoint, api_token=args.api_token,
@@ -75,8 +75,8 @@ class _Connection:
 
 
 async def _watch(context: Context, names: list[str], as_json: bool, out: TextIO, err: TextIO) -> int:
-    from tui.api.errors import ApiError, UnauthorizedError
-    from tui.session import SessionError, open_session, refused_advice
+    from tui.api.errors import ApiError, UnauthorizedError  # deferred: start-up time
+    from tui.session import SessionError, open_session, refused_advice  # deferred: start-up time
 
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()

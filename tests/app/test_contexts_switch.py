@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.app.conftest import create, local_context, until
+from tests.support.app import create, local_context, until
 from tests.harness import LocalCloud
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen

@@ -13,7 +13,7 @@ import signal
 
 import httpx
 
-from tests.app.conftest import bento_version, create, local_context, until
+from tests.support.app import bento_version, create, local_context, until
 from tests.harness import LocalCloud
 from tui.messages import ConnectionChanged
 from tui.app import BentoTUI

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from tests.app.conftest import bento_version, local_context, until
+from tests.support.app import bento_version, local_context, until
 from tests.app.test_mutations import on_list, paste_json, screen_text, select_row, settle
 from tests.harness import LocalCloud
 from tui.app import BentoTUI
@@ -150,7 +150,7 @@ async def test_v2_editor_saves_and_loads_yaml(cloud: LocalCloud, http: httpx.Cli
 async def test_scaled_to_zero_shown_as_such_on_v2_only(cloud: LocalCloud, http: httpx.Client) -> None:
     """A running On-Demand Function at 0 replicas: `scaled-to-zero` in the v2 list (its own
     symbol), `running` in the v1 list (1.1 clients do not know the word)."""
-    from tests.app.conftest import create
+    from tests.support.app import create
     from tests.app.test_mutations import make_app
 
     create(http, "zero-fn", mode="function", hpa_conf={"min_replicas": 0, "max_replicas": 1})
@@ -168,7 +168,7 @@ async def test_v2_detail_shows_services_with_instance_type_and_scaling(cloud: Lo
                                                                        http: httpx.Client) -> None:
     """The Overview on v2: each service with its instance type and min–max replicas, and the
     status as a v2 server says it."""
-    from tests.app.conftest import create
+    from tests.support.app import create
     from tui.screens.detail import DetailScreen
 
     create(http, "svc-fn", mode="function", resource_instance="cpu.medium",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from textual.widgets import Select
 
-from tests.app.conftest import create, local_context, until
+from tests.support.app import create, local_context, until
 from tests.app.test_detail import open_detail, screen_text
 from tests.harness import LocalCloud, wait_for
 from tui.app import BentoTUI

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.app.conftest import create, local_context, until
+from tests.support.app import create, local_context, until
 from tests.harness import LocalCloud
 from tui.app import BentoTUI
 from tui.config import load_settings

@@ -10,7 +10,7 @@ from rich.color import Color
 from rich.style import Style
 from rich.terminal_theme import TerminalTheme
 
-from tests.app.conftest import create, local_context, until
+from tests.support.app import create, local_context, until
 from tests.harness import LocalCloud, wait_for
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen

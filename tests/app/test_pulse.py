@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.app.conftest import create, local_context, until
+from tests.support.app import create, local_context, until
 from tests.app.test_detail import screen_text
 from tests.app.test_table_filter import deployment
 from tests.harness import LocalCloud, wait_for

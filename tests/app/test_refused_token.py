@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.app.conftest import until
+from tests.support.app import until
 from tests.app.test_detail import screen_text
 from tests.harness import LocalCloud
 from tui.api.contexts import resolve_context
@@ -52,7 +52,7 @@ async def test_refused_token_stops_and_says_what_to_do(cloud: LocalCloud, monkey
 async def test_token_refused_mid_session_is_said_not_retried(tmp_path) -> None:
     """The control plane comes back with another token (its token file was replaced): the
     live list stops, the bar says the token was refused, and a notice says what to do."""
-    from tests.app.conftest import local_context
+    from tests.support.app import local_context
 
     own = LocalCloud(tmp_path / "own").start()
     try:

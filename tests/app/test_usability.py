@@ -16,7 +16,7 @@ from textual.widgets import RadioButton, RadioSet
 
 from textual.command import CommandPalette
 
-from tests.app.conftest import create, local_context, until
+from tests.support.app import create, local_context, until
 from tests.app.test_mutations import (make_app, on_list, open_editor, paste_json,
                                      screen_text, select_row, settle)
 from tests.harness import LocalCloud

@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-from tests.app.conftest import create, local_context, until
+from tests.support.app import create, local_context, until
 from tests.app.test_detail import screen_text
 from tests.app.test_mutations import on_list
 from tests.harness import LocalCloud, wait_for

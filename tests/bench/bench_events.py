@@ -8,7 +8,7 @@ app the real way, over the kube_events websocket.  Every 250 ms the bench presse
 follow) and times the key to the pane's status bar showing the new state: `key_ms` p50 / p95
 / max.  The app's RSS is sampled every 0.5 s: `rss_mb` at 2 s, at the end, and the growth.
 
-The event source: the control plane's bench-only debug route (tui/localcloud/debug.py), enabled
+The event source: the control plane's bench-only debug route (tui/localcloud/http/debug.py), enabled
 for this server by BENTOTUI_DEBUG_ROUTES=1 and absent otherwise.  It records a batch of events in
 one transaction and notifies the sockets exactly as the runtime's own events do, so the whole
 path (SQLite, hub, websocket, client, widget) is measured; a separate process (`--inject`) posts

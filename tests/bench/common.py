@@ -99,7 +99,7 @@ def populate_store(cloud: LocalCloud, names: list[str], repo: str = "iris_classi
     """Many deployments fast: one is created through the API (so its stored targets are exactly
     what the server stores), the control plane is stopped, the rest are written with the
     project's own Store (one transaction each, as the API would), and it is started again."""
-    from tui.localcloud.store import Store
+    from tui.localcloud.state.store import Store
 
     first, rest = names[0], names[1:]
     create_many(cloud, [first], repo)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import FIXTURES
+from tests.support.fixtures import FIXTURES
 from tests.conformance.conftest import BENTOML_VERSION, BentomlCLI, _clean_env
 from tests.harness import LocalCloud, wait_for
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app.conftest import bento_version, until
+from tests.support.app import bento_version, until
 from tests.app.test_editor_v2 import v2_app, v2_get
 from tests.app.test_mutations import on_list, select_row
 from tests.conformance.conftest import BentomlCLI

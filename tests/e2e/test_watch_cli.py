@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app.conftest import create
+from tests.support.app import create
 from tests.e2e.test_pty import BENTOTUI, NS
 from tests.harness import LocalCloud
 

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.support.fixtures import FIXTURES
 from tests.harness import LocalCloud, wait_for
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"

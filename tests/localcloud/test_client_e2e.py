@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.support.fixtures import FIXTURES
 from tests.harness import LocalCloud
 from tui.api import models as m
 from tui.api.client import BentoCloudClient

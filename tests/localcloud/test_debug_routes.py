@@ -1,4 +1,4 @@
-"""The bench-only event source (tui/localcloud/debug.py): absent by default, token-guarded,
+"""The bench-only event source (tui/localcloud/http/debug.py): absent by default, token-guarded,
 and its events reach the kube_events socket like the runtime's own."""
 
 from __future__ import annotations

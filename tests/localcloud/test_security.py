@@ -63,7 +63,7 @@ def test_tokens_are_compared_in_constant_time_and_never_echoed(cloud: LocalCloud
     and a refusal never repeats what was supplied."""
     import asyncio
 
-    from tui.localcloud import server
+    from tui.localcloud.http import guards as server
 
     compared: list[tuple[bytes, bytes]] = []
     real = server.hmac.compare_digest

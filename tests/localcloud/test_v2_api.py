@@ -178,7 +178,7 @@ def test_scaled_to_zero_is_reported_to_v2_clients_only(http: httpx.Client, iris_
 
 
 def test_a_nameless_create_gets_a_dns_name(http: httpx.Client, iris_version: str) -> None:
-    from tui.localcloud.routes_v2 import generated_name
+    from tui.localcloud.http.routes_v2 import generated_name
     from tui.api.models import dns_1035_error
 
     for repo in ("iris_classifier", "9.Odd__Repo", "___"):

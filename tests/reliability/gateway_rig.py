@@ -3,7 +3,7 @@
     python -m tests.reliability.gateway_rig REPLICA_PORT TOKEN   # prints its port
 
 The control plane only deploys its registered sample bentos, none of which misbehaves; this
-serves `tui.localcloud.gateway.Gateway` exactly as the daemon does (same uvicorn options from
+serves `tui.localcloud.runtime.gateway.Gateway` exactly as the daemon does (same uvicorn options from
 `Limits`, `BENTOTUI_LIMIT_*` read from the environment) in front of `hostile_replica`, so the
 faults are real bytes on real sockets and the process's RSS is the gateway's.
 URL: `http://127.0.0.1:{port}/default/svc/{path}`.
@@ -19,10 +19,10 @@ from types import SimpleNamespace
 
 import uvicorn
 
-from tui.localcloud.gateway import Gateway
+from tui.localcloud.runtime.gateway import Gateway
 from tui.localcloud.limits import Limits
-from tui.localcloud.metrics import MetricsStore
-from tui.localcloud.runtime_types import ComponentSpec, DeploymentSpec, Pulse
+from tui.localcloud.runtime.metrics import MetricsStore
+from tui.localcloud.runtime.records import ComponentSpec, DeploymentSpec, Pulse
 
 
 def deployment(replica_port: int) -> SimpleNamespace:

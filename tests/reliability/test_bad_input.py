@@ -20,7 +20,7 @@ import pytest
 from httpx_ws import connect_ws
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, latest_version
+from tests.support.reliability import CREATE, NS, body, latest_version
 
 WS = "/ws/v1/clusters/default/namespaces/yatai/deployments"
 TEN_MB = 10 * 1024 * 1024

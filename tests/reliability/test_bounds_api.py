@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, report
+from tests.support.reliability import CREATE, report
 
 SHORT = {"BENTOTUI_LIMIT_HEADER_READ_TIMEOUT_S": "1", "BENTOTUI_LIMIT_BODY_READ_TIMEOUT_S": "1"}
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.reliability.conftest import Rig, report, start_rig
+from tests.support.reliability import Rig, report, start_rig
 
 MIB = 1024 * 1024
 

@@ -19,8 +19,8 @@ import pytest
 from httpx_ws import connect_ws
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, latest_version, report
-from tui.localcloud.logtail import LineSplitter, last_lines
+from tests.support.reliability import CREATE, NS, body, latest_version, report
+from tui.localcloud.runtime.logtail import LineSplitter, last_lines
 
 WS = "/ws/v1/clusters/default/namespaces/yatai/deployments"
 MB = 1024 * 1024

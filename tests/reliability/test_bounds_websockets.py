@@ -18,7 +18,7 @@ from httpx_ws import WebSocketDisconnect, connect_ws
 from wsproto.utilities import LocalProtocolError
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, latest_version, report
+from tests.support.reliability import CREATE, NS, body, latest_version, report
 
 SUBSCRIPTION = "/ws/v1/subscription/resource"
 DEPLOYMENTS = 100

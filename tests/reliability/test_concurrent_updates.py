@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, env_number, latest_version, report
+from tests.support.reliability import CREATE, NS, body, env_number, latest_version, report
 
 
 def tagged(doc: dict, tag: str) -> dict:

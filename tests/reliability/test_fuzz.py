@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.harness import LocalCloud
-from tests.reliability.conftest import CREATE, NS, body, env_number, latest_version, report
+from tests.support.reliability import CREATE, NS, body, env_number, latest_version, report
 
 CONFORMANCE = [not_a_server_error, status_code_conformance, content_type_conformance,
                response_headers_conformance, response_schema_conformance, ignored_auth]

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.reliability.conftest import Rig
-from tui.localcloud.gateway import Gateway
-from tui.localcloud.metrics import MetricsStore
+from tests.support.reliability import Rig
+from tui.localcloud.runtime.gateway import Gateway
+from tui.localcloud.runtime.metrics import MetricsStore
 
 TOKEN = "btui_the-control-plane-token"
 

@@ -3,7 +3,7 @@
 After a restart every mutation that was answered 200 is there (the created deployment, the
 revision an update answered with), the database holds no half-written record (a revision
 without its deployment, a deployment without exactly one active revision), and the replicas of
-running deployments come back.  tests/unit/test_store.py kills a process writing to the store
+running deployments come back.  tests/localcloud/test_store.py kills a process writing to the store
 directly; this goes through HTTP, the server's event loop and its background deploys.
 
 Rounds (each with a fresh batch, killed at a different point): BENTOTUI_KILL_ROUNDS (default 1;
@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, env_number, latest_version, report
+from tests.support.reliability import CREATE, NS, body, env_number, latest_version, report
 
 MUTATIONS = 200
 UPDATED = 8  # deployments that take the updates

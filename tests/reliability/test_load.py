@@ -22,7 +22,7 @@ import psutil
 import pytest
 
 from tests.harness import ROOT, LocalCloud
-from tests.reliability.conftest import CREATE, body, latest_version, report, soak_seconds
+from tests.support.reliability import CREATE, body, latest_version, report, soak_seconds
 
 SUBSCRIBERS = 50
 RATE = 100  # requests per second, open loop

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.reliability.conftest import env_number
+from tests.support.reliability import env_number
 from tui.api import models as m
 
 EXAMPLES = int(env_number("BENTOTUI_PROPERTY_EXAMPLES", 150))

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, latest_version, report, soak_seconds
+from tests.support.reliability import CREATE, NS, body, latest_version, report, soak_seconds
 
 REQUEST_TIMEOUT_S = 5.0  # the deployment's traffic_control.timeout
 CLIENT_TIMEOUT_S = REQUEST_TIMEOUT_S + 5.0  # a request still open by then has hung

@@ -18,8 +18,8 @@ import os
 from pathlib import Path
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, latest_version
-from tests.unit.test_runtime import TOKEN, Harness, harness, spec_for, write_bento  # noqa: F401
+from tests.support.reliability import CREATE, NS, body, latest_version
+from tests.runtime.test_runtime import TOKEN, Harness, harness, spec_for, write_bento  # noqa: F401
 
 REPORTING_SERVICE = """
 import os, sys

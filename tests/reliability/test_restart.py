@@ -12,7 +12,7 @@ import socket
 import time
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, latest_version
+from tests.support.reliability import CREATE, NS, body, latest_version
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ import sqlite3
 import time
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, latest_version, report
+from tests.support.reliability import CREATE, NS, body, latest_version, report
 
 
 def store_envs(db: str, name: str, envs: list[dict]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import LocalCloud, wait_for
-from tests.reliability.conftest import CREATE, NS, body, latest_version, report
+from tests.support.reliability import CREATE, NS, body, latest_version, report
 
 LIST = "/api/v1/clusters/default/deployments"
 

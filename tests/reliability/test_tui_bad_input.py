@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import local_context, until
+from tests.support.app import local_context, until
 from tests.app.test_mutations import make_app, on_list, open_editor, paste_json, screen_text, settle
 from tests.harness import LocalCloud
-from tests.reliability.conftest import CREATE, NS, body, latest_version
+from tests.support.reliability import CREATE, NS, body, latest_version
 from tui import cli
 from tui.api.contexts import Context
 from tui.app import BentoTUI

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import local_context, until
+from tests.support.app import local_context, until
 from tests.app.test_detail import open_detail, screen_text
 from tests.harness import LocalCloud
-from tests.reliability.conftest import CREATE, NS, body, latest_version, outage_seconds, report
+from tests.support.reliability import CREATE, NS, body, latest_version, outage_seconds, report
 from tui.app import BentoTUI
 from tui.messages import ConnectionChanged
 from tui.screens.deployments import DeploymentsScreen

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.app.conftest import local_context, until
+from tests.support.app import local_context, until
 from tests.app.test_detail import open_detail
 from tests.harness import LocalCloud
-from tests.reliability.conftest import CREATE, body, latest_version
+from tests.support.reliability import CREATE, body, latest_version
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen
 from tui.screens.editor import EditorScreen

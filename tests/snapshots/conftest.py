@@ -16,34 +16,17 @@ Determinism:
 from __future__ import annotations
 
 import importlib
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 from syrupy.assertion import SnapshotAssertion
 from textual.widgets import Input, TextArea
 
-from tests.app.conftest import bento_version, create, local_context
+from tests.support.app import bento_version, create
 from tests.harness import LocalCloud, wait_for
-from tests.snapshots.svg import SVGImageExtension, normalize
-from tui.app import BentoTUI
-from tui.screens.deployments import DeploymentsScreen
-from tui.widgets.deployment_table import DeploymentTable
-
-# Textual's default theme: what a 256-colour or truecolor terminal shows, so the baselines
-# look like the app most people see.  Fixed explicitly because, left alone, the app picks
-# `ansi-dark` when the console it detects has 16 colours, which depends on TERM/COLORTERM
-# of whoever runs the tests.
-THEME = "textual-dark"
-
-NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
-
-# Created in this order; the list sorts newest first, so it shows them bottom-up.
-RUNNING = "iris-prod"
-DEPLOYMENTS = [RUNNING, "iris-retired", "sentiment-fn", "iris-staging"]
+from tests.snapshots.svg import SVGImageExtension
+from tests.support.snapshots import NS, RUNNING, SnapshotCloud, status_of
 
 
 @pytest.fixture
@@ -58,33 +41,16 @@ def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
 
 
-@dataclass
-class SnapshotCloud:
-    cloud: LocalCloud
-    known: list[str] = field(default_factory=list)  # run-specific values to normalise away
-    now: datetime | None = None  # the frozen "now" of relative ages
-
-    def app(self, theme: str = THEME, api_version: str | None = None) -> BentoTUI:
-        context = local_context(self.cloud)
-        if api_version is not None:
-            context = context.model_copy(update={"api_version": api_version})
-        return BentoTUI(context, theme=theme)
-
-    def normalize(self, svg: str) -> str:
-        assert self.cloud.token not in svg, "the API token must never be rendered"
-        return normalize(svg, self.known)
-
-
 @pytest.fixture(scope="module")
 def snapshot_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnapshotCloud]:
     cloud = LocalCloud(tmp_path_factory.mktemp("snapshot-cloud")).start()
     try:
         with cloud.client() as http:
             create(http, RUNNING)
-            wait_for(lambda: _status(http, RUNNING) == "running", 30, what=f"{RUNNING} running")
+            wait_for(lambda: status_of(http, RUNNING) == "running", 30, what=f"{RUNNING} running")
             create(http, "iris-retired", deploy=False)
             assert http.post(f"{NS}/iris-retired/terminate").status_code == 200
-            wait_for(lambda: _status(http, "iris-retired") == "terminated", 15, what="terminated")
+            wait_for(lambda: status_of(http, "iris-retired") == "terminated", 15, what="terminated")
             create(http, "sentiment-fn", repo="sentiment", mode="function", deploy=False)
             create(http, "iris-staging", deploy=False)
             known = [bento_version(http, "iris_classifier"), bento_version(http, "sentiment")]
@@ -112,35 +78,3 @@ def frozen_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
             continue
         if hasattr(target, "now_utc"):
             monkeypatch.setattr(target, "now_utc", lambda: frozen)
-
-
-def _status(http: httpx.Client, name: str) -> str:
-    return http.get(f"{NS}/{name}").json()["status"]
-
-
-def list_shown(app: BentoTUI) -> bool:
-    """The list is on screen with every fixed deployment, connected, nothing loading."""
-    if not isinstance(app.screen, DeploymentsScreen) or app.connection_state != "connected":
-        return False
-    tables = app.screen.query(DeploymentTable)
-    if not tables:
-        return False
-    table = tables.first()
-    names = {table.get(uid).name: table.get(uid) for uid in table.rows}
-    return set(DEPLOYMENTS) <= set(names) and names[RUNNING].status.value == "running"
-
-
-async def settle(app: BentoTUI, pilot, condition=lambda app: True, timeout: float = 20.0) -> str:
-    """The screenshot once `condition` holds and two consecutive renders agree."""
-    deadline = time.monotonic() + timeout
-    previous = None
-    while time.monotonic() < deadline:
-        await pilot.pause(0.05)
-        if not condition(app):
-            previous = None
-            continue
-        svg = normalize(app.export_screenshot())
-        if svg == previous:
-            return app.export_screenshot()
-        previous = svg
-    raise AssertionError(f"the screen did not settle within {timeout:.0f} s; screen: {app.screen!r}")

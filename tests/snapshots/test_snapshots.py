@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from syrupy.assertion import SnapshotAssertion
 
-from tests.snapshots.conftest import RUNNING, SnapshotCloud, list_shown, settle
+from tests.support.snapshots import RUNNING, SnapshotCloud, list_shown, settle
 from tui.screens.help import HelpScreen
 from tui.screens.json_view import JsonScreen
 

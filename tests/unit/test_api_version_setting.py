@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tui.api.contexts import local_context
-from tui.cli import build_parser, with_api_version
+from tui.cli import build_parser
+from tui.config import with_api_version
 from tui.config import api_version_for, load_settings
 
 

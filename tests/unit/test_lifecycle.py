@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from tui.api.models import DeploymentStatus as S
-from tui.localcloud.lifecycle import derive_status
+from tui.localcloud.state.lifecycle import derive_status
 
 
 @dataclass

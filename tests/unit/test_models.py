@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from tui.api import models as m
-from tests.conftest import FIXTURES
+from tests.support.fixtures import FIXTURES
 
 REQUESTS = [json.loads(line) for line in (FIXTURES / "requests.jsonl").read_text().splitlines()]
 BODIES = [r for r in REQUESTS if r["body"] is not None]

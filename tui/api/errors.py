@@ -27,6 +27,17 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def describe_failure(error: BaseException | None, secrets: Iterable[str | None] = ()) -> str:
+    """One readable line for any failure: an `ApiError`'s own message, else the exception's
+    type and text (a bug), with the secrets redacted and the length bounded."""
+    if isinstance(error, ApiError):
+        return error.message
+    if error is None:
+        return "the background task failed"
+    said = redact(str(error), secrets)
+    return snippet(f"{type(error).__name__}: {said}" if said else type(error).__name__)
+
+
 class ApiError(Exception):
     """Base class: something went wrong talking to a BentoCloud-compatible server."""
 

@@ -22,12 +22,18 @@ TOP_ORDER = ("name", "cluster_name", "description", "mode", "targets")
 
 
 def drop_empty_objects(value: Any) -> Any:
+    """`value` without the empty objects (`"resources": {}`) the server fills in."""
     if isinstance(value, dict):
         cleaned = {k: drop_empty_objects(v) for k, v in value.items()}
         return {k: v for k, v in cleaned.items() if v != {}}
     if isinstance(value, list):
         return [drop_empty_objects(v) for v in value]
     return value
+
+
+def document_of_revision(dep: m.DeploymentSchema, revision: m.DeploymentRevisionSchema) -> m.FullDeploymentSchema:
+    """The `--file` document that redeploys `revision`'s targets with `dep`'s mode and description."""
+    return dep.model_copy(update={"latest_revision": revision}).to_file_document()
 
 
 def edit_document(deployment: m.DeploymentSchema) -> dict[str, Any]:

@@ -21,24 +21,20 @@ from typing import Any
 
 from tui.api import models as m
 from tui.api.flavours import V2_KEY, split_target
-from tui.localcloud import resume, views
-from tui.localcloud.hub import Change, Hub
-from tui.localcloud.lifecycle import derive_status
+from tui.localcloud.http import views
+from tui.localcloud.state import resume
+from tui.localcloud.state.hub import Change, Hub
+from tui.localcloud.state.lifecycle import derive_status
 from tui.localcloud.replica_caps import ReplicaCaps, check_request
 from tui.localcloud.paths import StatePaths
-from tui.localcloud.runtime import (
-    ComponentSpec,
-    DeploymentSpec,
-    Runtime,
-    RuntimeEvent,
-    RuntimeSettings,
-)
+from tui.localcloud.runtime.orchestrator import Runtime
+from tui.localcloud.runtime.records import ComponentSpec, DeploymentSpec, RuntimeEvent, RuntimeSettings
 from tui.localcloud.limits import Limits
 from tui.localcloud.registry.environments import BuildFailed, EnvironmentBuilder
 from tui.localcloud.registry.records import Records
 from tui.localcloud.registry.storage import ArtifactFiles
 from tui.localcloud.samples import list_samples
-from tui.localcloud.store import BentoRow, Conflict, DeploymentRow, NotFound, StorageError, Store
+from tui.localcloud.state.store import BentoRow, Conflict, DeploymentRow, NotFound, StorageError, Store
 
 log = logging.getLogger("bentotui.localcloud")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.localcloud import resume
+from tui.localcloud.state import resume
 from tui.localcloud.paths import StatePaths, bentotui_home, read_or_create_token
 
 DEFAULT_PORT = 38510
@@ -62,7 +62,7 @@ def runtime_settings_from_env(environ: dict[str, str] | os._Environ[str] = os.en
     """RuntimeSettings with `BENTOTUI_RUNTIME_<FIELD>` overrides (tests shorten the windows)."""
     from dataclasses import fields
 
-    from tui.localcloud.runtime import RuntimeSettings
+    from tui.localcloud.runtime.records import RuntimeSettings  # deferred: start-up time of `local status`
 
     settings = RuntimeSettings()
     for f in fields(settings):
@@ -297,10 +297,10 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     """Run the control plane in this process until SIGINT/SIGTERM."""
     import uvicorn
 
-    from tui.localcloud.controlplane import ControlPlane
+    from tui.localcloud.controlplane import ControlPlane  # deferred: start-up time: `local status/stop` load no server
     from tui.localcloud.replica_caps import ReplicaCaps
-    from tui.localcloud.store import StorageError
-    from tui.localcloud.server import create_app
+    from tui.localcloud.state.store import StorageError
+    from tui.localcloud.http.server import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     paths.ensure()

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from tui.localcloud.http_protocol import bounded_protocol
+from tui.localcloud.http.protocol import bounded_protocol
 
 MIB = 1024 * 1024
 

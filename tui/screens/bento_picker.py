@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.api import models as m
 from tui.api.errors import ApiError
 from tui.widgets.humanize import local
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 SEARCH_DEBOUNCE_S = 0.15
 
 
-class BentoPicker(ModalScreen[tuple[str, str] | None]):
+class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
     """Dismisses with ``(repository, version)`` or None."""
 
     BINDINGS = [

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.widgets.footer import KeysFooter
 
 from tui.widgets.safe_text import safe, safe_block
@@ -36,7 +37,7 @@ CONSEQUENCES = {
 PLACEHOLDER = "type the name to confirm"
 
 
-class ConfirmByName(ModalScreen[bool]):
+class ConfirmByName(ReportsWorkerErrors, ModalScreen[bool]):
     """Type the deployment's name to confirm a destructive action."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm_name.cancel")]
@@ -111,7 +112,7 @@ class ConfirmByName(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(ReportsWorkerErrors, ModalScreen[bool]):
     """A plain yes/no question: `y` confirms, `n` or `escape` cancels."""
 
     BINDINGS = [

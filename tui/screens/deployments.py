@@ -20,6 +20,9 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
+from tui.messages import FlowRequested
+from tui.screens.hidden_keys import answer_hidden_key
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.sharing import SharedParts
@@ -60,7 +63,7 @@ class FilterInput(Input):
         super()._watch_value(value)
 
 
-class DeploymentsScreen(Screen[None]):
+class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
     """The home screen."""
 
     BINDINGS = [
@@ -413,28 +416,21 @@ class DeploymentsScreen(Screen[None]):
             self.table.focus()
 
     def action_mutate(self, what: str) -> None:
-        """n / e / t / D / r: the flows of tui/actions.py on the row under the cursor,
+        """n / e / t / D / r: a flow of tui/actions.py (FlowRequested) on the row under the cursor,
         captured now so a refresh cannot change the target."""
-        from tui import actions
-
         if what == "new":
-            actions.run(self.app, actions.new_deployment)
+            self.post_message(FlowRequested("new"))
             return
         target = self.table.current
         if target is None:
             self.notify("no deployment selected", severity="warning")
             return
-        flow = {
-            "edit": actions.edit_deployment,
-            "terminate": actions.terminate_deployment,
-            "delete": actions.delete_deployment,
-            "restore": actions.restore_deployment,
-        }[what]
-        actions.run(self.app, flow, target)
+        assert what in ("edit", "terminate", "delete", "restore"), what
+        self.post_message(FlowRequested(what, target))  # type: ignore[arg-type]
 
     def action_pulse(self) -> None:
         """The whole fleet at a glance (tui/screens/pulse.py), live from this list."""
-        from tui.screens.pulse import PulseScreen
+        from tui.screens.pulse import PulseScreen  # deferred: start-up time
 
         self.app.push_screen(PulseScreen(self))
 
@@ -442,10 +438,8 @@ class DeploymentsScreen(Screen[None]):
         self.app.pick_cluster()
 
     async def on_key(self, event: events.Key) -> None:
-        """t / D / r hidden for the row under the cursor still answer (tui/actions.py)."""
-        from tui import actions
-
-        if await actions.answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
+        """t / D / r hidden for the row under the cursor still answer (screens/hidden_keys.py)."""
+        if await answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
             event.stop()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -22,8 +22,10 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, RichLog, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
+from tui.messages import FlowRequested
+from tui.screens.hidden_keys import answer_hidden_key
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, NotFoundError
 from tui.api.streams import (
@@ -43,8 +45,6 @@ from tui.widgets.log_view import LogsView
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.overview import OverviewPanel
 from tui.widgets.replica_table import ReplicaTable, component_rank
-from tui import actions
-from tui.widgets.revision_table import RevisionTable
 from tui.widgets.safe_text import safe, sanitize
 from tui.widgets.revision_table import MARKER, RevisionTable
 from tui.widgets.status import mode_title, status_text
@@ -93,7 +93,7 @@ def _gone(error: str | None) -> bool:
     return "not found" in text or "was deleted" in text
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("l", "show_tab('logs')", "Logs", id="detail.logs"),
@@ -857,8 +857,8 @@ class DetailScreen(Screen[None]):
         from datetime import datetime
         from pathlib import Path
 
-        from tui.screens.confirm import ConfirmScreen
-        from tui.screens.file_prompt import FilePrompt
+        from tui.screens.confirm import ConfirmScreen  # deferred: start-up time
+        from tui.screens.file_prompt import FilePrompt  # deferred: start-up time
 
         logs = self.logs_view
         lines = [*logs.lines, *logs.pending]
@@ -897,7 +897,7 @@ class DetailScreen(Screen[None]):
         """The replica under the cursor on the Replicas tab, the deployment elsewhere."""
         pod = self._current_pod() if self.active_tab == "replicas" else None
         if pod is not None:
-            from tui.screens.json_view import JsonScreen
+            from tui.screens.json_view import JsonScreen  # deferred: start-up time
 
             self.app.push_screen(JsonScreen(f"{pod.name} (JSON)", json.dumps(pod.to_wire(), indent=2)))
         elif self.deployment is not None:
@@ -914,7 +914,7 @@ class DetailScreen(Screen[None]):
         if pod is None:
             self.notify("No replica under the cursor to restart.", title="Restart replica")
             return
-        actions.run(self.app, actions.restart_replica, dep, pod.name)
+        self.post_message(FlowRequested("restart_replica", dep, pod.name))
 
     def action_copy_url(self) -> None:
         if self.deployment is not None:
@@ -941,13 +941,12 @@ class DetailScreen(Screen[None]):
         dep = self.deployment  # captured now: a push cannot change the target
         if dep is None or self.deleted:
             return
-        flows = {"edit": actions.edit_deployment, "terminate": actions.terminate_deployment,
-                 "delete": actions.delete_deployment, "restore": actions.restore_deployment}
-        actions.run(self.app, flows[what], dep)
+        assert what in ("edit", "terminate", "delete", "restore"), what
+        self.post_message(FlowRequested(what, dep))  # type: ignore[arg-type]
 
     def action_interact(self) -> None:
         if self.deployment is not None and not self.deleted:
-            actions.run(self.app, actions.open_interact, self.deployment)
+            self.post_message(FlowRequested("interact", self.deployment))
 
     def action_mark_revision(self) -> None:
         key = self.revision_table.current_key
@@ -966,16 +965,16 @@ class DetailScreen(Screen[None]):
         if other is None or other == current:
             self.notify("Mark a revision with space, move to another, then press d", severity="warning")
             return
-        actions.run(self.app, actions.diff_revisions, dep, other, current)
+        self.post_message(FlowRequested("diff", dep, other, current))
 
     def action_rollback(self) -> None:
         dep, current = self.deployment, self.revision_table.current_key
         if dep is not None and current is not None and not self.deleted:
-            actions.run(self.app, actions.rollback_to_revision, dep, current)
+            self.post_message(FlowRequested("rollback", dep, current))
 
     async def on_key(self, event: events.Key) -> None:
         """Keys the footer hides (for room, or for this deployment's status) still answer."""
-        if await actions.answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
+        if await answer_hidden_key(self, event.key, LIVE_WHEN_HIDDEN):
             event.stop()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -1015,16 +1014,3 @@ class DetailScreen(Screen[None]):
         if action in ("json", "copy_url"):
             return None if self.deployment is None else True
         return True
-
-    # ------------------------------------------------------------------ safety net
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A bug in a worker: say so in one line, never a traceback, never an exit."""
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        message = error.message if isinstance(error, ApiError) else f"{type(error).__name__}: {error}"
-        session = self.app.session
-        if session is not None:
-            message = session.client.redact(message)
-        self.notify(message, title=self.deployment_name, severity="error")

@@ -33,15 +33,17 @@ from textual.widgets import Button, Static, TextArea
 
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
-from tui.documents.v1 import (  # noqa: F401  (drop_empty_objects: the revision diff's import)
-    Check, FormValues, apply_field, check_document, create_template, drop_empty_objects,
-    edit_document, form_rank, read_form_values)
+from tui.documents.v1 import (
+    Check, FormValues, apply_field, check_document, create_template, edit_document, form_rank,
+    read_form_values)
+from tui.messages import OpenDeployment
 from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_form import DeploymentForm
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_inputs import SafeTextArea
 from tui.widgets.safe_text import escape_json, sanitize
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -54,7 +56,7 @@ def render_document(data: dict[str, Any]) -> str:
     return escape_json(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
-class EditorScreen(Screen[m.DeploymentSchema | None]):
+class EditorScreen(ReportsWorkerErrors, Screen[m.DeploymentSchema | None]):
     """Create (POST) or update (PATCH, a new revision) one deployment."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
@@ -410,9 +412,7 @@ class EditorScreen(Screen[m.DeploymentSchema | None]):
         self.dismiss(result)
         if session.cluster != result.cluster.name and result.cluster.name in session.clusters:
             app.switch_cluster(result.cluster.name)
-        from tui.actions import show_deployment
-
-        show_deployment(app, result)
+        app.post_message(OpenDeployment(result))  # the app routes it (tui/app.py)
 
     def _show_server_error(self, message: str | None, unreachable: bool = False) -> None:
         self.server_error = message

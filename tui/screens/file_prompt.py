@@ -12,12 +12,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.widgets.footer import KeysFooter
 
 from tui.widgets.safe_text import safe
 
 
-class FilePrompt(ModalScreen[Path | None]):
+class FilePrompt(ReportsWorkerErrors, ModalScreen[Path | None]):
     """An Input for a path; Enter answers it (`~` expanded), esc cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="file_prompt.cancel")]

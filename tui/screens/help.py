@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.widgets.footer import KeysFooter
 
 from tui.widgets.safe_text import safe
@@ -46,7 +47,7 @@ def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
     return [row for _, row in sorted(rows.items(), key=lambda item: order[item[0]])]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(ReportsWorkerErrors, ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
 
     def __init__(self, below: Screen) -> None:

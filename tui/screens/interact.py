@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Label, Select, Static, TextArea
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.api import models as m
 from tui.api.endpoint import (TOKEN_ENV, EndpointResult, call_endpoint, curl_command, endpoint_url,
                               json_problem)
@@ -69,7 +70,7 @@ def sample_body(api: m.BentoApiSchema | None) -> str:
     return doc_example(api.doc if api else None) or "{}"
 
 
-class InteractScreen(Screen[None]):
+class InteractScreen(ReportsWorkerErrors, Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS = [

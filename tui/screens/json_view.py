@@ -8,12 +8,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.widgets.footer import KeysFooter
 
 from tui.widgets.safe_text import safe
 
 
-class JsonScreen(ModalScreen[None]):
+class JsonScreen(ReportsWorkerErrors, ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q,y", "dismiss", "Close", id="json.close"),
         Binding("c", "copy", "Copy JSON", id="json.copy"),

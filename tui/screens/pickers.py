@@ -9,11 +9,12 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.widgets.safe_text import safe
 from tui.widgets.footer import KeysFooter
 
 
-class PickerScreen(ModalScreen[str | None]):
+class PickerScreen(ReportsWorkerErrors, ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="picker.cancel")]
 
     def __init__(self, what: str, choices: list[str], current: str | None = None) -> None:

@@ -13,8 +13,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.api import models as m
 from tui.api.deployment_view import revision_body_v2
+from tui.documents.v1 import document_of_revision, drop_empty_objects
+from tui.messages import FlowRequested
+from tui.widgets.humanize import revision_label
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.safe_text import escape_json, sanitize
 from tui.widgets.footer import KeysFooter
@@ -27,10 +31,6 @@ CONTEXT_LINES = 3
 
 def targets_json(dep: m.DeploymentSchema, revision: m.DeploymentRevisionSchema) -> str:
     """A revision's targets as the `--file` JSON has them (what a rollback would send)."""
-    from tui.actions import document_of_revision
-
-    from tui.screens.editor import drop_empty_objects
-
     document = document_of_revision(dep, revision)
     targets = [drop_empty_objects(t.to_wire()) for t in document.targets]
     return escape_json(json.dumps(targets, indent=2, ensure_ascii=False))
@@ -46,8 +46,6 @@ def revision_diff(dep: m.DeploymentSchema, old: m.DeploymentRevisionSchema,
                   new: m.DeploymentRevisionSchema, v2: bool = False) -> list[str]:
     """Unified diff lines (no trailing newlines) from `old`'s targets to `new`'s (or, on the
     v2 API, from `old`'s v2 config to `new`'s)."""
-    from tui.actions import revision_label
-
     shown = config_json_v2 if v2 else targets_json
     return list(difflib.unified_diff(
         shown(dep, old).splitlines(), shown(dep, new).splitlines(),
@@ -73,7 +71,7 @@ def colour_diff(lines: list[str]) -> Text:
     return text
 
 
-class RevisionDiffScreen(Screen[None]):
+class RevisionDiffScreen(ReportsWorkerErrors, Screen[None]):
     """Older revision on the left of the diff (`-`), newer on the right (`+`)."""
 
     BINDINGS = [
@@ -103,8 +101,6 @@ class RevisionDiffScreen(Screen[None]):
         return self.old
 
     def compose(self) -> ComposeResult:
-        from tui.actions import revision_label
-
         yield ContextBar()
         title = Text(f"{self.deployment.name}: ", style="bold")
         title.append(f"{revision_label(self.old)} → {revision_label(self.new)}")
@@ -128,11 +124,10 @@ class RevisionDiffScreen(Screen[None]):
         self.dismiss(None)
 
     def action_rollback(self) -> None:
-        self.run_worker(self._rollback(), group="diff-rollback", exclusive=True, exit_on_error=False)
+        """The app runs the flow (it confirms first); a rollback made closes this screen."""
+        self.post_message(FlowRequested("rollback", self.deployment, self.rollback_target,
+                                        done=self._rolled_back))
 
-    async def _rollback(self) -> None:
-        from tui import actions
-
-        result = await actions.rollback_to_revision(self.app, self.deployment, self.rollback_target)
-        if result is not None:
+    def _rolled_back(self, result: m.DeploymentSchema | None) -> None:
+        if result is not None and self.is_attached:
             self.dismiss(None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 
 def now_utc() -> datetime:
@@ -90,3 +91,9 @@ def short_replica(pod_name: str, deployment_name: str) -> str:
     if pod_name.startswith(prefix) and len(pod_name) > len(prefix):
         return pod_name[len(prefix):]
     return pod_name
+
+
+def revision_label(revision: Any) -> str:
+    """`name (local time, status)` of a `DeploymentRevisionSchema`, for titles and questions."""
+    when = local(revision.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{revision.name or revision.uid[:8]} ({when}, {revision.status.value})"

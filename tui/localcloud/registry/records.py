@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tui.localcloud.store import BentoRow, Store, iso, new_uid, now, parse_iso
+from tui.localcloud.state.store import BentoRow, Store, iso, new_uid, now, parse_iso
 
 KINDS = ("bento", "model")
 

@@ -31,8 +31,9 @@ from tui.localcloud.registry.storage import (
     bad_name,
     max_upload_bytes,
 )
-from tui.localcloud.store import BentoRow, NotFound, now
-from tui.localcloud.views import bento as bento_view
+from tui.localcloud.state.store import BentoRow, NotFound, now
+from tui.localcloud.http.views import bento as bento_view
+from tui.localcloud.http.views import bento_repository
 
 BodyReader = Callable[[Request, type[m.RequestModel]], Awaitable[Any]]
 Describer = Callable[..., dict[str, Any]]
@@ -175,8 +176,6 @@ def registry_routes(plane: ControlPlane, read_body: BodyReader,
         repo = records.create_repository("bento", body.name, body.description)
         versions = [b for b in plane.bentos() if b.repository == repo.name]
         if versions:
-            from tui.localcloud.views import bento_repository
-
             return _json(bento_repository(plane.ident, versions[0], latest=versions[0],
                                           n_bentos=len(versions)))
         return _json(rviews.empty_bento_repository(plane.ident, repo))

@@ -1,7 +1,7 @@
 """The sample bentos shipped with the local control plane, so a fresh install can deploy.
 
 Each sample is a folder with ``bento.json`` and its code (run by
-``tui/localcloud/bento_server.py``).  A sample's version is derived from a hash of its files,
+``tui/localcloud/runtime/bento_server.py``).  A sample's version is derived from a hash of its files,
 so it is stable across runs and changes whenever the code or data change, like a bentoml
 build's version.
 """

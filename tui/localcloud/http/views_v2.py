@@ -11,8 +11,8 @@ from typing import Any
 from tui.api import flavours
 from tui.api import models as m
 from tui.api import models_v2 as v2
-from tui.localcloud import views
-from tui.localcloud.store import BentoRow, DeploymentRow
+from tui.localcloud.http import views
+from tui.localcloud.state.store import BentoRow, DeploymentRow
 
 
 def v2_status(row: DeploymentRow, ready: int, desired: int) -> str:

@@ -17,7 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from tui.localcloud.hub import Change
+from tui.localcloud.controlplane import InvalidRequest
+from tui.localcloud.state.hub import Change
 
 if TYPE_CHECKING:
     from tui.localcloud.controlplane import ControlPlane
@@ -42,8 +43,6 @@ def register(app: FastAPI, plane: ControlPlane) -> None:
     @app.post(base + "/kube_events", include_in_schema=False)
     async def inject_events(cluster: str, namespace: str, name: str, request: Request) -> JSONResponse:
         row = plane.find(cluster, namespace, name)
-        from tui.localcloud.controlplane import InvalidRequest
-
         try:
             body = InjectEvents.model_validate_json(await request.body() or b"{}")
         except ValidationError as exc:

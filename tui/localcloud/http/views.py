@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from tui.localcloud.state.store import new_uid
 from tui.api import models as m
 from tui.api.flavours import split_target
-from tui.localcloud.store import AuditRow, BentoRow, DeploymentRow, EventRow, RevisionRow
+from tui.localcloud.state.store import AuditRow, BentoRow, DeploymentRow, EventRow, RevisionRow
 
 BENTOML_VERSION = "1.1.11"
 
@@ -93,8 +94,6 @@ def _login_name() -> str:
 
 
 def _uid() -> str:
-    from tui.localcloud.store import new_uid
-
     return new_uid()
 
 

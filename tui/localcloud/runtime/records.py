@@ -1,7 +1,7 @@
 """The data the runtime exchanges with the server: specs in, events and replica facts out.
 
 Kept apart from `runtime` so the runtime's helper modules (replica, gateway, scaler) can use
-them without importing the orchestrator.  `tui.localcloud.runtime` re-exports every name.
+them without importing the orchestrator.  `tui.localcloud.runtime.orchestrator` re-exports every name.
 """
 
 from __future__ import annotations

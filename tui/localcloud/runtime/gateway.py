@@ -37,19 +37,38 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from tui.localcloud.limits import Limits
-from tui.localcloud.metrics import MetricsStore
-from tui.localcloud.runtime_types import bounded
-from tui.localcloud.upstream import UpstreamBadResponse, UpstreamError, UpstreamPool, UpstreamTimeout
+from tui.localcloud.runtime.metrics import MetricsStore
+from tui.localcloud.runtime.records import DeploymentSpec, Pulse, bounded
+from tui.localcloud.runtime.upstream import UpstreamBadResponse, UpstreamError, UpstreamPool, UpstreamTimeout
 
 if TYPE_CHECKING:
-    from tui.localcloud.replica import Replica
-    from tui.localcloud.runtime import DeploymentState
+    from tui.localcloud.runtime.replica import Replica
 
 log = logging.getLogger(__name__)
+
+
+class DeploymentState(Protocol):
+    """What the gateway needs of a running deployment (the orchestrator's `DeploymentState`).
+
+    A protocol, so the gateway never imports the orchestrator that owns it.
+    """
+
+    spec: DeploymentSpec
+    uid: str
+    name: str
+    inflight: int
+    terminating: bool
+    changed: Pulse
+    semaphore: asyncio.Semaphore | None
+
+    def touch(self) -> None: ...
+    def wake(self) -> None: ...
+    def routable_api_replicas(self) -> list[Replica]: ...
+    def not_ready_reason(self) -> str: ...
 
 HOP_BY_HOP = frozenset(
     {

@@ -18,8 +18,8 @@ from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from tui.api import models as m
-from tui.localcloud.logtail import LineSplitter, last_lines
-from tui.localcloud.store import DeploymentRow
+from tui.localcloud.runtime.logtail import LineSplitter, last_lines
+from tui.localcloud.state.store import DeploymentRow
 
 if TYPE_CHECKING:
     from tui.localcloud.controlplane import ControlPlane

@@ -21,15 +21,10 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from tui.localcloud.runtime import (
-    ComponentSpec,
-    DeploymentSpec,
-    Runtime,
-    RuntimeEvent,
-    RuntimeSettings,
-)
+from tui.localcloud.runtime.orchestrator import Runtime
+from tui.localcloud.runtime.records import ComponentSpec, DeploymentSpec, RuntimeEvent, RuntimeSettings
 from tui.localcloud.samples import get_sample
-from tui.localcloud.scaler import Autoscaler, desired_replicas, replica_floor
+from tui.localcloud.runtime.scaler import Autoscaler, desired_replicas, replica_floor
 
 TOKEN = "tok-5ecret-9d8f7e6a5b4c3d2e1f"
 IRIS_ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]

@@ -45,12 +45,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tui.api.models import DeploymentMetricsSchema
-from tui.localcloud.gateway import Gateway
+from tui.localcloud.runtime.gateway import Gateway
 from tui.localcloud.replica_caps import ReplicaCaps
-from tui.localcloud.metrics import MetricsStore
-from tui.localcloud.replica import Replica, inherited_env, replica_env
-from tui.localcloud.runner_service import RunnerService
-from tui.localcloud.runtime_types import (
+from tui.localcloud.runtime.metrics import MetricsStore
+from tui.localcloud.runtime.replica import Replica, inherited_env, replica_env
+from tui.localcloud.runtime.runner_service import RunnerService
+from tui.localcloud.runtime.records import (
     API_SERVER,
     ComponentSpec,
     DeploymentSpec,
@@ -59,17 +59,9 @@ from tui.localcloud.runtime_types import (
     RuntimeEvent,
     RuntimeSettings,
 )
-from tui.localcloud.scaler import Autoscaler, desired_replicas, replica_floor
+from tui.localcloud.runtime.scaler import Autoscaler, desired_replicas, replica_floor
 
-__all__ = [
-    "BENTO_SERVER",
-    "ComponentSpec",
-    "DeploymentSpec",
-    "ReplicaInfo",
-    "Runtime",
-    "RuntimeEvent",
-    "RuntimeSettings",
-]
+__all__ = ["BENTO_SERVER", "DeploymentState", "Runtime"]
 
 log = logging.getLogger(__name__)
 

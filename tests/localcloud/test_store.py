@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.localcloud.store import Conflict, DeploymentQuery, NotFound, Store
+from tui.localcloud.state.store import Conflict, DeploymentQuery, NotFound, Store
 
 TARGET = {"type": "stable", "bento_repository": "iris_classifier", "bento": "v1",
           "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 2}}}
@@ -96,7 +96,7 @@ def test_list_queries(tmp_path: Path) -> None:
 
 
 def test_events_are_ordered_and_bounded(tmp_path: Path) -> None:
-    from tui.localcloud import store as store_module
+    from tui.localcloud.state import store as store_module
 
     store = Store(tmp_path / "state.db")
     row = _create(store, "iris-demo")
@@ -120,7 +120,7 @@ def test_survives_kill_9_mid_writes(tmp_path: Path) -> None:
     db = tmp_path / "state.db"
     writer = textwrap.dedent(f"""
         import sys
-        from tui.localcloud.store import Store
+        from tui.localcloud.state.store import Store
         store = Store({str(db)!r})
         i = 0
         while True:
@@ -157,7 +157,7 @@ def test_survives_kill_9_mid_writes(tmp_path: Path) -> None:
 def test_opens_a_database_made_before_the_version_column(tmp_path: Path) -> None:
     import sqlite3
 
-    from tui.localcloud import store as store_module
+    from tui.localcloud.state import store as store_module
 
     old_schema = store_module.SCHEMA.replace(
         "    version INTEGER NOT NULL DEFAULT 0,   -- bumped by every write: keys the render cache\n", "")

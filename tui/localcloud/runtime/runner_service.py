@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from tui.localcloud.replica import Replica
+from tui.localcloud.runtime.replica import Replica
 
 log = logging.getLogger(__name__)
 CHUNK = 64 * 1024

@@ -1,4 +1,4 @@
-"""Pilot tests run the real app against a real local control plane on loopback."""
+"""Helpers for the Pilot tests: the real app against a real local control plane on loopback."""
 
 from __future__ import annotations
 

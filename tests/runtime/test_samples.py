@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 
 from tui.api.models import BentoManifestSchema
-from tui.localcloud.runtime import BENTO_SERVER
+from tui.localcloud.runtime.orchestrator import BENTO_SERVER
 from tui.localcloud.samples import bento_files, bento_version, get_sample, list_samples, load_bento
 
 CLASSICS = {

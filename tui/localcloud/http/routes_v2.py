@@ -21,10 +21,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tui.api import flavours
 from tui.api import models as m
 from tui.api import models_v2 as v2
-from tui.localcloud import views_v2
-from tui.localcloud import websockets as ws
+from tui.localcloud.http import views_v2
+from tui.localcloud.http.bodies import index, parse_deployment_query
+from tui.localcloud.http.openapi import described
+from tui.localcloud.http import websockets as ws
 from tui.localcloud.controlplane import PAGE_CACHE_BYTES, ControlPlane, InvalidRequest
-from tui.localcloud.store import DeploymentRow, NotFound
+from tui.localcloud.state.store import DeploymentRow, NotFound
 
 
 class DropEmptyQueryValues:
@@ -121,8 +123,6 @@ def _int(name: str, value: str | None, default: int | None) -> int | None:
 
 def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
     """Add the v2 routes (and `GET /api/v1/instance_types`) to the control plane's app."""
-    from tui.localcloud.server import described, index, parse_deployment_query
-
     renderer = V2Renderer(plane)
 
     def json_response(body: bytes) -> Response:

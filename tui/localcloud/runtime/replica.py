@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tui.localcloud.replica_caps import ENV_NAME, reserved_env
-from tui.localcloud.runtime_types import ReplicaInfo, RuntimeSettings, bounded
+from tui.localcloud.runtime.records import ReplicaInfo, RuntimeSettings, bounded
 
 log = logging.getLogger(__name__)
 

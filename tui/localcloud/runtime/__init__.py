@@ -1,0 +1,1 @@
+"""What runs: the orchestrator, replica processes, the gateway, scaling, metrics and logs."""

@@ -1,0 +1,1 @@
+"""What the local control plane remembers: the SQLite store, lifecycle rules, the event hub, resume."""
