@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -52,8 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "local":
-        return _local(args)
+        try:
+            return _local(args)
+        except BrokenPipeError:
+            return _reader_gone()
     return _run_tui(args)
+
+
+def _reader_gone() -> int:
+    """`bentotui local token | head -c 5`: the reader left; say nothing, as cat would.
+
+    stdout goes to /dev/null so the interpreter's last flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 def _local(args: argparse.Namespace) -> int:
