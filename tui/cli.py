@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     local = sub.add_parser("local", help="manage the local control plane")
     local_sub = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)
     start = local_sub.add_parser("start", help="start it (idempotent); prints the endpoint")
-    start.add_argument("--port", type=int, help="port to listen on (default 38510, else a free one)")
+    start.add_argument("--port", type=int, help="port to listen on (default: the last one used, else 38510; "
+                       "when that is taken, a free one, and it says so)")
     start.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default 127.0.0.1: loopback only)")
     start.add_argument("--foreground", action="store_true", help="run in this terminal")

@@ -71,3 +71,10 @@ def test_token_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr, result.stderr
     assert "BrokenPipeError" not in result.stderr, result.stderr
     assert result.returncode == 1
+
+
+def test_start_help_describes_the_port_it_picks(tmp_path: Path) -> None:
+    """Second walk: `local start --help` said "default 38510, else a free one", while start
+    reuses the last port (the README's promise since issue 11 item 9)."""
+    text = " ".join(run(tmp_path / "home", "local", "start", "--help").stdout.split())
+    assert "the last one used, else 38510" in text, text
