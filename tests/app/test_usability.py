@@ -234,6 +234,8 @@ async def test_a_config_that_fails_closed_says_so_and_shows_read_only(
         assert "READ-ONLY" in top, top
         notes = config_notes(app)
         assert len(notes) == 1 and "config.toml, line 2: read_only must be true or false" in notes[0]
+        # second walk: the line was cut at "got 'tru…", before it said what the app does
+        assert "got 'true'; running read-only until it is fixed" in notes[0], notes[0]
         assert app._notifications and list(app._notifications)[0].severity == "error"
         select_row(screen, name)
         await pilot.press("t")
