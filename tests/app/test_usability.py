@@ -321,7 +321,10 @@ async def test_copy_curl_is_safe_by_default_and_honest(cloud: LocalCloud, http: 
         screen = app.screen
         await pilot.pause(0.3)
         screen.query_one("#interact-route").focus()
-        assert "Copy with token" in screen_text(app).splitlines()[-1]  # the second key is shown
+        # the second key is shown (the footer follows the focus a refresh later)
+        await until(lambda: "Copy with token" in screen_text(app).splitlines()[-1], 5, pilot,
+                    "the copy keys in the footer")
+        assert screen_text(app).splitlines()[-1].rstrip().endswith("? Help")
 
         def last() -> str:
             return list(app._notifications)[-1].message
