@@ -368,12 +368,12 @@ async def test_keys_that_were_hidden_are_shown(cloud: LocalCloud, http: httpx.Cl
         await until(lambda: screen.table.get(gone["uid"]).status.value == "terminated", pilot=pilot,
                     what="keys-gone terminated")
         # the list's footer offers what the row allows, and `? Help` still fits
-        select_row(screen, "keys-svc")
-        await pilot.pause(0.1)
-        assert "t Terminate" in footer(app) and "? Help" in footer(app), footer(app)
+        select_row(screen, "keys-svc")  # (the footer follows the row a refresh later)
+        await until(lambda: "t Terminate" in footer(app), 5, pilot, "t in the footer")
+        assert "? Help" in footer(app), footer(app)
         assert "r Restore" not in footer(app)
         select_row(screen, "keys-gone")
-        await pilot.pause(0.1)
+        await until(lambda: "r Restore" in footer(app), 5, pilot, "r in the footer")
         assert "r Restore" in footer(app) and "D Delete" in footer(app), footer(app)
         assert "t Terminate" not in footer(app) and "? Help" in footer(app)
         # a key the row does not allow says why instead of doing nothing
