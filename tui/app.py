@@ -178,7 +178,8 @@ class BentoTUI(App[int]):
             problems = [p.replace(str(path), path.name) for p in problems]
         # A toast is half the screen wide: three wrapped rows a problem at most.
         limit = max(30, min(MAX_PROBLEM_CHARS, (self.size.width // 2 - 6) * 3))
-        shown = [_shorten(p, limit) for p in problems[:MAX_PROBLEMS_SHOWN]]
+        # A safety line is never cut: its end says the app runs read-only, and why.
+        shown = [p if "read-only" in p else _shorten(p, limit) for p in problems[:MAX_PROBLEMS_SHOWN]]
         if len(problems) > len(shown):
             shown.append(f"… and {len(problems) - len(shown)} more")
         title = f"Configuration: {len(problems)} problem{'s' if len(problems) != 1 else ''}"

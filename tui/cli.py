@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -32,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     local = sub.add_parser("local", help="manage the local control plane")
     local_sub = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)
     start = local_sub.add_parser("start", help="start it (idempotent); prints the endpoint")
-    start.add_argument("--port", type=int, help="port to listen on (default 38510, else a free one)")
+    start.add_argument("--port", type=int, help="port to listen on (default: the last one used, else 38510; "
+                       "when that is taken, a free one, and it says so)")
     start.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default 127.0.0.1: loopback only)")
     start.add_argument("--foreground", action="store_true", help="run in this terminal")
@@ -65,12 +67,24 @@ def add_connection_flags(parser: argparse.ArgumentParser, inner: bool = False) -
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "local":
-        return _local(args)
+        try:
+            return _local(args)
+        except BrokenPipeError:
+            return _reader_gone()
     if args.command == "watch":
         from tui.watch_cli import run_watch  # deferred: start-up time
 
         return run_watch(args)
     return _run_tui(args)
+
+
+def _reader_gone() -> int:
+    """`bentotui local token | head -c 5`: the reader left; say nothing, as cat would.
+
+    stdout goes to /dev/null so the interpreter's last flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
 
 
 def _local(args: argparse.Namespace) -> int:

@@ -276,3 +276,16 @@ async def test_editor_at_60x20_shows_the_name_problem_first(seeded: LocalCloud) 
         await pilot.pause(0.6)  # the check runs after a short pause in typing
         text = "\n".join(_lines(app))
         assert "'Bad_x' has capital letters" in text, text
+
+
+async def test_80x24_footer_shows_help_beside_the_palette_key(seeded: LocalCloud) -> None:
+    """Second walk: both `^p Commands` and `? Help` were docked right, into the same cells, so
+    the palette key hid `? Help` on every screen; now they sit side by side, help last."""
+    app = BentoTUI(local_context(seeded))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: list_ready(app), pilot=pilot, what="the list")
+        await pilot.pause(0.2)
+        footer = _lines(app)[-1].rstrip()
+        assert footer.endswith("? Help"), footer
+        assert "^p Commands" in footer, footer
+        assert "q Quit" in footer, footer

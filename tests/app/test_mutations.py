@@ -556,3 +556,26 @@ async def test_read_only_refuses_mutations(cloud: LocalCloud, http: httpx.Client
         await pilot.pause(0.2)
         assert sum("read-only: " in n for n in notifications(app)) == 2
         assert server_deployment(http, "ro-iris")["status"] != "terminating"
+
+
+async def test_request_pane_at_60x20_leaves_rows_for_the_body_and_the_answer(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    """Second walk: at 60x20 the curl preview wrapped into 7 rows (one a lone "\\") and left
+    the body and the response one row each; below 80 columns it is not shown (c copies it)."""
+    create(http, "talk-small")
+    await until(lambda: server_deployment(http, "talk-small")["status"] == "running", 30, what="running")
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await on_list(app, pilot, "talk-small")
+        dep = await app.session.client.get_deployment("default", "talk-small")
+        actions.run(app, actions.open_interact, dep)
+        await until(lambda: isinstance(app.screen, InteractScreen), pilot=pilot, what="interact")
+        screen: InteractScreen = app.screen  # type: ignore[assignment]
+        await until(lambda: "/classify" in screen.apis, pilot=pilot, what="the routes")
+        await pilot.pause(0.2)
+        assert screen.query_one("#interact-body", TextArea).region.height >= 3
+        assert screen.query_one("#interact-response", TextArea).region.height >= 3
+        assert "curl -s" not in screen_text(app)
+        screen.query_one("#interact-route", Select).focus()
+        await pilot.press("c")  # still copies the command that is not shown
+        assert "curl -s -X POST" in app.clipboard and "/classify" in app.clipboard

@@ -64,3 +64,28 @@ async def test_monitoring_labels_gone_replicas_exited(cloud: LocalCloud, http: h
         assert "Replicas: none running" in screen_text(app)
         for line in panel.query(ScaledSparkline):
             assert line.floor > 0 or line.parent.series.key.startswith("mem-")
+
+
+async def test_empty_replicas_tab_says_why(cloud: LocalCloud, http: httpx.Client) -> None:
+    """Second walk: a function at zero showed a bare header row ("0/0 ready"), which reads as
+    still loading; the bar now says why it is empty and where the old logs are."""
+    create(http, "empty-fn", mode="function")
+    create(http, "empty-svc", deploy=False)
+    wait_for(lambda: any(e["reason"] == "ScaledToZero"
+                         for e in http.get(f"{NS}/empty-fn/kube_events").json()), 60,
+             what="scaled to zero")
+    wait_for(lambda: http.get(f"{NS}/empty-fn/pods").json() == [], what="no live replica")
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_detail(app, pilot, "empty-fn")
+        await until(lambda: screen.pods == [], 10, pilot, "no replica")
+        await pilot.press("4")
+        await until(lambda: "scaled to zero: a request (i) starts one" in screen_text(app), 5, pilot,
+                    "why the function's Replicas tab is empty")
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_detail(app, pilot, "empty-svc")
+        await until(lambda: screen.pods == [], 10, pilot, "no replica")
+        await pilot.press("4")
+        await until(lambda: "0/0 ready · no replica running" in screen_text(app), 5, pilot,
+                    "why the Replicas tab is empty")

@@ -56,3 +56,25 @@ def test_start_is_idempotent_and_stop_stops_replicas(tmp_path: Path) -> None:
     wait_for(lambda: not any(psutil.pid_exists(pid) for pid in pids), 10, what="replicas to stop")
     assert json.loads(run(home, "local", "status").stdout)["running"] is False
     assert run(home, "local", "stop").stdout.strip() == "not running"
+
+
+def test_token_into_a_closed_pipe_is_quiet(tmp_path: Path) -> None:
+    """Second walk: `bentotui local token | head -c 5` printed a BrokenPipeError traceback."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone, like `head` after its bytes
+    try:
+        env = dict(os.environ, BENTOTUI_HOME=str(tmp_path / "home"), **FAST_RUNTIME)
+        result = subprocess.run([*BENTOTUI, "local", "token"], env=env, cwd=ROOT, stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "BrokenPipeError" not in result.stderr, result.stderr
+    assert result.returncode == 1
+
+
+def test_start_help_describes_the_port_it_picks(tmp_path: Path) -> None:
+    """Second walk: `local start --help` said "default 38510, else a free one", while start
+    reuses the last port (the README's promise since issue 11 item 9)."""
+    text = " ".join(run(tmp_path / "home", "local", "start", "--help").stdout.split())
+    assert "the last one used, else 38510" in text, text

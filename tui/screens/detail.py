@@ -93,6 +93,14 @@ def _gone(error: str | None) -> bool:
     return "not found" in text or "was deleted" in text
 
 
+def no_replica_reason(deployment: m.DeploymentSchema | None) -> str:
+    """Why the Replicas tab is empty, and where to look instead."""
+    if (deployment is not None and deployment.mode == m.DeploymentMode.FUNCTION
+            and deployment.status == m.DeploymentStatus.RUNNING):
+        return "scaled to zero: a request (i) starts one · exited replicas' logs: 6"
+    return "no replica running · exited replicas' logs: 6"
+
+
 class DetailScreen(ReportsWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
@@ -322,6 +330,8 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
                             f"({sum(1 for p in runners if p.status.ready)} ready)")
             if pods:
                 text.append(" · enter tails the log", style="dim")
+            else:  # an empty table alone reads as "still loading"
+                text.append(" · " + no_replica_reason(self.deployment), style="dim")
         note = self._notes.get("pods")
         if note:
             text.append(f" · {note}", style="bold yellow")

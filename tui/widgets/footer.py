@@ -1,39 +1,51 @@
-"""The footer every screen shows, with `? Help` pinned to its right end.
+"""The footer every screen shows, with `^p Commands` and `? Help` pinned to its right end.
 
 Textual's Footer lays keys out left to right and cuts what does not fit, so on a narrow
 terminal (60 columns) or a screen with many keys the last one, `? Help` (an app key, listed
-after the screen's), vanished first.  Pinned right like Textual pins its command palette key,
-help stays reachable and visible however many keys come before it.
+after the screen's), vanished first.  Textual pins its command palette key by docking it
+right; docking `? Help` right as well put both in the same cells, and the palette key hid
+help on every screen.  So both go into one right-docked box, side by side.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
-from textual.widget import Widget
+from textual.containers import Horizontal
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey  # not re-exported; the widgets Footer yields
 
 HELP_ACTION = "help"
+PALETTE_CLASS = "-command-palette"  # what Textual's Footer calls its palette key
 
 
 class KeysFooter(Footer):
-    """Textual's Footer with `? Help` pinned right.  The palette's own pinned key is left out
-    (two keys docked right would overlap and hide help); `?` lists ctrl+p and `:`."""
-
     DEFAULT_CSS = """
-    KeysFooter FooterKey.-pinned {
+    KeysFooter #footer-pinned {
         dock: right;
+        width: auto;
+        height: 1;
+        background: $footer-background;
+    }
+    KeysFooter FooterKey.-pinned {
         border-left: vkey $foreground 20%;
     }
     """
 
-    def __init__(self, *children: Widget, show_command_palette: bool = False, **kwargs: Any) -> None:
-        super().__init__(*children, show_command_palette=show_command_palette, **kwargs)
-
     def compose(self) -> ComposeResult:
+        palette: list[FooterKey] = []
+        help_keys: list[FooterKey] = []
         for widget in super().compose():
-            if isinstance(widget, FooterKey) and widget.action == HELP_ACTION:
-                widget.add_class("-pinned")
-            yield widget
+            if isinstance(widget, FooterKey) and widget.has_class(PALETTE_CLASS):
+                palette.append(widget)
+            elif isinstance(widget, FooterKey) and widget.action == HELP_ACTION:
+                help_keys.append(widget)
+            else:
+                yield widget
+        pinned = palette + help_keys  # help last: the right end, where it is never cut
+        for key in pinned:
+            key.remove_class(PALETTE_CLASS)  # its own `dock: right` would overlap again
+            key.add_class("-pinned")
+        for key in palette:
+            key.add_class("-palette")
+        if pinned:
+            yield Horizontal(*pinned, id="footer-pinned")
