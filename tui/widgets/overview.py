@@ -132,7 +132,25 @@ def replicas_line(deployment: m.DeploymentSchema) -> Text:
     return text
 
 
-def info_table(deployment: m.DeploymentSchema, deleted: bool = False) -> Table:
+BUILD_STATES = (m.DeploymentStatus.IMAGE_BUILDING, m.DeploymentStatus.IMAGE_BUILD_FAILED)
+
+
+def build_text(deployment: m.DeploymentSchema, last_line: str | None, failure: str | None) -> Text:
+    """The image build while it matters: its last log line, or why it failed."""
+    if deployment.status == m.DeploymentStatus.IMAGE_BUILD_FAILED:
+        text = Text("failed: ", style="bold red")
+        text.append_text(safe_block(failure or "no reason received yet (see the Events tab)",
+                                    limit=2_000))
+        return text
+    text = Text("building", style="yellow")
+    if last_line:
+        text.append(" · ", style="bright_black")
+        text.append_text(safe(last_line))
+    return text
+
+
+def info_table(deployment: m.DeploymentSchema, deleted: bool = False,
+               build: tuple[str | None, str | None] = (None, None)) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True, min_width=10)
     grid.add_column(overflow="fold")
@@ -140,6 +158,8 @@ def info_table(deployment: m.DeploymentSchema, deleted: bool = False) -> Table:
     config = target.config if target else None
     status = Text("✖ deleted", style="red") if deleted else status_text(deployment.status)
     grid.add_row("Status", status)
+    if not deleted and deployment.status in BUILD_STATES:
+        grid.add_row("Build", build_text(deployment, *build))
     # Every value below may come from another person or a server: shown with safe(), which
     # escapes control characters and never reads markup (a plain str cell would be markup).
     grid.add_row("Mode", safe(mode_title(deployment.mode)))
@@ -197,6 +217,9 @@ class OverviewPanel(VerticalScroll):
     OverviewPanel > #overview-components { height: auto; }
     """
 
+    # (last line of the image build's log, why the build failed), given by the detail screen
+    build: tuple[str | None, str | None] = (None, None)
+
     def compose(self) -> ComposeResult:
         yield Static("Loading…", id="overview-info")
         yield Static("Components", id="overview-components-title")
@@ -204,6 +227,6 @@ class OverviewPanel(VerticalScroll):
 
     def show(self, deployment: m.DeploymentSchema, pods: list[m.KubePodSchema] | None,
              deleted: bool = False) -> None:
-        self.query_one("#overview-info", Static).update(info_table(deployment, deleted))
+        self.query_one("#overview-info", Static).update(info_table(deployment, deleted, self.build))
         self.query_one("#overview-components", Static).update(Group(components_table(deployment, pods)))
 
