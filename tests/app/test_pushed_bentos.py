@@ -117,3 +117,8 @@ async def test_detail_follows_the_image_build_and_says_why_it_failed(
             str(line.text) for line in screen.logs_view.query_one("#logs-log").lines),
             30, pilot, "the build log in the Logs tab")
         assert any("image-builder" in label for label, _ in screen.logs_view._given)
+        # the server lists the finished build's log under the name the tail follows
+        exited = http.get("/api/v1/clusters/default/namespaces/yatai/deployments/nobuild/"
+                          "exited_pods").json()
+        assert {"name": "nobuild-image-builder", "component": "image-builder"}.items() <= next(
+            e for e in exited if e["component"] == "image-builder").items()
