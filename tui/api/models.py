@@ -857,7 +857,7 @@ class ExitedReplicaSchema(WireModel):
     whose log is kept (the tail websocket accepts its name)."""
 
     name: str
-    component: str = "api-server"  # "api-server" | "runner"
+    component: str = "api-server"  # "api-server" | "runner" | "image-builder"
     exited_at: datetime
     log_bytes: int = 0
 

@@ -664,8 +664,11 @@ class ControlPlane:
                 continue
             stat = entry.stat()
             role = name.removeprefix(prefix).split("-")[1:2]
+            component = "runner" if role == ["runner"] else "api-server"
+            if name == "image-builder":  # the build's log: tailed as <deployment>-image-builder
+                name, component = builder_pod(row.name), "image-builder"
             found.append(m.ExitedReplicaSchema(
-                name=name, component="runner" if role == ["runner"] else "api-server",
+                name=name, component=component,
                 exited_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
                 log_bytes=stat.st_size,
             ))

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.api import models as m
 from tui.api.errors import ApiError
+from tui.widgets.bento_state import bento_state, unpickable
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe, safe_block, sanitize
 from tui.widgets.footer import KeysFooter
@@ -141,6 +142,12 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
             self._hint("Loading versions…")
             self.load_versions(self.repo)
         else:
+            bento = next((b for b in self.versions if b.version == option.id), None)
+            why = unpickable(bento) if bento is not None else None
+            if why is not None:
+                self.app.bell()
+                self._hint(why, error=True)
+                return
             self.dismiss((self.repo, option.id))
 
     # ------------------------------------------------------------------ versions
@@ -164,7 +171,8 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
             if i == 0 and not needle:
                 line.append("  latest", style="green")
             line.append(f"  {local(bento.created_at):%Y-%m-%d %H:%M}", style="dim")
-            line.append(f"  build {bento.image_build_status.value}", style="dim")
+            line.append("  ")
+            line.append_text(bento_state(bento))
             options.add_option(Option(sanitize(line), id=bento.version))
         if shown:
             versions = [b.version for b in shown]

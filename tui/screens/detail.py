@@ -43,7 +43,7 @@ from tui.widgets.humanize import age, clock, now_utc, short_replica
 from tui.widgets.log_tools import ALL_REPLICAS, merge_by_time, prefixed
 from tui.widgets.log_view import LogsView
 from tui.widgets.metrics_panel import MetricsPanel
-from tui.widgets.overview import OverviewPanel
+from tui.widgets.overview import BUILD_STATES, OverviewPanel
 from tui.widgets.replica_table import ReplicaTable, component_rank
 from tui.widgets.safe_text import safe, sanitize
 from tui.widgets.revision_table import MARKER, RevisionTable
@@ -72,7 +72,9 @@ MAX_REVISIONS = 1000
 # Actions that answer their keys although the footer hides them (see on_key).
 LIVE_WHEN_HIDDEN = frozenset({"mutate", "interact", "show_tab"})
 ROOM_FOR_REVISION_KEYS = {("show_tab", ("logs",))}
-STREAM_GROUPS = ("detail-live", "detail-pods", "detail-events", "detail-logs", "detail-metrics")
+STREAM_GROUPS = ("detail-live", "detail-pods", "detail-events", "detail-logs", "detail-metrics",
+                 "detail-build")
+IMAGE_BUILDER = "image-builder"
 
 
 def sanitize_filename(name: str) -> str:
@@ -164,6 +166,8 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self._logs_started = False
         self._log_pod_picked = False
         self.exited: list[m.ExitedReplicaSchema] = []  # gone replicas whose logs are kept
+        self._build_followed = False  # the image builder's last log line is being followed
+        self._builder_offered = False  # the Logs tab offers the image builder's log
         self._notes: dict[str, str] = {}
         self._merged_pods: set[str] = set()  # the replicas the merged log view tails
 
@@ -389,6 +393,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         previous = self._revision_uid
         self.deployment = deployment
         self._revision_uid = self._latest_revision_uid(deployment)
+        self._watch_build()
         self._render_deployment()
         if self._revision_uid != previous:
             self._revisions_stale = True
@@ -526,6 +531,9 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
                     self._stream_status("events", item)
                     continue
                 self.events_view.add(item)
+                failed = [e.message for e in item if e.reason == "ImageBuildFailed"]
+                if failed:
+                    self._set_build(failure=failed[-1])
         except NotFoundError:
             self.load()  # the deployment is gone: load() says so
         except ApiError as exc:
@@ -576,8 +584,19 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
 
     # ------------------------------------------------------------------ logs
 
+    @property
+    def _builder_pod(self) -> str:
+        """The image builder's log, as the local control plane names it."""
+        return f"{self.deployment_name}-{IMAGE_BUILDER}"
+
+    def _building(self) -> bool:
+        return self.deployment is not None and self.deployment.status in BUILD_STATES
+
     def _default_log_pod(self) -> str | None:
-        """A live API server first; with none live, the replica that exited last."""
+        """A live API server first; with none live, the image build while there is one, then
+        the replica that exited last."""
+        if not self.pods and self._building():
+            return self._builder_pod
         pods = sorted(self.pods or [], key=lambda p: (not p.status.ready, *component_rank(p)))
         api = [p for p in pods if p.runner_name is None]
         chosen = api[0] if api else (pods[0] if pods else None)
@@ -593,8 +612,13 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         options = [(f"{p.component}  {short_replica(p.name, self.deployment_name)}"
                     + ("" if p.status.ready else " (not ready)"), p.name) for p in pods]
         alive = {p.name for p in pods}
+        if self._building():
+            options.insert(0, (f"{IMAGE_BUILDER}  (live)", self._builder_pod))
+            alive.add(self._builder_pod)
         # the name says the component (…-api-…, …-runner-NAME-…); the age fits the 44 columns
-        options += [(f"{short_replica(r.name, self.deployment_name)}  exited {age(r.exited_at)} ago",
+        options += [(f"{IMAGE_BUILDER}  finished {age(r.exited_at)} ago"
+                     if r.component == IMAGE_BUILDER else
+                     f"{short_replica(r.name, self.deployment_name)}  exited {age(r.exited_at)} ago",
                      r.name)
                     for r in self.exited if r.name not in alive]
         logs = self.logs_view
@@ -614,6 +638,49 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
                 self._tail_replica(default, picked=False)
         if not options and current is None:
             logs.set_waiting("no replica has run yet" if self.pods is not None else "waiting for a replica…")
+
+    # ------------------------------------------------------------------ image build
+
+    def _watch_build(self) -> None:
+        """Follows the build log's last line while the deployment is image-building."""
+        building = (self.deployment is not None and not self.deleted
+                    and self.deployment.status == m.DeploymentStatus.IMAGE_BUILDING)
+        if building and not self._build_followed:
+            self._build_followed = True
+            self._set_build(failure="")
+            self.follow_build()
+        elif not building and self._build_followed:
+            self._build_followed = False
+            self.workers.cancel_group(self, "detail-build")
+        if self._building() != self._builder_offered:
+            self._builder_offered = self._building()
+            self._update_log_choices()
+
+    def _set_build(self, last_line: str | None = None, failure: str | None = None) -> None:
+        line, why = self.overview.build
+        self.overview.build = (line if last_line is None else last_line,
+                               why if failure is None else failure)
+        if self.deployment is not None:
+            self._render_deployment()
+
+    @work(exclusive=True, group="detail-build", exit_on_error=False)
+    async def follow_build(self) -> None:
+        session = self.app.session
+        if session is None:
+            return
+        stream = tail_logs(session.client, self._cluster, self._namespace, self.deployment_name,
+                           self._builder_pod, tail_lines=1)
+        try:
+            async for item in stream:
+                if isinstance(item, StreamStatus):
+                    continue  # the Logs tab and the status say what is wrong
+                lines = [line for line in item.items if line.strip()]
+                if lines:
+                    self._set_build(last_line=lines[-1])
+        except ApiError:
+            return  # the status still says image-building; the Logs tab shows the log
+        finally:
+            await stream.aclose()
 
     @work(exclusive=True, group="detail-exited", exit_on_error=False)
     async def load_exited(self) -> None:

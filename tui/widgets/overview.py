@@ -133,7 +133,25 @@ def replicas_line(deployment: m.DeploymentSchema) -> Text:
     return text
 
 
-def info_table(deployment: m.DeploymentSchema, deleted: bool = False, v2: bool = False) -> Table:
+BUILD_STATES = (m.DeploymentStatus.IMAGE_BUILDING, m.DeploymentStatus.IMAGE_BUILD_FAILED)
+
+
+def build_text(deployment: m.DeploymentSchema, last_line: str | None, failure: str | None) -> Text:
+    """The image build while it matters: its last log line, or why it failed."""
+    if deployment.status == m.DeploymentStatus.IMAGE_BUILD_FAILED:
+        text = Text("failed: ", style="bold red")
+        text.append_text(safe_block(failure or "no reason received yet (see the Events tab)",
+                                    limit=2_000))
+        return text
+    text = Text("building", style="yellow")
+    if last_line:
+        text.append(" · ", style="bright_black")
+        text.append_text(safe(last_line))
+    return text
+
+
+def info_table(deployment: m.DeploymentSchema, deleted: bool = False,
+               build: tuple[str | None, str | None] = (None, None), v2: bool = False) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True, min_width=10)
     grid.add_column(overflow="fold")
@@ -144,6 +162,8 @@ def info_table(deployment: m.DeploymentSchema, deleted: bool = False, v2: bool =
     else:
         status = v2_status_text(v2_status(deployment)) if v2 else status_text(deployment.status)
     grid.add_row("Status", status)
+    if not deleted and deployment.status in BUILD_STATES:
+        grid.add_row("Build", build_text(deployment, *build))
     # Every value below may come from another person or a server: shown with safe(), which
     # escapes control characters and never reads markup (a plain str cell would be markup).
     grid.add_row("Mode", safe(mode_title(deployment.mode)))
@@ -217,6 +237,9 @@ class OverviewPanel(VerticalScroll):
     OverviewPanel > #overview-components { height: auto; }
     """
 
+    # (last line of the image build's log, why the build failed), given by the detail screen
+    build: tuple[str | None, str | None] = (None, None)
+
     def compose(self) -> ComposeResult:
         yield Static("Loading…", id="overview-info")
         yield Static("Components", id="overview-components-title")
@@ -226,7 +249,7 @@ class OverviewPanel(VerticalScroll):
              deleted: bool = False) -> None:
         session = getattr(self.app, "session", None)
         v2 = session is not None and session.flavour == "v2"
-        self.query_one("#overview-info", Static).update(info_table(deployment, deleted, v2))
+        self.query_one("#overview-info", Static).update(info_table(deployment, deleted, self.build, v2))
         if v2:  # the v2 view of the same deployment: services, not targets
             self.query_one("#overview-components-title", Static).update("Services")
             self.query_one("#overview-components", Static).update(

@@ -2,7 +2,8 @@
 
 The gateway records every request it answers (status, latency); the runtime's sampler closes
 one interval per ``metrics_interval_s`` into requests/s, errors (5xx)/s and latency p50/p95,
-and samples each replica process's CPU% and RSS with psutil.  Buffers hold
+and samples each replica process's CPU% and RSS with psutil, its child processes included
+(a pushed bento's replica is `bentoml serve`, whose API workers and runners are children).  Buffers hold
 ``metrics_retention_s`` worth of points; nothing is interpolated or invented: an interval
 without requests has no latency point, and a replica's first CPU sample (which psutil can
 only measure from the second call on) is left out.
@@ -68,6 +69,8 @@ class MetricsStore:
         self._capacity = max(2, math.ceil(retention_s / max(interval_s, 1e-3)) + 1)
         self._deployments: dict[str, _DeploymentSeries] = {}
         self._processes: dict[int, psutil.Process] = {}
+        # each replica's children, kept so their CPU% is measured between two samples
+        self._children: dict[int, dict[int, psutil.Process]] = {}
 
     def _series(self, uid: str) -> _DeploymentSeries:
         series = self._deployments.get(uid)
@@ -104,7 +107,9 @@ class MetricsStore:
     def sample_process(
         self, uid: str, replica: str, runner_name: str | None, pid: int, now: datetime
     ) -> tuple[float | None, int | None]:
-        """CPU% (None on the first sample of a pid) and RSS bytes of one replica process."""
+        """CPU% (None on the first sample of a pid) and RSS bytes of one replica process and
+        all its descendants.  A child first seen in this sample adds its memory but no CPU
+        (psutil measures CPU between two calls), so CPU is never overstated."""
         proc = self._processes.get(pid)
         first = proc is None
         try:
@@ -112,9 +117,13 @@ class MetricsStore:
                 proc = self._processes[pid] = psutil.Process(pid)
             cpu = proc.cpu_percent(None)
             rss = proc.memory_info().rss
+            child_cpu, child_rss = self._sample_children(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             self._processes.pop(pid, None)
+            self._children.pop(pid, None)
             return None, None
+        cpu += child_cpu
+        rss += child_rss
         rs = self._series(uid).replicas.get(replica)
         if rs is None:
             rs = self._series(uid).replicas[replica] = _ReplicaSeries(
@@ -126,10 +135,30 @@ class MetricsStore:
         rs.cpu.append((now, cpu))
         return cpu, rss
 
+    def _sample_children(self, proc: psutil.Process) -> tuple[float, int]:
+        """Summed CPU% and RSS of `proc`'s descendants; a child that exits meanwhile is skipped."""
+        known = self._children.setdefault(proc.pid, {})
+        seen: dict[int, psutil.Process] = {}
+        cpu, rss = 0.0, 0
+        for child in proc.children(recursive=True):
+            tracked = known.get(child.pid, child)
+            try:
+                child_cpu = tracked.cpu_percent(None)
+                child_rss = tracked.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                continue
+            if tracked is not child:  # measured since the last sample
+                cpu += child_cpu
+            rss += child_rss
+            seen[child.pid] = tracked
+        self._children[proc.pid] = seen
+        return cpu, rss
+
     def forget_pids(self, alive: set[int]) -> None:
         for pid in list(self._processes):
             if pid not in alive:
                 del self._processes[pid]
+                self._children.pop(pid, None)
 
     def prune(self, now: datetime) -> None:
         """Drop deployments (and replicas) with no point inside the retention window."""
