@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import psutil
 
-from tui.localcloud.metrics import MetricsStore
+from tui.localcloud.runtime.metrics import MetricsStore
 
 CHILD_MB = 120
 # the parent stays small; its child holds CHILD_MB and burns CPU
