@@ -11,9 +11,9 @@ import pytest
 from tests.harness import LocalCloud
 
 
-
 @pytest.fixture(autouse=True)
-def isolated_homes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Path]]:
+def isolated_homes(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Path]]:
     homes = {
         "BENTOTUI_HOME": tmp_path_factory.mktemp("bentotui-home"),
         "BENTOML_HOME": tmp_path_factory.mktemp("bentoml-home"),

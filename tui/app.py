@@ -9,20 +9,20 @@ from pathlib import Path
 
 from textual import events, work
 from textual.app import App, ComposeResult
-from textual.notifications import SeverityLevel
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from tui import actions
 from tui.api import models as m
 from tui.api.contexts import Context, ContextError, list_contexts
 from tui.api.errors import describe_failure
 from tui.api.prefetch import Prefetch
-from tui.config import Settings, load_settings
-from tui import actions
 from tui.clipboard import copy
 from tui.commands import BentoCommands
+from tui.config import Settings, load_settings
 from tui.keymap import binding_scopes, check_keymap
 from tui.messages import ConnectionChanged, FlowRequested, OpenDeployment, WorkerFailed
 from tui.screens.breakpoints import CRAMPED_WIDTH

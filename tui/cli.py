@@ -6,14 +6,12 @@ import argparse
 import json
 import os
 import sys
-
-
 from typing import TYPE_CHECKING
 
 from tui import __version__
 
 if TYPE_CHECKING:
-    from tui.api.contexts import Context
+    pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,9 +87,9 @@ def _reader_gone() -> int:
 
 def _local(args: argparse.Namespace) -> int:
     from tui.localcloud import daemon  # deferred: start-up time (only `local` commands need these)
-    from tui.localcloud.state import resume
     from tui.localcloud.limits import LimitError
     from tui.localcloud.paths import read_or_create_token
+    from tui.localcloud.state import resume
 
     paths = daemon.state_paths()
     try:

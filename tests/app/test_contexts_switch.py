@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.app import create, local_context, until
 from tests.harness import LocalCloud
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen
 from tui.screens.pickers import PickerScreen

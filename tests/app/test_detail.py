@@ -13,10 +13,10 @@ import signal
 
 import httpx
 
-from tests.support.app import bento_version, create, local_context, until
 from tests.harness import LocalCloud
-from tui.messages import ConnectionChanged
+from tests.support.app import bento_version, create, local_context, until
 from tui.app import BentoTUI
+from tui.messages import ConnectionChanged
 from tui.screens.deployments import DeploymentsScreen
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen

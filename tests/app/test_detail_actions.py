@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.app import create, local_context, until
 from tests.harness import LocalCloud
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.screens.confirm import ConfirmByName, ConfirmScreen
 from tui.screens.detail import DetailScreen

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import yaml
 
-from tests.support.app import bento_version, local_context, until
 from tests.app.test_mutations import on_list, paste_json, screen_text, select_row, settle
 from tests.harness import LocalCloud
+from tests.support.app import bento_version, local_context, until
 from tui.app import BentoTUI
 from tui.config import Settings
 from tui.screens.confirm import ConfirmByName, ConfirmScreen
@@ -150,8 +150,8 @@ async def test_v2_editor_saves_and_loads_yaml(cloud: LocalCloud, http: httpx.Cli
 async def test_scaled_to_zero_shown_as_such_on_v2_only(cloud: LocalCloud, http: httpx.Client) -> None:
     """A running On-Demand Function at 0 replicas: `scaled-to-zero` in the v2 list (its own
     symbol), `running` in the v1 list (1.1 clients do not know the word)."""
-    from tests.support.app import create
     from tests.app.test_mutations import make_app
+    from tests.support.app import create
 
     create(http, "zero-fn", mode="function", hpa_conf={"min_replicas": 0, "max_replicas": 1})
     await until(lambda: v2_get(http, "zero-fn")["status"] == "scaled-to-zero", what="at zero")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 from textual.widgets import Select
 
-from tests.support.app import create, local_context, until
 from tests.app.test_detail import open_detail, screen_text
 from tests.harness import LocalCloud, wait_for
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"

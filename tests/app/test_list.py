@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.app import create, local_context, until
 from tests.harness import LocalCloud
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.config import load_settings
 from tui.screens.deployments import DeploymentsScreen

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.app import create, local_context, until
 from tests.app.test_detail import open_detail, screen_text
 from tests.harness import LocalCloud, wait_for
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.screens.detail import merged_label
 from tui.screens.file_prompt import FilePrompt

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from rich.color import Color
 from rich.style import Style
 from rich.terminal_theme import TerminalTheme
 
-from tests.support.app import create, local_context, until
 from tests.harness import LocalCloud, wait_for
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen
 from tui.widgets.deployment_table import DeploymentTable

@@ -15,9 +15,9 @@ from rich.console import Console
 from textual import events
 from textual.widgets import Button, Input, RadioButton, Select, Static, TextArea
 
+from tests.harness import LocalCloud
 from tests.support.app import bento_version, create, local_context, until
 from tests.support.fixtures import FIXTURES
-from tests.harness import LocalCloud
 from tui import actions
 from tui.api import models as m
 from tui.app import BentoTUI

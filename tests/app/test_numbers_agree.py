@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 from textual.widgets import Input
 
-from tests.support.app import create, local_context, until
 from tests.app.test_detail import open_detail, screen_text
 from tests.app.test_mutations import open_editor
 from tests.harness import LocalCloud, wait_for
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.widgets.scaled_sparkline import ScaledSparkline, bar_heights
 

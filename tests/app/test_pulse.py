@@ -5,12 +5,12 @@ request rate sparklines from the metrics extension, and says so where a server h
 from __future__ import annotations
 
 import httpx
+from textual.command import CommandPalette
 
-from tests.support.app import create, local_context, until
 from tests.app.test_detail import screen_text
 from tests.app.test_table_filter import deployment
 from tests.harness import LocalCloud, wait_for
-from textual.command import CommandPalette
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen
 from tui.screens.detail import DetailScreen

@@ -13,6 +13,7 @@ import tarfile
 
 import httpx
 import pytest
+from textual.widgets import OptionList, Static
 
 from tests.app.conftest import local_context, until
 from tests.app.test_detail import open_detail, screen_text
@@ -21,7 +22,6 @@ from tests.localcloud.test_registry import BENTOS, MANIFEST, archive
 from tui.app import BentoTUI
 from tui.screens.bento_picker import BentoPicker
 from tui.screens.detail import DetailScreen
-from textual.widgets import OptionList, Static
 
 
 def push(http: httpx.Client, repo: str, version: str, body: bytes | None,

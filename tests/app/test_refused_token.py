@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.support.app import until
 from tests.app.test_detail import screen_text
 from tests.harness import LocalCloud
+from tests.support.app import until
 from tui.api.contexts import resolve_context
 from tui.app import BentoTUI
 from tui.screens.pickers import PickerScreen

@@ -7,9 +7,9 @@ import json
 
 import httpx
 
-from tests.support.app import create, local_context, until
 from tests.app.test_detail import open_detail, screen_text
 from tests.harness import LocalCloud, wait_for
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.json_view import JsonScreen

@@ -10,16 +10,13 @@ import subprocess
 from pathlib import Path
 
 import httpx
-from textual.widgets import TextArea
 import pytest
+from textual.command import CommandPalette
 from textual.widgets import RadioButton, RadioSet
 
-from textual.command import CommandPalette
-
-from tests.support.app import create, local_context, until
-from tests.app.test_mutations import (make_app, on_list, open_editor, paste_json,
-                                     screen_text, select_row, settle)
+from tests.app.test_mutations import make_app, on_list, open_editor, paste_json, screen_text, select_row, settle
 from tests.harness import LocalCloud
+from tests.support.app import create, local_context, until
 from tui import actions
 from tui.app import BentoTUI
 from tui.config import Settings, load_settings
@@ -361,7 +358,7 @@ def footer(app: BentoTUI) -> str:
 async def test_keys_that_were_hidden_are_shown(cloud: LocalCloud, http: httpx.Client) -> None:
     create(http, "keys-svc", deploy=False)
     gone = create(http, "keys-gone", deploy=False)
-    assert http.post(f"/api/v1/clusters/default/namespaces/yatai/deployments/keys-gone/terminate"
+    assert http.post("/api/v1/clusters/default/namespaces/yatai/deployments/keys-gone/terminate"
                      ).status_code == 200
     app = BentoTUI(local_context(cloud), settings=Settings())
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

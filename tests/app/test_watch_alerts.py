@@ -11,10 +11,10 @@ import time
 
 import httpx
 
-from tests.support.app import create, local_context, until
 from tests.app.test_detail import screen_text
 from tests.app.test_mutations import on_list
 from tests.harness import LocalCloud, wait_for
+from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.config import Settings
 from tui.screens.alerts import AlertsScreen

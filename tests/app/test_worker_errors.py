@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.app import local_context, until
 from tests.harness import LocalCloud
+from tests.support.app import local_context, until
 from tui.api.errors import RequestRejected
 from tui.app import BentoTUI
 from tui.config import Settings

@@ -83,7 +83,7 @@ def filter_keystrokes(term: Pty) -> list[float]:
             at = term.wait_for(lambda s, want=want: want in summary_line(term), want, 10)
             timings.append((at - start) * 1000)
             term.settle(0.05, timeout=2)
-        for i in range(len(word)):  # and delete it again, a key at a time
+        for _i in range(len(word)):  # and delete it again, a key at a time
             typed = typed[:-1]
             want = f"match “{typed}”" if typed else None
             start = term.press("\x7f")

@@ -121,7 +121,7 @@ def main() -> None:
                 term.pump(0.005)
         source_report = json.loads(source.stdout.read() or "{}")
         end = time.perf_counter()
-        cpu = [sum(p.cpu_times()[:2]) - c for p, c in zip((app, server, bench), cpu0)]
+        cpu = [sum(p.cpu_times()[:2]) - c for p, c in zip((app, server, bench), cpu0, strict=False)]
         result["cpu_s"] = {"bentotui": r(cpu[0]), "control_plane": r(cpu[1]), "bench_reading_screen": r(cpu[2]),
                            "wall": r(end - started)}
         while time.perf_counter() - end < 1.0:  # the app drains what is in flight

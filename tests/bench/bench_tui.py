@@ -162,7 +162,7 @@ def startup(cloud: LocalCloud, home: Path, rounds: int) -> dict[str, object]:
         "bentoml_list_s": {"median": r(median(cli), 3), "all": [r(t, 3) for t in cli]},
         "ratio": r(median(tui) / median(cli), 3),
         "ratio_local_home": r(median(local) / median(cli), 3),
-        "ratios": [r(a / b, 3) for a, b in zip(tui, cli)],
+        "ratios": [r(a / b, 3) for a, b in zip(tui, cli, strict=False)],
     }
 
 

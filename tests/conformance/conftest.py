@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 
-
 BENTOML_VERSION = "1.1.11"
 # The 1.4 line as tested (latest 1.4.x on PyPI when it was pinned; `pip index versions bentoml`).
 BENTOML_14_VERSION = "1.4.40"

@@ -17,9 +17,9 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.fixtures import FIXTURES
 from tests.conformance.conftest import BENTOML_VERSION, BentomlCLI, _clean_env
 from tests.harness import LocalCloud, wait_for
+from tests.support.fixtures import FIXTURES
 
 # A cold install of bentoml (in the first test to need it) can take minutes.
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1500)]

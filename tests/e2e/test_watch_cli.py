@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.app import create
 from tests.e2e.test_pty import BENTOTUI, NS
 from tests.harness import LocalCloud
+from tests.support.app import create
 
 
 class Lines:

@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from tests.support.fixtures import FIXTURES
 from tests.harness import LocalCloud, wait_for
+from tests.support.fixtures import FIXTURES
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
 

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.support.fixtures import FIXTURES
 from tests.harness import LocalCloud
+from tests.support.fixtures import FIXTURES
 from tui.api import models as m
 from tui.api.client import BentoCloudClient
 from tui.api.errors import ConnectionFailed, NotFoundError, RequestRejected, UnauthorizedError

@@ -39,7 +39,7 @@ def test_injected_events_are_pushed(tmp_path: Path) -> None:
             assert httpx.post(f"{cloud.endpoint}{DEBUG}/debug-on/kube_events",
                               json={"count": 3}).status_code == 403  # no token
             assert http.post(f"{DEBUG}/debug-on/kube_events", json={"count": 0}).status_code == 400
-            with connect_ws(f"/ws/v1/clusters/default/namespaces/yatai/deployments/debug-on/kube_events",
+            with connect_ws("/ws/v1/clusters/default/namespaces/yatai/deployments/debug-on/kube_events",
                             http) as ws:
                 first = json.loads(ws.receive_text(timeout=10))["payload"]
                 response = http.post(f"{DEBUG}/debug-on/kube_events",

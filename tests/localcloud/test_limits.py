@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.localcloud.limits import Limits, LimitError
+from tui.localcloud.limits import LimitError, Limits
 
 
 def test_defaults_and_overrides() -> None:

@@ -10,7 +10,7 @@ import time
 import httpx
 import psutil
 import pytest
-from httpx_ws import connect_ws
+from httpx_ws import WebSocketUpgradeError, connect_ws
 
 from tests.harness import LocalCloud, wait_for
 from tests.localcloud.test_api import NS, doc, wait_status
@@ -34,7 +34,7 @@ def receive_until(ws, predicate, timeout: float = 20.0):
 
 def test_websocket_requires_token(cloud: LocalCloud) -> None:
     with httpx.Client(base_url=cloud.endpoint) as anonymous:
-        with pytest.raises(Exception):
+        with pytest.raises(WebSocketUpgradeError):
             with connect_ws("/ws/v1/subscription/resource", anonymous):
                 pass
 

@@ -34,7 +34,7 @@ def test_empty_query_values_mean_default(http: httpx.Client) -> None:
     listed = http.get(V2, params=EMPTY)
     assert listed.status_code == 200, listed.text
     assert {"start", "count", "total", "items"} <= set(listed.json())
-    v1 = http.get(f"/api/v1/clusters/default/deployments", params={"count": "", "start": ""})
+    v1 = http.get("/api/v1/clusters/default/deployments", params={"count": "", "start": ""})
     assert v1.status_code == 200, v1.text
     assert http.get(V2, params={"count": "x"}).status_code == 400
 
@@ -178,8 +178,8 @@ def test_scaled_to_zero_is_reported_to_v2_clients_only(http: httpx.Client, iris_
 
 
 def test_a_nameless_create_gets_a_dns_name(http: httpx.Client, iris_version: str) -> None:
-    from tui.localcloud.http.routes_v2 import generated_name
     from tui.api.models import dns_1035_error
+    from tui.localcloud.http.routes_v2 import generated_name
 
     for repo in ("iris_classifier", "9.Odd__Repo", "___"):
         assert dns_1035_error(generated_name(repo)) is None, repo

@@ -19,8 +19,8 @@ from types import SimpleNamespace
 
 import uvicorn
 
-from tui.localcloud.runtime.gateway import Gateway
 from tui.localcloud.limits import Limits
+from tui.localcloud.runtime.gateway import Gateway
 from tui.localcloud.runtime.metrics import MetricsStore
 from tui.localcloud.runtime.records import ComponentSpec, DeploymentSpec, Pulse
 

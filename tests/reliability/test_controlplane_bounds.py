@@ -13,8 +13,8 @@ import psutil
 import pytest
 
 from tests.harness import LocalCloud
-from tests.support.reliability import CREATE, NS, body, latest_version, report
 from tests.runtime.test_runtime import harness, spec_for  # noqa: F401 - the real-runtime fixture
+from tests.support.reliability import CREATE, NS, body, latest_version, report
 from tui.localcloud.replica_caps import ReplicaCaps
 
 

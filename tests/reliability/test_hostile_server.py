@@ -23,10 +23,10 @@ import httpx
 import pytest
 from rich.console import Console
 
-from tests.support.app import local_context, until
 from tests.app.test_mutations import screen_text
 from tests.bench.common import BENTOTUI, Pty, tui_argv, tui_env
 from tests.harness import LocalCloud
+from tests.support.app import local_context, until
 from tests.support.reliability import CREATE, body, latest_version
 from tui.api.contexts import Context
 from tui.app import BentoTUI

@@ -18,8 +18,8 @@ import os
 from pathlib import Path
 
 from tests.harness import LocalCloud, wait_for
-from tests.support.reliability import CREATE, NS, body, latest_version
 from tests.runtime.test_runtime import TOKEN, Harness, harness, spec_for, write_bento  # noqa: F401
+from tests.support.reliability import CREATE, NS, body, latest_version
 
 REPORTING_SERVICE = """
 import os, sys

@@ -23,16 +23,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app import local_context, until
-from tests.app.test_mutations import make_app, on_list, open_editor, paste_json, screen_text, settle
+from tests.app.test_mutations import make_app, open_editor, paste_json, screen_text, settle
 from tests.harness import LocalCloud
-from tests.support.reliability import CREATE, NS, body, latest_version
+from tests.support.app import local_context, until
+from tests.support.reliability import NS, body, latest_version
 from tui import cli
 from tui.api.contexts import Context
 from tui.app import BentoTUI
 from tui.config import load_settings
 from tui.screens.deployments import DeploymentsScreen
-from tui.screens.editor import EditorScreen
 
 
 def notes(app: BentoTUI) -> list[str]:

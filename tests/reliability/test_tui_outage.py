@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app import local_context, until
 from tests.app.test_detail import open_detail, screen_text
 from tests.harness import LocalCloud
+from tests.support.app import local_context, until
 from tests.support.reliability import CREATE, NS, body, latest_version, outage_seconds, report
 from tui.app import BentoTUI
 from tui.messages import ConnectionChanged
 from tui.screens.deployments import DeploymentsScreen
-from tui.screens.detail import DetailScreen
 from tui.widgets.deployment_table import DeploymentTable
 
 

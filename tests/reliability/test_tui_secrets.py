@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.app import local_context, until
 from tests.app.test_detail import open_detail
 from tests.harness import LocalCloud
+from tests.support.app import local_context, until
 from tests.support.reliability import CREATE, body, latest_version
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen
@@ -38,7 +38,7 @@ async def test_the_token_is_on_no_screen(cloud: LocalCloud, http: httpx.Client) 
         await until(lambda: screen.deployment and screen.deployment.status.value == "running", 60,
                     pilot, "running")
         for key, tab in zip("123456", ("overview", "monitoring", "events", "replicas",
-                                        "revisions", "logs")):
+                                        "revisions", "logs"), strict=False):
             await pilot.press(key)
             await pilot.pause(0.3)
             shots[f"detail {tab}"] = app.export_screenshot()
@@ -72,8 +72,8 @@ async def test_the_token_is_on_no_screen(cloud: LocalCloud, http: httpx.Client) 
 async def test_the_token_is_not_in_the_errors_the_app_shows(cloud: LocalCloud) -> None:
     """A wrong token (the real one with a character changed) is refused; the message the user
     reads names the problem, not the token."""
-    from tui.api.contexts import Context
     from tests.app.test_mutations import screen_text
+    from tui.api.contexts import Context
 
     wrong = cloud.token[:-3] + "abc"
     context = Context(name="wrong", endpoint=cloud.endpoint, api_token=wrong, source="flag")

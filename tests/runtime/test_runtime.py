@@ -23,8 +23,8 @@ from starlette.routing import Mount
 
 from tui.localcloud.runtime.orchestrator import Runtime
 from tui.localcloud.runtime.records import ComponentSpec, DeploymentSpec, RuntimeEvent, RuntimeSettings
-from tui.localcloud.samples import get_sample
 from tui.localcloud.runtime.scaler import Autoscaler, desired_replicas, replica_floor
+from tui.localcloud.samples import get_sample
 
 TOKEN = "tok-5ecret-9d8f7e6a5b4c3d2e1f"
 IRIS_ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]]
@@ -282,7 +282,7 @@ async def test_metrics_are_measured(harness: Harness) -> None:
     assert sum(p.value for p in metrics.requests) * metrics.interval_seconds == pytest.approx(21, rel=0.35)
     assert all(p.value == 0 for p in metrics.errors)  # a 400 is not a server error
     assert metrics.latency_p50_ms and 0 < metrics.latency_p50_ms[-1].value < 1000
-    assert all(p95.value >= p50.value for p50, p95 in zip(metrics.latency_p50_ms, metrics.latency_p95_ms))
+    assert all(p95.value >= p50.value for p50, p95 in zip(metrics.latency_p50_ms, metrics.latency_p95_ms, strict=False))
     assert {r.runner_name for r in metrics.replicas} == {None, "iris_clf"}
     for series in metrics.replicas:
         assert 5_000_000 < series.memory_bytes[-1].value < 500_000_000  # a real RSS

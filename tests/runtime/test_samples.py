@@ -83,8 +83,8 @@ def test_iris_data_is_fishers() -> None:
     xs, ys = module.load_dataset()
     assert len(xs) == 150
     assert {y: ys.count(y) for y in set(ys)} == {"setosa": 50, "versicolor": 50, "virginica": 50}
-    setosa = [x for x, y in zip(xs, ys) if y == "setosa"]
-    means = [round(sum(col) / 50, 3) for col in zip(*setosa)]
+    setosa = [x for x, y in zip(xs, ys, strict=False) if y == "setosa"]
+    means = [round(sum(col) / 50, 3) for col in zip(*setosa, strict=False)]
     assert means == [5.006, 3.428, 1.462, 0.246]  # Fisher (1936), Table I
 
 
@@ -94,7 +94,7 @@ def test_iris_classifies_in_process() -> None:
     rows = [list(k) for k in CLASSICS]
     assert runnable.predict(rows) == list(CLASSICS.values())
     xs, ys = module.load_dataset()
-    accuracy = sum(p == y for p, y in zip(runnable.predict(xs), ys)) / len(ys)
+    accuracy = sum(p == y for p, y in zip(runnable.predict(xs), ys, strict=False)) / len(ys)
     assert accuracy > 0.95
 
     class LocalRunner:  # what the API server calls, without the network

@@ -23,9 +23,9 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 from textual.widgets import Input, TextArea
 
-from tests.support.app import bento_version, create
 from tests.harness import LocalCloud, wait_for
 from tests.snapshots.svg import SVGImageExtension
+from tests.support.app import bento_version, create
 from tests.support.snapshots import NS, RUNNING, SnapshotCloud, status_of
 
 

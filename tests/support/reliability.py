@@ -10,10 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from tests.harness import ROOT
 from tests.support.app import bento_version as latest_version  # noqa: F401 (the one helper)
-
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
 CREATE = "/api/v1/clusters/default/deployments"

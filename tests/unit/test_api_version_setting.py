@@ -8,8 +8,7 @@ import pytest
 
 from tui.api.contexts import local_context
 from tui.cli import build_parser
-from tui.config import with_api_version
-from tui.config import api_version_for, load_settings
+from tui.config import api_version_for, load_settings, with_api_version
 
 
 def write(tmp_path: Path, text: str) -> Path:

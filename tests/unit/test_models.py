@@ -6,9 +6,10 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from pydantic import ValidationError
 
-from tui.api import models as m
 from tests.support.fixtures import FIXTURES
+from tui.api import models as m
 
 REQUESTS = [json.loads(line) for line in (FIXTURES / "requests.jsonl").read_text().splitlines()]
 BODIES = [r for r in REQUESTS if r["body"] is not None]
@@ -62,7 +63,8 @@ def test_update_bento_body_keeps_labels_and_new_version() -> None:
         (lambda d: d.update(colour="red"), "colour: unknown key"),
         (lambda d: d.update(mode="serverless"), "mode: Input should be 'deployment' or 'function'"),
         (lambda d: d["targets"][0].update(type="blue"), "targets[0].type: Input should be"),
-        (lambda d: d.update(name="Iris_Demo"), "name: 'Iris_Demo' has capital letters and '_': lowercase letters, digits and '-', start with a letter"),
+        (lambda d: d.update(name="Iris_Demo"),
+         "name: 'Iris_Demo' has capital letters and '_': lowercase letters, digits and '-', start with a letter"),
         (lambda d: d["targets"][0]["config"]["hpa_conf"].update(min_replicas=3),
          "targets[0].config.hpa_conf: min_replicas (3) must not exceed max_replicas (2)"),
         (lambda d: d["targets"][0]["config"].update(deployment_cold_start_wait_timeout="1m"),
@@ -178,7 +180,7 @@ def test_deployment_back_to_file_document() -> None:
 def test_unknown_status_in_a_response_is_an_error() -> None:
     data = _deployment_json()
     data["status"] = "scaled-to-zero"
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         m.parse_response(m.DeploymentSchema, data)
 
 
@@ -205,7 +207,7 @@ def test_websocket_envelopes() -> None:
         '{"type":"success","message":"","payload":{"req_id":"1","type":"replace","items":["a"]}}')
     tail = m.TailPayload.model_validate(msg.payload)
     assert tail.type == "replace" and tail.items == ["a"]
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         m.WsClientMessage.model_validate({"type": "subscribe"})
     sub = m.SubscriptionRequest.model_validate(
         {"action": "subscribe", "resource_type": "deployment", "resource_uids": ["a"]})

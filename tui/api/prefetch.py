@@ -71,7 +71,6 @@ class Prefetch:
         clusters = request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE})
         for key in (info, clusters):
             self._future(key)
-        page: Future[bytes | None] | None = None
         try:
             url = urlsplit(self.endpoint)
             conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=WAIT_S)
@@ -83,7 +82,7 @@ class Prefetch:
                 if names and isinstance(names[0], str):
                     key = request_key("GET", f"/api/v1/clusters/{quote(names[0], safe='')}/deployments",
                                       {"start": 0, "count": FIRST_PAGE})
-                    page = self._future(key)
+                    self._future(key)  # registered before the request, so the app can wait on it
                     self._get(conn, base, key)
             finally:
                 conn.close()

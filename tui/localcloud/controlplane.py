@@ -22,18 +22,18 @@ from typing import Any
 from tui.api import models as m
 from tui.api.flavours import V2_KEY, split_target
 from tui.localcloud.http import views
-from tui.localcloud.state import resume
-from tui.localcloud.state.hub import Change, Hub
-from tui.localcloud.state.lifecycle import derive_status
-from tui.localcloud.replica_caps import ReplicaCaps, check_request
-from tui.localcloud.paths import StatePaths
-from tui.localcloud.runtime.orchestrator import Runtime
-from tui.localcloud.runtime.records import ComponentSpec, DeploymentSpec, RuntimeEvent, RuntimeSettings
 from tui.localcloud.limits import Limits
+from tui.localcloud.paths import StatePaths
 from tui.localcloud.registry.environments import BuildFailed, EnvironmentBuilder
 from tui.localcloud.registry.records import Records
 from tui.localcloud.registry.storage import ArtifactFiles
+from tui.localcloud.replica_caps import ReplicaCaps, check_request
+from tui.localcloud.runtime.orchestrator import Runtime
+from tui.localcloud.runtime.records import ComponentSpec, DeploymentSpec, RuntimeEvent, RuntimeSettings
 from tui.localcloud.samples import list_samples
+from tui.localcloud.state import resume
+from tui.localcloud.state.hub import Change, Hub
+from tui.localcloud.state.lifecycle import derive_status
 from tui.localcloud.state.store import BentoRow, Conflict, DeploymentRow, NotFound, StorageError, Store
 
 log = logging.getLogger("bentotui.localcloud")

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.localcloud.state import resume
 from tui.localcloud.paths import StatePaths, bentotui_home, read_or_create_token
+from tui.localcloud.state import resume
 
 DEFAULT_PORT = 38510
 DAEMON_LOCK = "daemon.lock"  # held (flock) by the serving control plane for its lifetime
@@ -298,9 +298,9 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
     import uvicorn
 
     from tui.localcloud.controlplane import ControlPlane  # deferred: start-up time: `local status/stop` load no server
+    from tui.localcloud.http.server import create_app
     from tui.localcloud.replica_caps import ReplicaCaps
     from tui.localcloud.state.store import StorageError
-    from tui.localcloud.http.server import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     paths.ensure()

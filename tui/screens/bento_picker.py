@@ -17,13 +17,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.api import models as m
 from tui.api.errors import ApiError
 from tui.widgets.bento_state import bento_state, unpickable
+from tui.widgets.footer import KeysFooter
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe, safe_block, sanitize
-from tui.widgets.footer import KeysFooter
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI

@@ -17,10 +17,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.widgets.footer import KeysFooter
-
 from tui.widgets.safe_text import safe, safe_block
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 CONSEQUENCES = {
     "terminate": (

@@ -20,25 +20,24 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
-from tui.messages import FlowRequested
-from tui.screens.hidden_keys import answer_hidden_key
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.sharing import SharedParts
-from tui.messages import ConnectionChanged
+from tui.messages import ConnectionChanged, FlowRequested
+from tui.screens.hidden_keys import answer_hidden_key
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_table import DeploymentTable
-from tui.widgets.safe_text import safe, safe_block
 from tui.widgets.footer import KeysFooter
+from tui.widgets.safe_text import safe, safe_block
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
 
-PAGE_SIZE = 500
+PAGE_SIZE = 500  # tui.api.prefetch.FIRST_PAGE asks for the same first page
 TERMINATED = {m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING}
 SORT_NAMES = {"name": "name", "status": "status", "created": "age", "updated": "updated"}
-LIVE_WHEN_HIDDEN = frozenset({"mutate"})  # keys that answer although the footer hides them  # tui.api.prefetch.FIRST_PAGE asks for the same first page
+LIVE_WHEN_HIDDEN = frozenset({"mutate"})  # keys that answer although the footer hides them
 
 
 class FilterInput(Input):

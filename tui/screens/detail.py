@@ -23,9 +23,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, RichLog, Static, TabbedContent, TabPane
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
-from tui.messages import FlowRequested
-from tui.screens.hidden_keys import answer_hidden_key
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, NotFoundError
 from tui.api.streams import (
@@ -35,20 +32,22 @@ from tui.api.streams import (
     watch_kube_events,
     watch_pods,
 )
-from tui.messages import ConnectionChanged
+from tui.messages import ConnectionChanged, FlowRequested
 from tui.screens.breakpoints import CRAMPED_WIDTH
+from tui.screens.hidden_keys import answer_hidden_key
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.event_log import EventList, EventsView
+from tui.widgets.footer import KeysFooter
 from tui.widgets.humanize import age, clock, now_utc, short_replica
 from tui.widgets.log_tools import ALL_REPLICAS, merge_by_time, prefixed
 from tui.widgets.log_view import LogsView
 from tui.widgets.metrics_panel import MetricsPanel
 from tui.widgets.overview import BUILD_STATES, OverviewPanel
 from tui.widgets.replica_table import ReplicaTable, component_rank
-from tui.widgets.safe_text import safe, sanitize
 from tui.widgets.revision_table import MARKER, RevisionTable
+from tui.widgets.safe_text import safe, sanitize
 from tui.widgets.status import mode_title, status_text
-from tui.widgets.footer import KeysFooter
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -145,7 +144,8 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
             "esc clears the filter, s pauses. Replicas: enter tails the replica's log, ctrl+k restarts "
             "it (after a y/n confirm), y shows its JSON. Logs: p picks "
             "the replica (or all replicas, merged), s pauses, w wraps, / searches (n / N: next / "
-            "previous match), T shows or hides timestamps, ctrl+s saves the log to a file. Revisions: space marks one, d diffs it with the one under the "
+            "previous match), T shows or hides timestamps, ctrl+s saves the log to a file. "
+            "Revisions: space marks one, d diffs it with the one under the "
             "cursor, R rolls back to the one under the cursor. e edits, i sends a request to the "
             "endpoint, t terminates, D deletes, r restores. esc goes back to the list.")
 

@@ -34,8 +34,15 @@ from textual.widgets import Button, Static, TextArea
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed
 from tui.documents.v1 import (
-    Check, FormValues, apply_field, check_document, create_template, edit_document, form_rank,
-    read_form_values)
+    Check,
+    FormValues,
+    apply_field,
+    check_document,
+    create_template,
+    edit_document,
+    form_rank,
+    read_form_values,
+)
 from tui.messages import OpenDeployment
 from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.context_bar import ContextBar

@@ -12,10 +12,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.widgets.footer import KeysFooter
-
 from tui.widgets.safe_text import safe
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 
 class FilePrompt(ReportsWorkerErrors, ModalScreen[Path | None]):

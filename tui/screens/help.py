@@ -9,10 +9,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.widgets.footer import KeysFooter
-
 from tui.widgets.safe_text import safe
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 
 def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
@@ -20,7 +19,7 @@ def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
     for a binding without one (it cannot be remapped): never an action name that the keymap
     would reject."""
     rows: dict[str, tuple[str, str, str]] = {}
-    for key, active in screen.active_bindings.items():
+    for _key, active in screen.active_bindings.items():
         binding = active.binding
         group = binding.id or binding.action
         label = binding.description or binding.action

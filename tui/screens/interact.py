@@ -21,16 +21,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Label, Select, Static, TextArea
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.api import models as m
-from tui.api.endpoint import (TOKEN_ENV, EndpointResult, call_endpoint, curl_command, endpoint_url,
-                              json_problem)
+from tui.api.endpoint import TOKEN_ENV, EndpointResult, call_endpoint, curl_command, endpoint_url, json_problem
 from tui.api.errors import ApiError
 from tui.screens.breakpoints import apply_horizontal_breakpoints
 from tui.widgets.context_bar import ContextBar
+from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_inputs import SafeTextArea
 from tui.widgets.safe_text import clean_block, escape_json, safe, safe_block, sanitize
-from tui.widgets.footer import KeysFooter
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI

@@ -8,10 +8,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.widgets.footer import KeysFooter
-
 from tui.widgets.safe_text import safe
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 
 class JsonScreen(ReportsWorkerErrors, ModalScreen[None]):

@@ -9,9 +9,9 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
-from tui.widgets.safe_text import safe
 from tui.widgets.footer import KeysFooter
+from tui.widgets.safe_text import safe
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 
 class PickerScreen(ReportsWorkerErrors, ModalScreen[str | None]):

@@ -26,8 +26,8 @@ from tui.api.errors import ApiError, NotFoundError
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_table import replicas_text
 from tui.widgets.fleet import QUIET, fleet_summary, pulse_order, spark
-from tui.widgets.footer import KeysFooter
 from tui.widgets.fleet_table import FleetTable
+from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import safe
 from tui.widgets.status import STATUS_LOOK
 
@@ -125,7 +125,7 @@ class PulseScreen(Screen[None]):
         if self.app.screen is not self:
             return
         items = self.deployments()
-        if len(items) != len(self._seen) or any(a is not b for a, b in zip(items, self._seen)):
+        if len(items) != len(self._seen) or any(a is not b for a, b in zip(items, self._seen, strict=False)):
             self.repaint()
 
     def repaint(self) -> None:
@@ -179,7 +179,7 @@ class PulseScreen(Screen[None]):
             return
         results = await asyncio.gather(*(self._metrics_of(d) for d in wanted))
         changed = False
-        for d, series in zip(wanted, results):
+        for d, series in zip(wanted, results, strict=False):
             if series is False:  # the server has no metrics route
                 self.metrics_supported = False
                 self.metrics.clear()

@@ -13,15 +13,15 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.widgets.worker_errors import ReportsWorkerErrors
 from tui.api import models as m
 from tui.api.deployment_view import revision_body_v2
 from tui.documents.v1 import document_of_revision, drop_empty_objects
 from tui.messages import FlowRequested
-from tui.widgets.humanize import revision_label
 from tui.widgets.context_bar import ContextBar
-from tui.widgets.safe_text import escape_json, sanitize
 from tui.widgets.footer import KeysFooter
+from tui.widgets.humanize import revision_label
+from tui.widgets.safe_text import escape_json, sanitize
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI

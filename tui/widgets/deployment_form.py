@@ -241,7 +241,7 @@ class DeploymentForm(VerticalScroll):
         rows = [r for r in self._env_rows if r.env_key or r.env_value]
         if len(rows) == len(pairs) and len(rows) == len(self._env_rows):
             with self.prevent(Input.Changed):
-                for row, (k, v) in zip(rows, pairs):
+                for row, (k, v) in zip(rows, pairs, strict=False):
                     row.set_pair(k, v)
             return
         for row in self._env_rows:

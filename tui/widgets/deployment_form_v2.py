@@ -13,7 +13,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from tui.api import models as m
@@ -180,7 +180,7 @@ class DeploymentFormV2(VerticalScroll):
             self._fill_services(values)
 
     def _fill_services(self, values: FormValues) -> None:
-        for row, service in zip(self._rows, values.services):
+        for row, service in zip(self._rows, values.services, strict=False):
             if row.is_mounted and row.query(".svc"):
                 self._fill_service(row, service)
 

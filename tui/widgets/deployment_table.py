@@ -22,11 +22,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.api.models import DeploymentSchema
 from tui.api.deployment_view import v2_status
-from tui.widgets.status import STATUS_RANK, mode_title, status_text, v2_status_text
+from tui.api.models import DeploymentSchema
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe
+from tui.widgets.status import STATUS_RANK, mode_title, status_text, v2_status_text
 
 
 def replicas_text(d: DeploymentSchema) -> str:
@@ -420,7 +420,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         weights = {"name": 3, "bento": 3, "url": 4}
         total_weight = sum(weights.get(c.key, 1) for c in flex) or 1
         out, used = [], 0
-        for i, c in enumerate(cols):
+        for _i, c in enumerate(cols):
             if c.width:
                 out.append((c, c.width))
                 continue

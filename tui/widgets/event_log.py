@@ -273,7 +273,8 @@ class EventList(ScrollView, can_focus=True):
         if not self._shown:
             if y == 0:
                 text = Text(self.empty_text, style="dim")
-                return Strip(list(text.render(self.app.console))).extend_cell_length(width).crop(0, width).apply_style(style)
+                strip = Strip(list(text.render(self.app.console)))
+                return strip.extend_cell_length(width).crop(0, width).apply_style(style)
             return Strip([Segment(" " * width, style)], width)
         if index >= self._total_lines:
             return Strip([Segment(" " * width, style)], width)
@@ -296,7 +297,9 @@ class EventsView(Vertical):
     EventsView { height: 1fr; }
     EventsView > #events-filter { height: 1; border: none; padding: 0 1; display: none; }
     EventsView > #events-filter.-open { display: block; }
-    EventsView > #events-bar { height: 1; color: $text-muted; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    EventsView > #events-bar {
+        height: 1; color: $text-muted; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -80,7 +80,7 @@ class FleetTable(ScrollView, can_focus=True):
 
     def _line(self, cells: Sequence[Text]) -> Text:
         line = Text(no_wrap=True, overflow="ellipsis")
-        for index, ((_, width), cell) in enumerate(zip(self.columns, cells)):
+        for index, ((_, width), cell) in enumerate(zip(self.columns, cells, strict=False)):
             if index:
                 line.append(" " * GAP)
             piece = cell.copy()

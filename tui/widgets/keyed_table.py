@@ -79,7 +79,7 @@ class KeyedTable(DataTable):
                 except RowDoesNotExist:
                     self.add_row(*cells, key=key)
                     continue
-                for column, before, after in zip(column_keys, old, cells):
+                for column, before, after in zip(column_keys, old, cells, strict=False):
                     if before != after:
                         self.update_cell(key, column, after, update_width=True)
             order = [key for key, _ in rows]

@@ -42,7 +42,9 @@ class LogsView(Vertical):
     LogsView > #logs-bar { height: 1; padding: 0 1; }
     LogsView > #logs-bar > Label { width: auto; color: $text-muted; }
     LogsView > #logs-bar > Select { width: 44; }
-    LogsView > #logs-bar > #logs-note { width: 1fr; color: $text-muted; padding: 0 0 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    LogsView > #logs-bar > #logs-note {
+        width: 1fr; color: $text-muted; padding: 0 0 0 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     LogsView > #logs-search { height: 1; }
     LogsView > RichLog { height: 1fr; background: $surface; }
     """

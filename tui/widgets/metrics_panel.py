@@ -18,8 +18,8 @@ from textual.widgets import Label, Sparkline, Static
 
 from tui.api import models as m
 from tui.widgets.humanize import size
-from tui.widgets.scaled_sparkline import ScaledSparkline
 from tui.widgets.safe_text import safe
+from tui.widgets.scaled_sparkline import ScaledSparkline
 
 UNSUPPORTED = "This server does not offer metrics (BentoCloud serves monitoring through Grafana)"
 

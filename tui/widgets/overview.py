@@ -167,7 +167,8 @@ def info_table(deployment: m.DeploymentSchema, deleted: bool = False,
     # Every value below may come from another person or a server: shown with safe(), which
     # escapes control characters and never reads markup (a plain str cell would be markup).
     grid.add_row("Mode", safe(mode_title(deployment.mode)))
-    grid.add_row("URL", safe(deployment.urls[0], style="underline") if deployment.urls else Text("—", style="bright_black"))
+    url = safe(deployment.urls[0], style="underline") if deployment.urls else Text("—", style="bright_black")
+    grid.add_row("URL", url)
     for extra in deployment.urls[1:]:
         grid.add_row("", safe(extra, style="underline"))
     creator = deployment.creator.display_name if deployment.creator else "—"

@@ -17,6 +17,7 @@ from tui.localcloud.limits import Limits
 from tui.localcloud.runtime.records import bounded
 from tui.localcloud.state.store import DeploymentQuery
 
+
 class BodyRefused(Exception):
     """A request body over the size limit (413) or not received in time (408)."""
 

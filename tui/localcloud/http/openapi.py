@@ -16,7 +16,8 @@ from tui.localcloud.registry.routes import REQUEST_BODIES as REGISTRY_BODIES
 # The routes return pre-rendered JSON, so FastAPI cannot see what they answer: `described`
 # names the success model of each route (documentation only, nothing is re-validated), and
 # `describe_openapi` replaces FastAPI's generic 422 with what the server really sends (400
-# `{"error"}`, 403 `{"message"}`, 404 `{"error"}`, 503/507 `{"error"}` on a storage fault), declares the token as the security scheme and
+# `{"error"}`, 403 `{"message"}`, 404 `{"error"}`, 503/507 `{"error"}` on a storage fault),
+# declares the token as the security scheme and
 # the create / update bodies, which `read_body` parses itself.  tests/reliability fuzzes the
 # server from this document and checks every response against it.
 

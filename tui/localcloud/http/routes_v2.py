@@ -21,11 +21,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tui.api import flavours
 from tui.api import models as m
 from tui.api import models_v2 as v2
+from tui.localcloud.controlplane import PAGE_CACHE_BYTES, ControlPlane, InvalidRequest
 from tui.localcloud.http import views_v2
+from tui.localcloud.http import websockets as ws
 from tui.localcloud.http.bodies import index, parse_deployment_query
 from tui.localcloud.http.openapi import described
-from tui.localcloud.http import websockets as ws
-from tui.localcloud.controlplane import PAGE_CACHE_BYTES, ControlPlane, InvalidRequest
 from tui.localcloud.state.store import DeploymentRow, NotFound
 
 

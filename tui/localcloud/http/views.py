@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from tui.localcloud.state.store import new_uid
 from tui.api import models as m
 from tui.api.flavours import split_target
-from tui.localcloud.state.store import AuditRow, BentoRow, DeploymentRow, EventRow, RevisionRow
+from tui.localcloud.state.store import AuditRow, BentoRow, DeploymentRow, EventRow, RevisionRow, new_uid
 
 BENTOML_VERSION = "1.1.11"
 

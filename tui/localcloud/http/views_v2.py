@@ -40,7 +40,7 @@ def deployment(ident: views.Identity, row: DeploymentRow, bentos: dict[tuple[str
     latest = None
     if base.latest_revision is not None and row.active_revision is not None:
         targets = []
-        for stored, target in zip(row.active_revision.targets, base.latest_revision.targets):
+        for stored, target in zip(row.active_revision.targets, base.latest_revision.targets, strict=False):
             repo = target.bento.repository.name if target.bento.repository else ""
             config = flavours.stored_config_v2(stored, base.labels,
                                                entry_service(bentos, repo, target.bento.version))

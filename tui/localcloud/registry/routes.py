@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tui.api import models as m
 from tui.localcloud.controlplane import ControlPlane, InvalidRequest
+from tui.localcloud.http.views import bento as bento_view
+from tui.localcloud.http.views import bento_repository
 from tui.localcloud.registry import views as rviews
 from tui.localcloud.registry.records import ModelRow
 from tui.localcloud.registry.storage import (
@@ -32,8 +34,6 @@ from tui.localcloud.registry.storage import (
     max_upload_bytes,
 )
 from tui.localcloud.state.store import BentoRow, NotFound, now
-from tui.localcloud.http.views import bento as bento_view
-from tui.localcloud.http.views import bento_repository
 
 BodyReader = Callable[[Request, type[m.RequestModel]], Awaitable[Any]]
 Describer = Callable[..., dict[str, Any]]

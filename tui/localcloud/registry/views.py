@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tui.api import models as m
-from tui.localcloud.registry.records import ModelRow, RepositoryRow
 from tui.localcloud.http.views import Identity
+from tui.localcloud.registry.records import ModelRow, RepositoryRow
 
 
 def model_repository(ident: Identity, repo: RepositoryRow, latest: ModelRow | None = None,

@@ -89,7 +89,7 @@ class RunnerClient:
             resp = conn.getresponse()
             data = resp.read()
         except (OSError, http.client.HTTPException) as exc:
-            raise RunnerError(f"runner {self.name} unreachable: {exc or type(exc).__name__}")
+            raise RunnerError(f"runner {self.name} unreachable: {exc or type(exc).__name__}") from exc
         finally:
             conn.close()
         if resp.status != 200:

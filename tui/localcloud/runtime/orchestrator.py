@@ -45,11 +45,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tui.api.models import DeploymentMetricsSchema
-from tui.localcloud.runtime.gateway import Gateway
 from tui.localcloud.replica_caps import ReplicaCaps
+from tui.localcloud.runtime.gateway import Gateway
 from tui.localcloud.runtime.metrics import MetricsStore
-from tui.localcloud.runtime.replica import Replica, inherited_env, replica_env
-from tui.localcloud.runtime.runner_service import RunnerService
 from tui.localcloud.runtime.records import (
     API_SERVER,
     ComponentSpec,
@@ -59,6 +57,8 @@ from tui.localcloud.runtime.records import (
     RuntimeEvent,
     RuntimeSettings,
 )
+from tui.localcloud.runtime.replica import Replica, inherited_env, replica_env
+from tui.localcloud.runtime.runner_service import RunnerService
 from tui.localcloud.runtime.scaler import Autoscaler, desired_replicas, replica_floor
 
 __all__ = ["BENTO_SERVER", "DeploymentState", "Runtime"]
@@ -418,7 +418,8 @@ class Runtime:
         components = [spec.api_server]
         components += [spec.runners.get(n) or ComponentSpec(n, 1, 1, {}) for n in names]
         for extra in sorted(set(spec.runners) - set(names)):
-            self._event(dep, "Ignored", f"runner {extra} is configured but the bento declares no such runner", "Warning")
+            self._event(dep, "Ignored", f"runner {extra} is configured but the bento declares no such runner",
+                        "Warning")
         for cspec in components:
             comp = Component(cspec, now, self.settings)
             if cspec.runner_name is not None:
@@ -507,7 +508,8 @@ class Runtime:
             on_change=lambda: self._changed(dep),
         )
         comp.replicas.append(replica)
-        self._pod_event(dep, name, "Scheduled", f"Successfully assigned {spec.namespace}/{name} to {self._hostname}", "Normal")
+        self._pod_event(dep, name, "Scheduled",
+                        f"Successfully assigned {spec.namespace}/{name} to {self._hostname}", "Normal")
         replica.start()
         return replica
 
@@ -610,7 +612,8 @@ class Runtime:
         revisions = dep.revisions
         await asyncio.gather(*(self._stop_replicas(dep, rev, [rev.api]) for rev in revisions))
         await asyncio.gather(
-            *(self._stop_replicas(dep, rev, [c for k, c in rev.components.items() if k is not None]) for rev in revisions)
+            *(self._stop_replicas(dep, rev, [c for k, c in rev.components.items() if k is not None])
+              for rev in revisions)
         )
         for rev in revisions:
             await self._close_services(rev)
@@ -674,7 +677,8 @@ class Runtime:
         for comp, current, target in plan:
             self._scale(dep, comp, target, now)
             verb = "up" if target > current else "down"
-            self._event(dep, f"Scaled{verb.capitalize()}", f"Scaled {verb} {comp.label} from {current} to {target} replicas")
+            self._event(dep, f"Scaled{verb.capitalize()}",
+                        f"Scaled {verb} {comp.label} from {current} to {target} replicas")
 
     def _scale(self, dep: DeploymentState, comp: Component, target: int, now: float) -> None:
         live = comp.live

@@ -63,13 +63,13 @@ class IrisKNNRunnable:
         self.k = k
 
     def _scale(self, x: list[float]) -> list[float]:
-        return [(v - m) / s for v, m, s in zip(x, self.mean, self.std)]
+        return [(v - m) / s for v, m, s in zip(x, self.mean, self.std, strict=False)]
 
     def _classify(self, row: list[float]) -> str:
         q = self._scale(row)
         nearest = sorted(
             range(len(self.points)),
-            key=lambda i: sum((a - b) ** 2 for a, b in zip(q, self.points[i])),
+            key=lambda i: sum((a - b) ** 2 for a, b in zip(q, self.points[i], strict=False)),
         )[: self.k]
         votes = Counter(self.labels[i] for i in nearest)
         best = max(votes.values())
