@@ -15,10 +15,10 @@ import httpx
 import pytest
 from textual.widgets import OptionList, Static
 
-from tests.app.conftest import local_context, until
 from tests.app.test_detail import open_detail, screen_text
 from tests.harness import LocalCloud
 from tests.localcloud.test_registry import BENTOS, MANIFEST, archive
+from tests.support.app import local_context, until
 from tui.app import BentoTUI
 from tui.screens.bento_picker import BentoPicker
 from tui.screens.detail import DetailScreen
