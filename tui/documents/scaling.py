@@ -89,10 +89,9 @@ def parse_bounds(component: str, low: str, high: str) -> tuple[int, int]:
     for label, text in (("min", low), ("max", high)):
         text = text.strip()
         if not text.isdigit() or not text.isascii():
-            shown = text if text else "nothing"
             raise ValueError(f"{component}: {label} replicas must be a whole number ≥ 0, "
-                             f"not {shown!r}" if text else
-                             f"{component}: {label} replicas is empty ({shown})")
+                             f"not {text!r}" if text else
+                             f"{component}: type the {label} replicas (a whole number ≥ 0)")
         values.append(int(text))
     if values[0] > values[1]:
         raise ValueError(f"{component}: min replicas ({values[0]}) must not exceed max "
