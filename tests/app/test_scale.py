@@ -5,10 +5,14 @@ from __future__ import annotations
 import httpx
 from textual.widgets import Input, Static
 
+from tests.app.test_editor_v2 import v2_app, v2_get
 from tests.app.test_mutations import (make_app, notifications, on_list, revisions, select_row,
                                       server_deployment)
 from tests.harness import LocalCloud
-from tests.support.app import create, until
+from tests.support.app import create, local_context, until
+from tui.app import BentoTUI
+from tui.config import Settings
+from tui.screens.help import describe_keys
 from tui.screens.scale import ScaleScreen
 
 
@@ -96,3 +100,36 @@ async def test_read_only_refuses_scale(cloud: LocalCloud, http: httpx.Client) ->
         await pilot.pause(0.2)
         assert app.screen is screen
         assert any("read-only: scale (s) is disabled" in n for n in notifications(app))
+
+
+async def test_v2_scale_puts_the_services_scaling(cloud: LocalCloud, http: httpx.Client) -> None:
+    create(http, "scale-v2", deploy=False)
+    app, _ = v2_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        dialog = await open_scale(app, pilot, "scale-v2")
+        assert app.session is not None and app.session.flavour == "v2"
+        await type_bounds(pilot, dialog, "0", "4")
+        await pilot.press("enter")
+        await until(lambda: not isinstance(app.screen, ScaleScreen), pilot=pilot,
+                    what="the dialog to close")
+    config = (v2_get(http, "scale-v2") or {})["latest_revision"]["targets"][0]["config"]
+    services = config["services"]
+    (scaling,) = [s["scaling"] for s in services.values()]
+    assert (scaling["min_replicas"], scaling["max_replicas"]) == (0, 4)
+
+
+async def test_scale_key_is_remappable_and_in_help(cloud: LocalCloud, http: httpx.Client) -> None:
+    create(http, "scale-keys", deploy=False)
+    app = BentoTUI(local_context(cloud), settings=Settings(keymap={"list.scale": "ctrl+y"}))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await on_list(app, pilot, "scale-keys")
+        select_row(screen, "scale-keys")
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ScaleScreen)  # s no longer scales
+        await pilot.press("ctrl+y")
+        await until(lambda: isinstance(app.screen, ScaleScreen), pilot=pilot, what="the dialog")
+        await pilot.press("escape")
+        await until(lambda: app.screen is screen, pilot=pilot, what="the list again")
+        rows = {ident: (keys, label) for keys, label, ident in describe_keys(screen)}
+        assert rows["list.scale"] == ("^y", "Scale")  # `?` lists it under its id
