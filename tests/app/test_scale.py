@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from textual.widgets import Input, Static
 
+from tests.app.test_detail import open_detail
 from tests.app.test_editor_v2 import v2_app, v2_get
 from tests.app.test_mutations import (make_app, notifications, on_list, revisions, select_row,
                                       server_deployment)
@@ -133,3 +134,24 @@ async def test_scale_key_is_remappable_and_in_help(cloud: LocalCloud, http: http
         await until(lambda: app.screen is screen, pilot=pilot, what="the list again")
         rows = {ident: (keys, label) for keys, label, ident in describe_keys(screen)}
         assert rows["list.scale"] == ("^y", "Scale")  # `?` lists it under its id
+
+
+async def test_s_on_the_detail_scales_and_on_events_pauses(cloud: LocalCloud,
+                                                           http: httpx.Client) -> None:
+    create(http, "scale-detail", deploy=False)
+    app = BentoTUI(local_context(cloud), settings=Settings())
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        detail = await open_detail(app, pilot, "scale-detail")
+        await pilot.press("s")  # the Overview tab
+        dialog = await until(lambda: isinstance(app.screen, ScaleScreen) and app.screen,
+                             pilot=pilot, what="the dialog from the detail screen")
+        assert dialog.target_name == "scale-detail"
+        await pilot.press("escape")
+        await until(lambda: app.screen is detail, pilot=pilot, what="the detail again")
+        await pilot.press("3")  # Events: s is pause there
+        await until(lambda: detail.active_tab == "events", pilot=pilot, what="the Events tab")
+        following = detail.events_view.following
+        await pilot.press("s")
+        await until(lambda: detail.events_view.following != following, pilot=pilot,
+                    what="s to pause the events")
+        assert app.screen is detail
