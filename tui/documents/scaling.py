@@ -82,16 +82,18 @@ def scaled_v2(body: v2.UpdateDeploymentV2, wanted: Wanted) -> v2.UpdateDeploymen
     return body
 
 
-def parse_bounds(component: str, low: str, high: str) -> tuple[int, int]:
-    """Typed text → (min, max); ValueError with a message fit to show when it is not whole
-    numbers or min is above max."""
+def parse_bounds(component: str, low: str, high: str) -> tuple[int, int] | None:
+    """Typed text → (min, max), or None when both are empty (leave that component as it is);
+    ValueError with a message fit to show when it is not whole numbers or min is above max."""
+    if not low.strip() and not high.strip():
+        return None
     values = []
     for label, text in (("min", low), ("max", high)):
         text = text.strip()
         if not text.isdigit() or not text.isascii():
             raise ValueError(f"{component}: {label} replicas must be a whole number ≥ 0, "
                              f"not {text!r}" if text else
-                             f"{component}: type the {label} replicas (a whole number ≥ 0)")
+                             f"{component}: type the {label} replicas too (a whole number ≥ 0)")
         values.append(int(text))
     if values[0] > values[1]:
         raise ValueError(f"{component}: min replicas ({values[0]}) must not exceed max "

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -49,14 +49,15 @@ class ScaleScreen(ReportsWorkerErrors, ModalScreen[bool]):
             title = Text("Scale ")
             title.append_text(safe(self.target_name))
             yield Static(title, classes="dialog-title")
-            yield Static("min / max replicas · enter sends · esc cancels", id="scale-hint")
-            for index, part in enumerate(self.components):
-                with Horizontal(classes="scale-row"):
-                    yield Label(safe(part.component), classes="scale-name")
-                    yield Input(_text(part.min_replicas), placeholder="min", type="integer",
-                                id=f"scale-min-{index}", classes="scale-min")
-                    yield Input(_text(part.max_replicas), placeholder="max", type="integer",
-                                id=f"scale-max-{index}", classes="scale-max")
+            yield Static("min / max replicas (both empty: unchanged) · enter sends", id="scale-hint")
+            with VerticalScroll(id="scale-rows"):  # many runners scroll, the buttons stay
+                for index, part in enumerate(self.components):
+                    with Horizontal(classes="scale-row"):
+                        yield Label(safe(part.component), classes="scale-name")
+                        yield Input(_text(part.min_replicas), placeholder="min", type="integer",
+                                    id=f"scale-min-{index}", classes="scale-min")
+                        yield Input(_text(part.max_replicas), placeholder="max", type="integer",
+                                    id=f"scale-max-{index}", classes="scale-max")
             yield Static("", id="scale-error", classes="-hidden")
             with Horizontal(id="scale-buttons"):
                 yield Button("Scale (enter)", variant="primary", id="scale-ok")
@@ -73,7 +74,9 @@ class ScaleScreen(ReportsWorkerErrors, ModalScreen[bool]):
         for index, part in enumerate(self.components):
             low = self.query_one(f"#scale-min-{index}", Input).value
             high = self.query_one(f"#scale-max-{index}", Input).value
-            out[part.component] = parse_bounds(part.component, low, high)
+            bounds = parse_bounds(part.component, low, high)
+            if bounds is not None:
+                out[part.component] = bounds
         return out
 
     def show_error(self, message: str | None) -> None:
