@@ -29,11 +29,13 @@ from tui.api import models as m
 from tui.api.client import BentoCloudClient
 from tui.api.deployment_view import revision_body_v2
 from tui.api.errors import ApiError
+from tui.documents.scaling import Wanted, replicas_v1, replicas_v2, scaled_v1, scaled_v2
 from tui.documents.v1 import document_of_revision
 from tui.messages import Flow
 from tui.read_only import READ_ONLY_ACTIONS, READ_ONLY_MESSAGE, refused_read_only  # noqa: F401 (kept importable from here)
 from tui.screens.confirm import ConfirmByName, ConfirmScreen
 from tui.screens.revision_diff import RevisionDiffScreen
+from tui.screens.scale import ScaleScreen
 from tui.widgets.humanize import revision_label
 from tui.widgets.safe_text import clean
 
@@ -329,6 +331,59 @@ async def _confirm_and_redeploy(app: BentoTUI, client: BentoCloudClient, dep: m.
     return await client.update_deployment(dep.cluster.name, dep.name, document, dep.kube_namespace)
 
 
+@flow("Scale")
+async def scale_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.DeploymentSchema | None:
+    """The scale dialog: min / max replicas per component, sent as a new revision (v1: PATCH
+    with the current targets, v2: PUT with the current config).  A refusal stays in the dialog
+    with what was typed; success closes it."""
+    if refused_read_only(app, "scaling"):
+        return None
+    if dep.status in TERMINATED:
+        app.notify(f"{dep.name} is {dep.status.value}: restore it (r) before scaling it",
+                   title="Scale", severity="warning")
+        return None
+    client = client_of(app)
+    if client is None:
+        return None
+    dep = await fresh(app, dep)
+    revision = dep.latest_revision
+    send: Callable[[Wanted], Awaitable[object]]
+    if on_v2(app):
+        body = revision_body_v2(dep, revision) if revision is not None else None
+        if body is None:
+            app.notify(f"{dep.name} has no revision to scale", title="Scale", severity="error")
+            return None
+        components = replicas_v2(body)
+
+        async def send(wanted: Wanted) -> object:
+            return await app.session.v2.update(  # type: ignore[union-attr]
+                dep.name, scaled_v2(body, wanted), dep.cluster.name)
+    else:
+        document = dep.to_file_document()
+        if not document.targets:
+            app.notify(f"{dep.name} has no revision to scale", title="Scale", severity="error")
+            return None
+        components = replicas_v1(document)
+
+        async def send(wanted: Wanted) -> object:
+            return await client.update_deployment(dep.cluster.name, dep.name,
+                                                  scaled_v1(document, wanted), dep.kube_namespace)
+
+    async def submit(wanted: Wanted) -> str | None:
+        try:
+            await send(wanted)
+        except ApiError as exc:
+            return exc.message
+        except ValueError as exc:  # the models' own checks (pydantic's ValidationError)
+            return str(exc)
+        return None
+
+    if not await app.push_screen_wait(ScaleScreen(dep.name, components, submit)):
+        return None
+    app.notify(f"Scaling {dep.name} (a new revision)", title="Scale")
+    return await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
+
+
 @flow("Interact")
 async def open_interact(app: BentoTUI, dep: m.DeploymentSchema) -> None:
     """The endpoint's URL, a ready curl command and a request pane.
@@ -395,6 +450,7 @@ FLOWS: dict[Flow, Callable[..., Awaitable[Any]]] = {
     "rollback": rollback_to_revision,
     "diff": diff_revisions,
     "restart_replica": restart_replica,
+    "scale": scale_deployment,
 }
 
 
@@ -445,6 +501,9 @@ def palette_commands(app: BentoTUI, screen: Screen[Any]) -> Iterable[SystemComma
     name = escape_markup(clean(dep.name))
     yield SystemCommand(f"Edit {name}", "a new revision from the editor",
                         functools.partial(run, app, edit_deployment, dep))
+    if dep.status not in TERMINATED:
+        yield SystemCommand(f"Scale {name}", "min / max replicas per component",
+                            functools.partial(run, app, scale_deployment, dep))
     yield SystemCommand(f"Interact with {name}", "URL, curl command, send a request",
                         functools.partial(run, app, open_interact, dep))
     if dep.status == m.DeploymentStatus.TERMINATED:

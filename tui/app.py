@@ -48,7 +48,7 @@ MAX_PROBLEM_CHARS = 80  # a line of it; fewer on narrow terminals, so that it fi
 class BentoTUI(App[int]):
     TITLE = "bentotui"
     CSS_PATH = [STYLES / "app.tcss", STYLES / "detail.tcss", STYLES / "editor.tcss",
-                STYLES / "confirm.tcss", STYLES / "interact.tcss"]
+                STYLES / "confirm.tcss", STYLES / "interact.tcss", STYLES / "scale.tcss"]
     COMMAND_PALETTE_BINDING = "ctrl+p"
     COMMANDS = App.COMMANDS | {BentoCommands}
 

@@ -17,7 +17,7 @@ from tui.api import models as m
 ConnectionState = Literal["connecting", "connected", "reconnecting", "offline", "refused"]
 # The flows of tui/actions.py a screen may ask for (`FLOWS` there maps each to its coroutine).
 Flow = Literal["new", "edit", "terminate", "delete", "restore", "interact", "rollback", "diff",
-               "restart_replica"]
+               "restart_replica", "scale"]
 
 
 class ConnectionChanged(Message):

@@ -143,6 +143,20 @@ async def test_terminate_confirm_80x24(snapshot_cloud: SnapshotCloud, svg_snapsh
         assert snapshot_cloud.normalize(svg) == svg_snapshot
 
 
+async def test_scale_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
+    """`s`: min / max replicas per component; a wrong value is said under the boxes."""
+    from tui.screens.scale import ScaleScreen
+
+    app = snapshot_cloud.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, list_shown)
+        await pilot.press("G", "s")  # the running deployment
+        await settle(app, pilot, lambda app: isinstance(app.screen, ScaleScreen))
+        await pilot.press("3", "tab", "2")  # min above max
+        svg = await settle(app, pilot, lambda app: isinstance(app.screen, ScaleScreen))
+        assert snapshot_cloud.normalize(svg) == svg_snapshot
+
+
 async def test_alerts_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
     """The alert history (`!`), newest first; a server's control characters shown escaped."""
     from datetime import datetime

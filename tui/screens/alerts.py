@@ -16,6 +16,7 @@ from textual.widgets import Static
 from tui.widgets.footer import KeysFooter
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 STYLES = Path(__file__).parent.parent / "styles"  # as tui/app.py finds it, wheel or checkout
 if not STYLES.is_dir():
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from tui.alerts import AlertHistory
 
 
-class AlertsScreen(ModalScreen[None]):
+class AlertsScreen(ReportsWorkerErrors, ModalScreen[None]):
     CSS_PATH = STYLES / "alerts.tcss"
     BINDINGS = [Binding("escape,q,exclamation_mark", "dismiss", "Close", id="alerts.close")]
 

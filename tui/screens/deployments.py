@@ -89,6 +89,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         Binding("t", "mutate('terminate')", "Terminate", id="list.terminate"),
         Binding("r", "mutate('restore')", "Restore", id="list.restore"),
         Binding("D", "mutate('delete')", "Delete", id="list.delete"),
+        Binding("s", "mutate('scale')", "Scale", show=False, id="list.scale"),
     ]
 
     HELP = "The deployments of the current cluster, live. Rows stay under the cursor on refresh."
@@ -424,7 +425,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         if target is None:
             self.notify("no deployment selected", severity="warning")
             return
-        assert what in ("edit", "terminate", "delete", "restore"), what
+        assert what in ("edit", "terminate", "delete", "restore", "scale"), what
         self.post_message(FlowRequested(what, target))  # type: ignore[arg-type]
 
     def action_pulse(self) -> None:

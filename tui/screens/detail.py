@@ -134,6 +134,8 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         Binding("t", "mutate('terminate')", "Terminate", show=False, id="detail.terminate"),
         Binding("D", "mutate('delete')", "Delete", show=False, id="detail.delete"),
         Binding("r", "mutate('restore')", "Restore", show=False, id="detail.restore"),
+        # After `s` = pause (detail.follow), which only the Events and Logs tabs enable.
+        Binding("s", "mutate('scale')", "Scale", show=False, id="detail.scale"),
         # Shown on the Revisions tab only, where e / i / l leave the footer to them.
         Binding("space", "mark_revision", "Mark", id="detail.mark_revision"),
         Binding("d", "diff_revisions", "Diff", id="detail.diff"),
@@ -146,8 +148,9 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
             "the replica (or all replicas, merged), s pauses, w wraps, / searches (n / N: next / "
             "previous match), T shows or hides timestamps, ctrl+s saves the log to a file. "
             "Revisions: space marks one, d diffs it with the one under the "
-            "cursor, R rolls back to the one under the cursor. e edits, i sends a request to the "
-            "endpoint, t terminates, D deletes, r restores. esc goes back to the list.")
+            "cursor, R rolls back to the one under the cursor. e edits, s scales (min / max "
+            "replicas; outside Events and Logs), i sends a request to the endpoint, t terminates, "
+            "D deletes, r restores. esc goes back to the list.")
 
     app: BentoTUI
 
@@ -1018,7 +1021,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         dep = self.deployment  # captured now: a push cannot change the target
         if dep is None or self.deleted:
             return
-        assert what in ("edit", "terminate", "delete", "restore"), what
+        assert what in ("edit", "terminate", "delete", "restore", "scale"), what
         self.post_message(FlowRequested(what, dep))  # type: ignore[arg-type]
 
     def action_interact(self) -> None:

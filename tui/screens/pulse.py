@@ -30,6 +30,7 @@ from tui.widgets.fleet_table import FleetTable
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import safe
 from tui.widgets.status import STATUS_LOOK
+from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -75,7 +76,7 @@ COLUMNS = (("DEPLOYMENT", NAME_W), ("STATUS", 14), ("READY", 5), ("REQ/S", SPARK
            ("ERR/S", SPARK_W + 5), ("P95 MS", SPARK_W + 5))
 
 
-class PulseScreen(Screen[None]):
+class PulseScreen(ReportsWorkerErrors, Screen[None]):
     CSS_PATH = STYLES / "pulse.tcss"
     BINDINGS = [
         Binding("escape,p", "back", "Back", id="pulse.back"),
