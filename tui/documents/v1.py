@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from tui.api import models as m
+from tui.documents.values import as_dict, form_text
 
 CUSTOM = "__custom__"  # the resource "instance" meaning: cpu / memory / gpu typed by hand
 
@@ -141,20 +142,6 @@ class FormValues:
     envs: tuple[tuple[str, str], ...] = ()
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _target(data: dict[str, Any], create: bool = False) -> dict[str, Any] | None:
     targets = data.get("targets")
     if isinstance(targets, list) and targets and isinstance(targets[0], dict):
@@ -186,34 +173,34 @@ def _prune(parent: dict[str, Any] | None, key: str) -> None:
 
 def read_form_values(data: dict[str, Any]) -> FormValues:
     target = _target(data) or {}
-    config = _dict(target.get("config"))
-    hpa = _dict(config.get("hpa_conf"))
-    requests = _dict(_dict(config.get("resources")).get("requests"))
+    config = as_dict(target.get("config"))
+    hpa = as_dict(config.get("hpa_conf"))
+    requests = as_dict(as_dict(config.get("resources")).get("requests"))
     if config.get("resource_instance"):
-        instance = _text(config["resource_instance"])
+        instance = form_text(config["resource_instance"])
     elif any(requests.get(k) not in (None, "") for k in ("cpu", "memory", "gpu")):
         instance = CUSTOM
     else:
         instance = ""
     envs = config.get("envs")
     pairs = tuple(
-        (_text(e.get("key")), _text(e.get("value")))
+        (form_text(e.get("key")), form_text(e.get("value")))
         for e in (envs if isinstance(envs, list) else [])
         if isinstance(e, dict)
     )
     return FormValues(
-        name=_text(data.get("name")),
-        cluster=_text(data.get("cluster_name")),
-        description=_text(data.get("description")),
-        mode=_text(data.get("mode")),
-        repo=_text(target.get("bento_repository")),
-        version=_text(target.get("bento")),
-        min=_text(hpa.get("min_replicas")),
-        max=_text(hpa.get("max_replicas")),
+        name=form_text(data.get("name")),
+        cluster=form_text(data.get("cluster_name")),
+        description=form_text(data.get("description")),
+        mode=form_text(data.get("mode")),
+        repo=form_text(target.get("bento_repository")),
+        version=form_text(target.get("bento")),
+        min=form_text(hpa.get("min_replicas")),
+        max=form_text(hpa.get("max_replicas")),
         instance=instance,
-        cpu=_text(requests.get("cpu")),
-        memory=_text(requests.get("memory")),
-        gpu=_text(requests.get("gpu")),
+        cpu=form_text(requests.get("cpu")),
+        memory=form_text(requests.get("memory")),
+        gpu=form_text(requests.get("gpu")),
         envs=pairs,
     )
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from tui.api import models as m
 from tui.api import models_v2 as v2
+from tui.documents.values import as_dict, form_text
 
 TOP_ORDER = ("name", "bento", "access_authorization", "envs", "secrets", "labels", "services")
 ENTRY = ""  # the service key 1.4 sends for a bento's entry service
@@ -142,40 +143,26 @@ class FormValues:
     services: tuple[ServiceValues, ...] = ()
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _pairs(items: Any, key: str) -> tuple[tuple[str, str], ...]:
-    return tuple((_text(e.get(key)), _text(e.get("value")))
+    return tuple((form_text(e.get(key)), form_text(e.get("value")))
                  for e in (items if isinstance(items, list) else []) if isinstance(e, dict))
 
 
 def read_form_values(data: dict[str, Any]) -> FormValues:
-    services = _dict(data.get("services")) or {ENTRY: {}}
+    services = as_dict(data.get("services")) or {ENTRY: {}}
     rows = []
     for key, raw in services.items():
-        service = _dict(raw)
-        scaling = _dict(service.get("scaling"))
-        rows.append(ServiceValues(key=str(key), instance=_text(service.get("instance_type")),
-                                  min=_text(scaling.get("min_replicas")),
-                                  max=_text(scaling.get("max_replicas")),
+        service = as_dict(raw)
+        scaling = as_dict(service.get("scaling"))
+        rows.append(ServiceValues(key=str(key), instance=form_text(service.get("instance_type")),
+                                  min=form_text(scaling.get("min_replicas")),
+                                  max=form_text(scaling.get("max_replicas")),
                                   envs=_pairs(service.get("envs"), "name")))
     secrets = data.get("secrets")
     return FormValues(
-        name=_text(data.get("name")), bento=_text(data.get("bento")),
+        name=form_text(data.get("name")), bento=form_text(data.get("bento")),
         access=data.get("access_authorization") is True,
-        secrets=", ".join(_text(s) for s in secrets) if isinstance(secrets, list) else "",
+        secrets=", ".join(form_text(s) for s in secrets) if isinstance(secrets, list) else "",
         labels=", ".join(f"{k}={v}" for k, v in _pairs(data.get("labels"), "key")),
         services=tuple(rows))
 
