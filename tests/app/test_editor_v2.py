@@ -1,4 +1,4 @@
-"""The TUI on the v2 deployment API (`--api-version v2`): create in the v2 form, edit via the
+"""The TUI on the v2 deployment API (the default against the control plane): create in the v2 form, edit via the
 `deploy -f` JSON, terminate, start and delete by keys alone at 80x24, against the real local
 control plane."""
 
@@ -22,8 +22,9 @@ V2 = "/api/v2/deployments"
 
 
 def v2_app(cloud: LocalCloud) -> tuple[BentoTUI, list[str]]:
-    context = local_context(cloud).model_copy(update={"api_version": "v2"})
-    app = BentoTUI(context, settings=Settings())
+    """The app as users start it (`--api-version auto`, the default): the control plane answers
+    v2, so these are the v2 screens (tests/app/test_flavour_auto.py pins that down)."""
+    app = BentoTUI(local_context(cloud), settings=Settings())
     opened: list[str] = []
     app.open_deployment = lambda dep, tab=None: opened.append(dep if isinstance(dep, str) else dep.name)  # type: ignore[method-assign]
     return app, opened
