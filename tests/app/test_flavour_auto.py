@@ -6,17 +6,19 @@ and without holding the first screen."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.app.test_mutations import on_list
+from tests.app.test_mutations import on_list, select_row
 from tests.harness import LocalCloud
-from tests.support.app import local_context, until
+from tests.support.app import create, local_context, until
 from tui.api.errors import ConnectionFailed
 from tui.app import BentoTUI
 from tui.config import Settings
+from tui.screens.detail import DetailScreen
 from tui.screens.editor import EditorScreen
 from tui.screens.editor_v2 import EditorV2Screen
 from tui.session import _detected_flavour
@@ -82,3 +84,45 @@ async def test_a_slow_detection_does_not_hold_the_first_screen(monkeypatch: pyte
     flavour, note = await _detected_flavour(never)
     assert asyncio.get_running_loop().time() - started < 1.0
     assert flavour == "v1" and "no answer" in note
+
+
+@pytest.fixture(scope="module")
+def recorded_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    """The real control plane writing down every request it answers (BENTOTUI_RECORD_REQUESTS)."""
+    home = tmp_path_factory.mktemp("recorded")
+    server = LocalCloud(home, env_overrides={"BENTOTUI_RECORD_REQUESTS": str(home / "requests.jsonl")})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def recorded_paths(cloud: LocalCloud) -> list[str]:
+    lines = (cloud.home / "requests.jsonl").read_text().splitlines()
+    return [json.loads(line)["path"] for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("api_version", [None, "v1"])
+async def test_the_detail_follows_replicas_through_the_flavours_socket(recorded_cloud: LocalCloud,
+                                                                      api_version: str | None) -> None:
+    """auto (→ v2): the detail's replicas come from `/ws/v2/deployments/{name}/pods`; pinned v1:
+    from the v1 namespace socket, as before."""
+    name = f"pods-{api_version or 'auto'}"
+    with recorded_cloud.client() as http:
+        create(http, name)
+    context = local_context(recorded_cloud).model_copy(update={"api_version": api_version})
+    app = BentoTUI(context, settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await on_list(app, pilot, name)
+        select_row(screen, name)
+        await pilot.press("enter")
+        await until(lambda: isinstance(app.screen, DetailScreen) and app.screen.pods,
+                    timeout=60, pilot=pilot, what="the detail's replicas")
+    paths = recorded_paths(recorded_cloud)
+    v2_socket = f"/ws/v2/deployments/{name}/pods"
+    v1_socket = [p for p in paths if p.startswith("/ws/v1/") and p.endswith(f"/deployments/{name}/pods")]
+    if api_version is None:
+        assert v2_socket in paths and not v1_socket, paths
+    else:
+        assert v1_socket and v2_socket not in paths, paths
