@@ -44,10 +44,19 @@ def test_v2_create_run_terminate_delete_by_keys(tmp_path: Path, env: dict[str, s
         term.wait_for(lambda s: "running" in s.splitlines()[1], "e2e-v2 to be running", timeout=30)
         # edit in the v2 form: a label whose value holds a comma (a KEY=value line), then PUT
         term.press("e")
-        term.wait_for_text("Edit e2e-v2")
-        term.press("\t", "\t", "\t", "\t")  # bento → Find… → access → secrets → labels
+        term.wait_for(lambda s: "Edit e2e-v2" in s and "✓ valid" in s, "the editor, ready")
+        unfocused = labels_background(term)
+        for _ in range(8):  # bento → Find… → access → secrets → labels; a tab is lost now and then
+            term.press("\t")
+            try:
+                term.wait_for(lambda s: labels_background(term) != unfocused, "the labels box focused",
+                              timeout=2)
+                break
+            except AssertionError:
+                continue
         term.press(*"team=ml, ops")
-        term.wait_for(lambda s: '"ml, ops"' in s and "valid" in s, "the label in the document")
+        term.wait_for(lambda s: "team=ml, ops" in (term.line_with("Labels") or "") and "✓ valid" in s,
+                      "the label typed in its box")
         term.press("\x13")  # ctrl+s: update (PUT /api/v2/deployments/e2e-v2)
         term.wait_for(lambda s: "Edit e2e-v2" not in s, "the editor closed")
         with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
@@ -78,3 +87,9 @@ def test_v2_create_run_terminate_delete_by_keys(tmp_path: Path, env: dict[str, s
         raise
     finally:
         term.close()
+
+
+def labels_background(term: Terminal) -> str | None:
+    """The background of the v2 form's Labels box (it changes when the box has the focus)."""
+    row = next((y for y, line in enumerate(term.screen.display) if line.startswith(" Labels")), None)
+    return None if row is None else term.screen.buffer[row][16].bg
