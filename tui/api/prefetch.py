@@ -2,11 +2,12 @@
 
 `bentotui` spends most of its first half second importing Textual and pydantic; the requests
 its first screen needs (`GET /api/v1/info`, the clusters, the API flavour's question, the first
-page of deployments) do not depend on any of that.  `Prefetch` makes them at once, in a thread, with the standard library's
-`http.client` (httpx itself costs ~100 ms to import), and `BentoCloudClient` answers those exact
-requests from it, once each, when the app gets to them; anything else, or anything that did not
-answer 200, goes over the network as usual.  The app re-reads the first page once its live
-subscription is up, so nothing that changed in between is missed.
+page of deployments) do not depend on any of that.  `Prefetch` makes them at once, in a thread,
+with the standard library's `http.client` (httpx itself costs ~100 ms to import), and
+`BentoCloudClient` answers those exact requests from it, once each, when the app gets to
+them; anything else, or anything that did not answer 200, goes over the network as usual.
+The app re-reads the first page once its live subscription is up, so nothing that changed in
+between is missed.
 
 Only plain-http endpoints without a proxy in the environment are prefetched (the local control
 plane, an in-cluster Yatai): the same request then goes to the same place httpx would send it.
