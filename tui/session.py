@@ -133,6 +133,7 @@ async def open_session(context: Context, cluster: str | None = None,
         session.flavour, session.flavour_note = await _detected_flavour(detection)
     except ApiError as exc:
         detection.cancel()
+        detection.add_done_callback(_quiet)
         await client.aclose()
         raise SessionError(exc.message, answered=not isinstance(exc, ConnectionFailed),
                            refused=isinstance(exc, UnauthorizedError)) from None
@@ -154,3 +155,9 @@ async def _detected_flavour(detection: asyncio.Future[Flavour]) -> tuple[Flavour
         reason = f"no answer within {DETECT_GRACE_S:.0f} s"
     return "v1", (f"Could not tell which deployment API the server speaks ({reason}); "
                   "using v1. Reconnect (x) to ask again, or set --api-version.")
+
+
+def _quiet(future: asyncio.Future[Flavour]) -> None:
+    """The detection's outcome when the session failed anyway: read, so it is not reported."""
+    if not future.cancelled():
+        future.exception()
