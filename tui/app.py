@@ -230,6 +230,9 @@ class BentoTUI(App[int]):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         await self.push_screen(DeploymentsScreen())
+        if session.flavour_note:
+            self.notify(session.flavour_note, title="API version", severity="warning",
+                        markup=False, timeout=15)
         self.alerts.session_opened(session)
         self.mark_watched()
 

@@ -16,6 +16,10 @@ from tui.api.contexts import Context
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.prefetch import Prefetch
 
+# Once the clusters are in, how long the first screen still waits for the flavour's answer;
+# after that it opens on v1 (which every BentoCloud still serves) rather than paint late.
+DETECT_GRACE_S = 2.0
+
 
 class SessionError(Exception):
     """The context could not be opened; the message says why.
@@ -38,9 +42,11 @@ class Session:
     clusters: list[str] = field(default_factory=list)
     cluster: str = "default"
     info: dict[str, Any] = field(default_factory=dict)
-    # The deployment API the screens use: "v2" when the context forces it (--api-version v2,
-    # config.toml [api_version]); the v1 screens otherwise, which BentoCloud still serves.
+    # The deployment API the screens use: forced by the context (--api-version, config.toml
+    # [api_version]) or detected once per endpoint ("auto", the default).
     flavour: Flavour = "v1"
+    # Why the screens fell back to v1 when detection could not answer ("" when it did).
+    flavour_note: str = ""
 
     @property
     def v2(self) -> DeploymentsV2:
@@ -118,13 +124,16 @@ async def open_session(context: Context, cluster: str | None = None,
         prefetch = None
     client = BentoCloudClient(context.endpoint, context.api_token, prefetch=prefetch)
     session = Session(context=context, client=client)
+    # Asked beside the first requests, so detection adds no round trip to the first paint.
+    detection = asyncio.ensure_future(api_flavour(client, context.api_version))
     try:
         session.info = await client.server_info() or {}
         clusters = await client.list_clusters()
         session.clusters = [c.name for c in clusters.items]
-        if context.api_version is not None:
-            session.flavour = await api_flavour(client, context.api_version)  # no request
+        session.flavour, session.flavour_note = await _detected_flavour(detection)
     except ApiError as exc:
+        detection.cancel()
+        detection.add_done_callback(_quiet)
         await client.aclose()
         raise SessionError(exc.message, answered=not isinstance(exc, ConnectionFailed),
                            refused=isinstance(exc, UnauthorizedError)) from None
@@ -133,3 +142,22 @@ async def open_session(context: Context, cluster: str | None = None,
     elif session.clusters:
         session.cluster = session.clusters[0]
     return session
+
+
+async def _detected_flavour(detection: asyncio.Future[Flavour]) -> tuple[Flavour, str]:
+    """The flavour detection found, or v1 with the reason when it failed or was slow.  A failed
+    detection is not remembered: the next connection to the endpoint asks again."""
+    try:
+        return await asyncio.wait_for(detection, DETECT_GRACE_S), ""
+    except ApiError as exc:
+        reason = exc.message
+    except TimeoutError:
+        reason = f"no answer within {DETECT_GRACE_S:.0f} s"
+    return "v1", (f"Could not tell which deployment API the server speaks ({reason}); "
+                  "using v1. Reconnect (x) to ask again, or set --api-version.")
+
+
+def _quiet(future: asyncio.Future[Flavour]) -> None:
+    """The detection's outcome when the session failed anyway: read, so it is not reported."""
+    if not future.cancelled():
+        future.exception()

@@ -1,4 +1,4 @@
-"""The TUI on the v2 deployment API (`--api-version v2`): create in the v2 form, edit via the
+"""The TUI on the v2 deployment API (the default against the control plane): create in the v2 form, edit via the
 `deploy -f` JSON, terminate, start and delete by keys alone at 80x24, against the real local
 control plane."""
 
@@ -22,8 +22,9 @@ V2 = "/api/v2/deployments"
 
 
 def v2_app(cloud: LocalCloud) -> tuple[BentoTUI, list[str]]:
-    context = local_context(cloud).model_copy(update={"api_version": "v2"})
-    app = BentoTUI(context, settings=Settings())
+    """The app as users start it (`--api-version auto`, the default): the control plane answers
+    v2, so these are the v2 screens (tests/app/test_flavour_auto.py pins that down)."""
+    app = BentoTUI(local_context(cloud), settings=Settings())
     opened: list[str] = []
     app.open_deployment = lambda dep, tab=None: opened.append(dep if isinstance(dep, str) else dep.name)  # type: ignore[method-assign]
     return app, opened
@@ -89,7 +90,7 @@ async def test_v2_create_edit_terminate_start_delete_by_keys(cloud: LocalCloud, 
         await paste_json(pilot, editor, json.dumps(document, indent=2))
         await settle(pilot)
         assert editor.check.valid, editor.check.problems
-        assert editor.query_one("#f-labels").value == "team=ml"
+        assert editor.query_one("#f-labels").text == "team=ml"
         await pilot.press("ctrl+s")
         await until(lambda: (v2_get(http, "v2-iris")["latest_revision"]["targets"][0]["config"]
                              .get("envs") == [{"name": "GREETING", "value": "hi"}]),
@@ -247,3 +248,51 @@ async def test_v2_form_problems_name_the_field_path_as_you_type(cloud: LocalClou
         await settle(pilot)
         assert editor.query_one("#form-fields").disabled and "line 2" in screen_text(app)
         assert editor.text.splitlines()[1].startswith("oops")
+
+
+async def test_v2_envs_and_labels_are_lines_lossless_and_a_bad_line_is_kept(cloud: LocalCloud,
+                                                                           http: httpx.Client) -> None:
+    """Envs and labels are `KEY=value` lines: values with `,` `=` spaces and unicode reach the
+    server as typed; a line that does not read is named, kept, and holds the submit back."""
+    version = bento_version(http)
+    app, opened = v2_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the v2 editor")
+        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.2)
+        await pilot.press(*"pairs-v2", "tab", *f"iris_classifier:{version}")
+        await until(lambda: editor.query(".svc.envs .pairs-text"), pilot=pilot, what="the service rows")
+        envs = editor.query_one(".svc.envs .pairs-text")
+        envs.focus()
+        await pilot.press(*"DSN=pg://h/db?a=1&b=2, c", "enter", *"no equals here", "enter",
+                          *"HI=grüß, 世界 = ok ")
+        await settle(pilot)
+        assert "envs of the entry service: line 2: no '='" in "\n".join(editor.check.problems)
+        assert editor.check_action("submit", ()) is None
+        assert "line 2: no '='" in screen_text(app)
+        assert envs.text.splitlines()[1] == "no equals here"  # kept as typed
+        # fix line 2 by keys: the document takes all three, exactly
+        envs.cursor_location = (1, 0)
+        await pilot.press("shift+end", *"MODE=a b")
+        await settle(pilot)
+        assert editor.check.valid, editor.check.problems
+        labels = editor.query_one("#f-labels .pairs-text")
+        labels.focus()
+        await pilot.press(*"team=ml, ops", "enter", *"note=ünïcode = fine")
+        await settle(pilot)
+        document = json.loads(editor.text)
+        assert document["services"][""]["envs"] == [
+            {"name": "DSN", "value": "pg://h/db?a=1&b=2, c"}, {"name": "MODE", "value": "a b"},
+            {"name": "HI", "value": "grüß, 世界 = ok "}]
+        assert document["labels"] == [{"key": "team", "value": "ml, ops"},
+                                      {"key": "note", "value": "ünïcode = fine"}]
+        assert editor.check.valid, editor.check.problems
+        await pilot.press("ctrl+s")
+        await until(lambda: opened == ["pairs-v2"], pilot=pilot, what="the created deployment")
+    created = v2_get(http, "pairs-v2")
+    assert created is not None
+    config = created["latest_revision"]["targets"][0]["config"]
+    assert next(iter(config["services"].values()))["envs"][0] == {"name": "DSN", "value": "pg://h/db?a=1&b=2, c"}
+    assert {(label["key"], label["value"]) for label in created["labels"]} >= {("team", "ml, ops")}

@@ -35,9 +35,13 @@ NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
 # --------------------------------------------------------------------------- helpers
 
 
-def make_app(cloud: LocalCloud, read_only: bool = False) -> tuple[BentoTUI, list[str]]:
-    """The app, and the names it was asked to open (the detail screen is not under test)."""
-    app = BentoTUI(local_context(cloud), settings=Settings(), read_only=read_only)
+def make_app(cloud: LocalCloud, read_only: bool = False,
+             api_version: str | None = "v1") -> tuple[BentoTUI, list[str]]:
+    """The app, and the names it was asked to open (the detail screen is not under test).
+    Pinned to v1 (`--api-version v1`): these tests are about the v1 editor and flows, which the
+    control plane's default (auto → v2) would not open; None detects as the real default does."""
+    context = local_context(cloud).model_copy(update={"api_version": api_version})
+    app = BentoTUI(context, settings=Settings(), read_only=read_only)
     opened: list[str] = []
     app.open_deployment = lambda dep, tab=None: opened.append(dep if isinstance(dep, str) else dep.name)  # type: ignore[method-assign]
     return app, opened

@@ -23,7 +23,8 @@ def test_cpu_noise_is_a_flat_line_not_full_bars() -> None:
 
 
 async def test_new_function_defaults_agree_with_the_list(cloud: LocalCloud) -> None:
-    app = BentoTUI(local_context(cloud))
+    # the v1 form's deployment mode (v2 has services, no mode): pinned to v1
+    app = BentoTUI(local_context(cloud).model_copy(update={"api_version": "v1"}))
     async with app.run_test(size=(80, 24)) as pilot:
         editor = await open_editor(app, pilot)
         assert editor.query_one("#f-min", Input).value == "0"  # at rest a function shows 0/0

@@ -131,8 +131,8 @@ def test_s_scales_and_the_new_replica_count_shows(  # issue 15, item 3
             term.press("\t")
             term.wait_for(lambda s: border_colours(term) == max_focused, "the max box focused")
         term.press("3")
-        term.wait_for(lambda s: "▊  3" in (term.line_with("api-server") or "")
-                      and "▊  2" in (term.line_with("api-server") or ""), "2 and 3 typed")
+        term.wait_for(lambda s: "▊  3" in (term.line_with("apiserver") or "")
+                      and "▊  2" in (term.line_with("apiserver") or ""), "2 and 3 typed")
         term.press("\r")
         term.wait_for_text("Scaling pty-scale")
         term.wait_for(lambda s: "2/2" in (term.line_with("pty-scale") or ""),
@@ -148,9 +148,9 @@ def test_s_scales_and_the_new_replica_count_shows(  # issue 15, item 3
 
 
 def border_colours(term: Terminal) -> tuple[str, str] | None:
-    """The left-border colours of the min and max boxes on the api-server row: the focused
-    box's differs from the other's."""
-    row = next((y for y, line in enumerate(term.screen.display) if "api-server" in line), None)
+    """The left-border colours of the min and max boxes on the apiserver row (the v2 service
+    name: the default mode against the control plane is v2): the focused box's differs."""
+    row = next((y for y, line in enumerate(term.screen.display) if "apiserver" in line), None)
     if row is None:
         return None
     line = term.screen.buffer[row]

@@ -101,10 +101,11 @@ async def test_detail_60x20(snapshot_cloud: SnapshotCloud, svg_snapshot: Snapsho
 
 
 async def test_editor_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
-    """`n`: the create form above the --file JSON (stacked below 100 columns), with its checks."""
+    """`n` on the v1 API (`--api-version v1`): the create form above the --file JSON (stacked
+    below 100 columns), with its checks."""
     from tui.screens.editor import EditorScreen
 
-    app = snapshot_cloud.app()
+    app = snapshot_cloud.app(api_version="v1")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot, list_shown)
         await pilot.press("n")
@@ -115,11 +116,12 @@ async def test_editor_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: Snapsho
 
 
 async def test_editor_v2_80x24(snapshot_cloud: SnapshotCloud, svg_snapshot: SnapshotAssertion) -> None:
-    """`n` on the v2 API: the v2 form (bento, access, secrets, labels, the entry service's
-    instance type and scaling) above the `deploy -f` JSON."""
+    """`n` in the default mode (auto → v2 against the control plane): the v2 form (bento,
+    access, secrets, labels, the entry service's instance type and scaling) above the
+    `deploy -f` JSON."""
     from tui.screens.editor_v2 import EditorV2Screen
 
-    app = snapshot_cloud.app(api_version="v2")
+    app = snapshot_cloud.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot, list_shown)
         await pilot.press("n")

@@ -11,7 +11,7 @@ def test_the_form_writes_only_its_own_keys_and_the_result_is_a_valid_14_body() -
     data = doc.create_template()
     data["canary"] = {"route_type": "header"}  # the user's own key, not in the form
     for name, value in [("name", "iris-v2"), ("bento", "iris_classifier:abc"),
-                        ("access", True), ("secrets", "s1, s2"), ("labels", "team=ml, tier=gold"),
+                        ("access", True), ("secrets", "s1, s2"), ("labels", (("team", "ml"), ("tier", "gold"))),
                         ("service::instance", "cpu.small"), ("service::max", "3"),
                         ("service::envs", (("K", "V"),))]:
         data = doc.apply_field(data, name, value)
@@ -25,7 +25,7 @@ def test_the_form_writes_only_its_own_keys_and_the_result_is_a_valid_14_body() -
     assert body["secrets"] == ["s1", "s2"] and body["access_authorization"] is True
     assert data["canary"] == {"route_type": "header"}
     values = doc.read_form_values(data)
-    assert values.services[0].max == "3" and values.labels == "team=ml, tier=gold"
+    assert values.services[0].max == "3" and values.labels == (("team", "ml"), ("tier", "gold"))
 
 
 def test_problems_name_the_field_path_and_yaml_errors_the_line() -> None:

@@ -1,12 +1,13 @@
 """The first requests of a start, made while the app is still importing.
 
 `bentotui` spends most of its first half second importing Textual and pydantic; the requests
-its first screen needs (`GET /api/v1/info`, the clusters, the first page of deployments) do not
-depend on any of that.  `Prefetch` makes them at once, in a thread, with the standard library's
-`http.client` (httpx itself costs ~100 ms to import), and `BentoCloudClient` answers those exact
-requests from it, once each, when the app gets to them; anything else, or anything that did not
-answer 200, goes over the network as usual.  The app re-reads the first page once its live
-subscription is up, so nothing that changed in between is missed.
+its first screen needs (`GET /api/v1/info`, the clusters, the API flavour's question, the first
+page of deployments) do not depend on any of that.  `Prefetch` makes them at once, in a thread,
+with the standard library's `http.client` (httpx itself costs ~100 ms to import), and
+`BentoCloudClient` answers those exact requests from it, once each, when the app gets to
+them; anything else, or anything that did not answer 200, goes over the network as usual.
+The app re-reads the first page once its live subscription is up, so nothing that changed in
+between is missed.
 
 Only plain-http endpoints without a proxy in the environment are prefetched (the local control
 plane, an in-cluster Yatai): the same request then goes to the same place httpx would send it.
@@ -69,7 +70,8 @@ class Prefetch:
     def _run(self) -> None:
         info = request_key("GET", "/api/v1/info")
         clusters = request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE})
-        for key in (info, clusters):
+        flavour = request_key("GET", "/api/v2/deployments", {"count": 1})  # client_v2._detect's question
+        for key in (info, clusters, flavour):
             self._future(key)
         try:
             url = urlsplit(self.endpoint)
@@ -78,6 +80,7 @@ class Prefetch:
             try:
                 self._get(conn, base, info)
                 body = self._get(conn, base, clusters)
+                self._get(conn, base, flavour)
                 names = [c.get("name") for c in (json.loads(body).get("items") or [])] if body else []
                 if names and isinstance(names[0], str):
                     key = request_key("GET", f"/api/v1/clusters/{quote(names[0], safe='')}/deployments",

@@ -139,7 +139,7 @@ class FormValues:
     bento: str = ""
     access: bool = False
     secrets: str = ""  # comma separated
-    labels: str = ""  # "key=value, key=value"
+    labels: tuple[tuple[str, str], ...] = ()  # (key, value), as the form's KEY=value lines
     services: tuple[ServiceValues, ...] = ()
 
 
@@ -163,7 +163,7 @@ def read_form_values(data: dict[str, Any]) -> FormValues:
         name=form_text(data.get("name")), bento=form_text(data.get("bento")),
         access=data.get("access_authorization") is True,
         secrets=", ".join(form_text(s) for s in secrets) if isinstance(secrets, list) else "",
-        labels=", ".join(f"{k}={v}" for k, v in _pairs(data.get("labels"), "key")),
+        labels=_pairs(data.get("labels"), "key"),
         services=tuple(rows))
 
 
@@ -195,15 +195,6 @@ def _service(data: dict[str, Any], key: str) -> dict[str, Any] | None:
     return service if isinstance(service, dict) else None
 
 
-def _split_labels(text: str) -> list[dict[str, str]]:
-    labels = []
-    for part in (p.strip() for p in text.split(",")):
-        if part:
-            key, _, value = part.partition("=")
-            labels.append({"key": key.strip(), "value": value.strip()})
-    return labels
-
-
 def apply_field(data: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
     """A copy of `data` with one form field written into it.  Field names are those of
     `FormValues`, and `service:<key>:<instance|min|max|envs>` for a service's row."""
@@ -221,9 +212,8 @@ def apply_field(data: dict[str, Any], name: str, value: Any) -> dict[str, Any]:
         else:
             data.pop("secrets", None)
     elif name == "labels":
-        labels = _split_labels(value)
-        if labels:
-            data["labels"] = labels
+        if value:
+            data["labels"] = [{"key": k, "value": v} for k, v in value]
         else:
             data.pop("labels", None)
     elif name.startswith("service:"):

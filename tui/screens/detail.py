@@ -486,7 +486,10 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None or self.deployment is None:
             return
-        stream = watch_pods(session.client, self._cluster, self._namespace, self.deployment_name)
+        if session.flavour == "v2":  # /ws/v2/deployments/{name}/pods: no namespace in v2
+            stream = session.v2.watch_pods(self.deployment_name, self._cluster)
+        else:
+            stream = watch_pods(session.client, self._cluster, self._namespace, self.deployment_name)
         try:
             async for item in stream:
                 if isinstance(item, StreamStatus):

@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from textual import on
+
 from tui.api import models as m
 from tui.api import models_v2 as v2
 from tui.documents import v2 as doc
@@ -59,10 +61,21 @@ class EditorV2Screen(EditorScreen):
         return doc.field_of(values, name)
 
     def _check_text(self, text: str) -> Any:
-        return doc.check_document(text, editing=self.deployment.name if self.deployment else None)
+        """The document's check, plus the form's envs/labels lines that do not read: the
+        document does not have them yet, so submitting now would drop what was typed."""
+        check = doc.check_document(text, editing=self.deployment.name if self.deployment else None)
+        forms = self.query(DeploymentFormV2)
+        if forms and check.data is not None:
+            check.problems.extend(forms.first().unread_lines())
+        return check
+
+    @on(DeploymentFormV2.LinesUnread)
+    def _lines_unread(self, event: DeploymentFormV2.LinesUnread) -> None:
+        event.stop()
+        self._schedule_validation()
 
     def _problem_rank(self, problem: str) -> int:
-        order = ("name:", "bento:", "access_authorization:", "secrets", "labels", "services")
+        order = ("name:", "bento:", "access_authorization:", "secrets", "labels", "envs of", "services")
         return next((i for i, prefix in enumerate(order) if problem.startswith(prefix)), len(order))
 
     def _status_target(self, document: Any) -> tuple[str, str]:

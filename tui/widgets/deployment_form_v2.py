@@ -3,7 +3,8 @@
 Like the v1 form it owns only its widgets and posts `DeploymentForm.Edited` with the changed
 fields' values; field names are those of `tui.documents.v2.FormValues`, and
 `service:<key>:<instance|min|max|envs>` for one service's row.  The services shown are the
-document's (one row for the entry service when it names none).
+document's (one row for the entry service when it names none).  Envs and labels are `KEY=value`
+lines (`PairsBox`): sent on only when every line reads, so nothing typed is lost.
 """
 
 from __future__ import annotations
@@ -14,27 +15,15 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from tui.api import models as m
 from tui.documents.v2 import FormValues, ServiceValues
 from tui.widgets.deployment_form import DeploymentForm, field_row
+from tui.widgets.pairs_box import PairsBox
 from tui.widgets.safe_inputs import SafeInput
 from tui.widgets.safe_text import safe, safe_block, sanitize
-
-
-def envs_text(pairs: tuple[tuple[str, str], ...]) -> str:
-    """`NAME=value, NAME2=value2`: a service's envs on one line."""
-    return ", ".join(f"{k}={v}" for k, v in pairs)
-
-
-def parse_envs(text: str) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for part in (p.strip() for p in text.split(",")):
-        if part:
-            key, _, value = part.partition("=")
-            pairs.append((key.strip(), value.strip()))
-    return tuple(pairs)
 
 
 class ServiceRows(Vertical):
@@ -53,7 +42,7 @@ class ServiceRows(Vertical):
                                            classes="svc instance"))
         yield field_row("Replicas", Label("min", classes="sub"), SafeInput(classes="num svc min"),
                         Label("max", classes="sub"), SafeInput(classes="num svc max"))
-        yield field_row("Envs", SafeInput(placeholder="NAME=value, NAME2=value", classes="svc envs"))
+        yield field_row("Envs", PairsBox("NAME", "NAME=value, one a line", classes="svc envs"))
 
     def on_mount(self) -> None:
         # The rows' inputs exist now: show the document's values (and instance types) in them.
@@ -70,6 +59,9 @@ class DeploymentFormV2(VerticalScroll):
     """The form half of the v2 editor (`#editor-form`)."""
 
     TYPED = ("name", "bento", "secrets", "labels")
+
+    class LinesUnread(Message):
+        """A `KEY=value` box holds a line that does not read (or reads again): check anew."""
 
     def __init__(self, *, creating: bool, cluster: str, clusters: list[str]) -> None:
         super().__init__(id="editor-form")
@@ -91,7 +83,7 @@ class DeploymentFormV2(VerticalScroll):
                             Button("Find…", id="pick-bento", tooltip="ctrl+f"))
             yield field_row("Access", Checkbox("authorization required", id="f-access"))
             yield field_row("Secrets", SafeInput(placeholder="secret-a, secret-b", id="f-secrets"))
-            yield field_row("Labels", SafeInput(placeholder="key=value, key=value", id="f-labels"))
+            yield field_row("Labels", PairsBox("key", "key=value, one a line", id="f-labels"))
             yield Vertical(id="services")
             yield Static(id="form-note")
 
@@ -105,8 +97,19 @@ class DeploymentFormV2(VerticalScroll):
             widget = self._rows[self._services.index(key)].part(part)
             if part == "instance":
                 return widget.value if isinstance(widget.value, str) else ""
-            return parse_envs(widget.value) if part == "envs" else widget.value
+            return widget.read().pairs if part == "envs" else widget.value
+        if name == "labels":
+            return self.query_one("#f-labels", PairsBox).read().pairs
         return self.query_one(f"#f-{name}", Input).value
+
+    def unread_lines(self) -> list[str]:
+        """Lines of the envs and labels boxes that do not read, each with where it is."""
+        problems = []
+        for box in self.query(PairsBox):
+            row = next((a for a in box.ancestors if isinstance(a, ServiceRows)), None)
+            where = "labels" if row is None else f"envs of {row.key or 'the entry service'}"
+            problems.extend(f"{where}: {problem}" for problem in box.problems)
+        return problems
 
     def values_of(self, *names: str) -> dict[str, Any]:
         return {name: self.field_value(name) for name in names}
@@ -135,6 +138,21 @@ class DeploymentFormV2(VerticalScroll):
                 self._edited(name)
         elif box_id.startswith("f-"):
             self._edited(box_id[2:])
+
+    @on(TextArea.Changed, ".pairs-text")
+    def _pairs_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        box = next((a for a in event.text_area.ancestors if isinstance(a, PairsBox)), None)
+        if box is None or box.json_only:
+            return
+        had = bool(box.problems)
+        read = box.read()
+        if not read.problems:
+            name = "labels" if box.id == "f-labels" else self._service_field(box)
+            if name:
+                self._edited(name)
+        if had or read.problems:
+            self.post_message(self.LinesUnread())
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
@@ -165,18 +183,19 @@ class DeploymentFormV2(VerticalScroll):
         """The service rows were just mounted: show their values (the rest is shown already,
         and may have been typed over since)."""
         if self._shown is not None:
-            with self.prevent(Input.Changed, Select.Changed):
+            with self.prevent(Input.Changed, Select.Changed, TextArea.Changed):
                 self._fill_services(self._shown)
 
     def _fill(self, values: FormValues) -> None:
-        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed):
-            for name in ("name", "bento", "secrets", "labels"):
+        with self.prevent(Input.Changed, Select.Changed, Checkbox.Changed, TextArea.Changed):
+            for name in ("name", "bento", "secrets"):
                 for box in self.query(f"#f-{name}").results(Input):
                     if box.value != getattr(values, name):
                         box.value = getattr(values, name)
             access = self.query_one("#f-access", Checkbox)
             if access.value != values.access:
                 access.value = values.access
+            self.query_one("#f-labels", PairsBox).show_pairs(values.labels)
             self._fill_services(values)
 
     def _fill_services(self, values: FormValues) -> None:
@@ -185,10 +204,11 @@ class DeploymentFormV2(VerticalScroll):
                 self._fill_service(row, service)
 
     def _fill_service(self, row: ServiceRows, service: ServiceValues) -> None:
-        for part, text in (("min", service.min), ("max", service.max), ("envs", envs_text(service.envs))):
+        for part, text in (("min", service.min), ("max", service.max)):
             box = row.part(part)
-            if box.value != text and (part != "envs" or parse_envs(box.value) != service.envs):
+            if box.value != text:
                 box.value = text
+        row.part("envs").show_pairs(service.envs)
         select = row.part("instance")
         select.set_options(self._instance_options(service.instance))
         select.value = service.instance

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,6 +35,14 @@ from tui.localcloud.registry.routes import registry_routes
 from tui.localcloud.state.store import NotFound, StorageError
 
 log = logging.getLogger("bentotui.localcloud")
+
+# Test-only: `BENTOTUI_V1_ONLY=1` when the control plane starts leaves the v2 routes out, so it
+# answers 404 on /api/v2/deployments as a v1-only server does (tests of API flavour detection).
+V1_ONLY_ENV = "BENTOTUI_V1_ONLY"
+
+
+def v1_only() -> bool:
+    return os.environ.get(V1_ONLY_ENV, "") == "1"
 
 
 def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True) -> FastAPI:
@@ -112,7 +121,8 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     app.include_router(info_routes(plane))  # identity, organisation, clusters
     app.include_router(deployment_routes(plane))  # v1 deployments
-    routes_v2.register(app, plane, read_body)  # /api/v2/deployments, /api/v1/instance_types
+    if not v1_only():  # tests of a v1-only server (a Yatai, the 2023 BentoCloud) switch v2 off
+        routes_v2.register(app, plane, read_body)  # /api/v2/deployments, /api/v1/instance_types
     routes_v2.register_cluster_pods(app, plane)  # bentoml 1.4's image-builder look-up
     app.include_router(bento_routes(plane))
     # push/pull, models (registry/)
