@@ -218,7 +218,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         if changed:
             table.upsert_many(changed)
         for uid in gone:
-            table.remove(uid)
+            table.remove_deployment(uid)
         if changed or gone:
             self._after_data()
 
@@ -305,11 +305,12 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             self.resync_first_page(settle=0.0)
             return
         uid = push.payload.get("uid")
-        for pushed in self._pushed_during_resync:
-            pushed.add(uid)
+        if uid:
+            for pushed in self._pushed_during_resync:
+                pushed.add(uid)
         if push.event == "deleted":
             if uid:
-                self.table.remove(uid)
+                self.table.remove_deployment(uid)
                 self._after_data()
             return
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -51,7 +52,7 @@ def _when(d: DeploymentSchema) -> datetime:
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-SORTS: dict[str, Callable[[DeploymentSchema], object]] = {
+SORTS: dict[str, Callable[[DeploymentSchema], Any]] = {
     "name": lambda d: d.name,
     "status": lambda d: (STATUS_RANK.get(d.status, 9), d.name),
     "created": lambda d: d.created_at or EPOCH,
@@ -207,7 +208,7 @@ class DeploymentTable(ScrollView, can_focus=True):
     def upsert(self, deployment: DeploymentSchema) -> None:
         self.upsert_many([deployment])
 
-    def remove(self, uid: str) -> None:
+    def remove_deployment(self, uid: str) -> None:
         if self._items.pop(uid, None) is not None:
             self._haystacks.pop(uid, None)
             self._natural = None

@@ -249,7 +249,7 @@ def register_cluster_pods(app: FastAPI, plane: ControlPlane) -> None:
         wanted = _selector(selector)
         repo = wanted.get("yatai.ai/bento-repository")
         version = wanted.get("yatai.ai/bento")
-        pods = []
+        pods: list[dict[str, Any]] = []
         for row in plane.store.deployments_to_run():
             target = flavours.split_target(row.active_revision.targets[0])[0] if row.active_revision else {}
             if (repo is None or target.get("bento_repository") == repo) and \

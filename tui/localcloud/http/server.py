@@ -64,8 +64,9 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     app.add_middleware(SocketCap, limit=plane.limits.websockets)
     app.add_middleware(routes_v2.DropEmptyQueryValues)
     app.add_middleware(TokenGuard, token=token)
-    if recorder.target() is not None:  # BENTOTUI_RECORD_REQUESTS: what clients send, raw
-        app.add_middleware(recorder.RequestRecorder, path=recorder.target())
+    record_to = recorder.target()
+    if record_to is not None:  # BENTOTUI_RECORD_REQUESTS: what clients send, raw
+        app.add_middleware(recorder.RequestRecorder, path=record_to)
     app.mount("/gw", plane.runtime.gateway_app)
 
     # ------------------------------------------------------------------ errors
