@@ -113,12 +113,12 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     app.include_router(info_routes(plane))  # identity, organisation, clusters
     app.include_router(deployment_routes(plane))  # v1 deployments
-    routes_v2.register(app, plane, read_body)  # /api/v2/deployments, /api/v1/instance_types
-    routes_v2.register_cluster_pods(app, plane)  # bentoml 1.4's image-builder look-up
+    app.include_router(routes_v2.v2_routes(plane))  # /api/v2/deployments, /api/v1/instance_types
+    app.include_router(routes_v2.cluster_pod_routes(plane))  # bentoml 1.4's image-builder look-up
     app.include_router(bento_routes(plane))
     # push/pull, models (registry/)
     app.include_router(registry_routes(plane, functools.partial(read_body, limits=plane.limits), described))
     if debug.enabled():  # bench-only routes, off by default (tui/localcloud/http/debug.py)
-        debug.register(app, plane)
+        app.include_router(debug.debug_routes(plane))
     app.include_router(socket_routes(plane))  # /ws/v1
     return app
