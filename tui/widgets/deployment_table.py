@@ -28,6 +28,7 @@ from tui.api.models import DeploymentSchema
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe
 from tui.widgets.status import STATUS_RANK, mode_title, status_text, v2_status_text
+from tui.widgets.textual_compat import set_virtual_size_quietly
 
 
 def replicas_text(d: DeploymentSchema) -> str:
@@ -305,8 +306,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         if not self.is_mounted or not self.container_size:
             self.virtual_size = size
             return
-        self.set_reactive(DeploymentTable.virtual_size, size)
-        self._scroll_update(size)  # scrollbar visibility and thumb; re-lays out only if shown/hidden
+        set_virtual_size_quietly(self, size)  # scrollbars follow; re-lays out only if shown/hidden
 
     # ------------------------------------------------------------------ cursor
 

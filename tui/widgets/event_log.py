@@ -31,6 +31,7 @@ from textual.widgets import Input, Static
 from tui.api import models as m
 from tui.widgets.humanize import clock
 from tui.widgets.safe_text import clean, safe_block, sanitize
+from tui.widgets.textual_compat import set_virtual_size_quietly
 
 MAX_EVENTS = 1000
 REBUILD_INTERVAL = 0.1  # seconds: arriving events are shown at most 10 times a second
@@ -206,8 +207,7 @@ class EventList(ScrollView, can_focus=True):
             if self.is_mounted and self.container_size:
                 # not a layout pass of the whole screen per batch of events: this list's
                 # height never depends on its content (see DeploymentTable._set_virtual_height)
-                self.set_reactive(EventList.virtual_size, size)
-                self._scroll_update(size)
+                set_virtual_size_quietly(self, size)
             else:
                 self.virtual_size = size
 
