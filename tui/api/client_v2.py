@@ -35,9 +35,10 @@ def parse_flavour(value: str | None) -> Flavour | None:
     """An override from a flag or a context: "v1", "v2", or None/"" / "auto" (detect)."""
     if value in (None, "", "auto"):
         return None
-    if value not in FLAVOURS:
-        raise ValueError(f"api version must be v1 or v2, not {value!r}")
-    return value  # type: ignore[return-value]
+    for flavour in FLAVOURS:
+        if value == flavour:
+            return flavour
+    raise ValueError(f"api version must be v1 or v2, not {value!r}")
 
 
 async def api_flavour(client: BentoCloudClient, override: str | None = None) -> Flavour:

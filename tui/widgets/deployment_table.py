@@ -16,6 +16,7 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -359,7 +360,7 @@ class DeploymentTable(ScrollView, can_focus=True):
     def action_edge(self, end: int) -> None:
         self._move_to(len(self._rows) - 1 if end else 0)
 
-    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_click(self, event: events.Click) -> None:
         row = int(self.scroll_offset.y) + event.y
         if 0 <= row < len(self._rows):
             self._move_to(row)

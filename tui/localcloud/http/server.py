@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -38,7 +39,7 @@ log = logging.getLogger("bentotui.localcloud")
 
 def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
             await plane.start()
         try:
