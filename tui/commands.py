@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 class BentoCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
-        app: BentoTUI = self.app  # type: ignore[assignment]
+        app = cast("BentoTUI", self.app)  # the only app this provider is registered on
         commands: list[tuple[str, Callable[[], Any], str]] = [
             ("Deployments", app.action_show_deployments, "the deployment list"),
             ("Alerts", app.action_alerts, "alerts on watched deployments (!)"),

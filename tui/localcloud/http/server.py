@@ -58,9 +58,13 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            describe_openapi(generated_openapi())
-        return app.openapi_schema  # type: ignore[return-value]
+            schema = generated_openapi()  # FastAPI keeps it in app.openapi_schema too
+            describe_openapi(schema)
+            return schema
+        return app.openapi_schema
 
+    # Replacing app.openapi is FastAPI's documented way to extend the schema; its stubs type it
+    # as a method, which mypy will not let an instance replace.
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(SocketCap, limit=plane.limits.websockets)
     app.add_middleware(routes_v2.DropEmptyQueryValues)
