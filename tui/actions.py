@@ -36,6 +36,7 @@ from tui.read_only import READ_ONLY_ACTIONS, READ_ONLY_MESSAGE, refused_read_onl
 from tui.screens.confirm import ConfirmByName, ConfirmScreen
 from tui.screens.revision_diff import RevisionDiffScreen
 from tui.screens.scale import ScaleScreen
+from tui.session import Session, SessionError
 from tui.widgets.humanize import revision_label
 from tui.widgets.safe_text import clean
 
@@ -61,6 +62,13 @@ def client_of(app: BentoTUI) -> BentoCloudClient | None:
         app.notify("not connected yet", severity="warning")
         return None
     return session.client
+
+
+def session_of(app: BentoTUI) -> Session:
+    """The open session: the flows that need one start from screens shown only with one."""
+    if app.session is None:
+        raise SessionError("not connected yet")
+    return app.session
 
 
 def _in_worker() -> bool:
@@ -153,11 +161,11 @@ async def new_deployment(app: BentoTUI) -> None:
     if on_v2(app):
         from tui.screens.editor_v2 import EditorV2Screen  # deferred: start-up time
 
-        await app.push_screen(EditorV2Screen.for_create(app.session.cluster))  # type: ignore[union-attr]
+        await app.push_screen(EditorV2Screen.for_create(session_of(app).cluster))
         return
     from tui.screens.editor import EditorScreen  # deferred: start-up time
 
-    await app.push_screen(EditorScreen.for_create(app.session.cluster))  # type: ignore[union-attr]
+    await app.push_screen(EditorScreen.for_create(session_of(app).cluster))
 
 
 @flow("Edit")
@@ -171,7 +179,7 @@ async def edit_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> None:
     if on_v2(app):
         from tui.screens.editor_v2 import EditorV2Screen  # deferred: start-up time
 
-        current = await app.session.v2.get(dep.name, dep.cluster.name)  # type: ignore[union-attr]
+        current = await session_of(app).v2.get(dep.name, dep.cluster.name)
         await app.push_screen(EditorV2Screen.for_update_v2(dep, current))
         return
     await app.push_screen(EditorScreen.for_update(dep))
@@ -192,7 +200,7 @@ async def terminate_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Depl
     if not await app.push_screen_wait(ConfirmByName("Terminate", dep.name, dep.cluster.name)):
         return None
     if on_v2(app):
-        await app.session.v2.terminate(dep.name, dep.cluster.name)  # type: ignore[union-attr]
+        await session_of(app).v2.terminate(dep.name, dep.cluster.name)
         result = await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
     else:
         result = await client.terminate_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
@@ -217,7 +225,7 @@ async def delete_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deploym
     if not await app.push_screen_wait(ConfirmByName("Delete", dep.name, dep.cluster.name)):
         return None
     if on_v2(app):
-        await app.session.v2.delete(dep.name, dep.cluster.name)  # type: ignore[union-attr]
+        await session_of(app).v2.delete(dep.name, dep.cluster.name)
         result = dep
     else:
         result = await client.delete_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
@@ -272,7 +280,7 @@ async def _start_v2(app: BentoTUI, client: BentoCloudClient,
                 "current configuration (`bentoml deployment start`).")
     if not await app.push_screen_wait(ConfirmScreen("Start deployment", question, yes="Start")):
         return None
-    await app.session.v2.start(dep.name, dep.cluster.name)  # type: ignore[union-attr]
+    await session_of(app).v2.start(dep.name, dep.cluster.name)
     app.notify(f"Starting {dep.name}", title="Restore")
     return await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
 
@@ -288,7 +296,7 @@ async def _rollback_v2(app: BentoTUI, client: BentoCloudClient, dep: m.Deploymen
                 f"Its configuration ({body.bento}) is sent as the whole new config (PUT).")
     if not await app.push_screen_wait(ConfirmScreen("Roll back", question, yes="Roll back")):
         return None
-    await app.session.v2.update(dep.name, body, dep.cluster.name)  # type: ignore[union-attr]
+    await session_of(app).v2.update(dep.name, body, dep.cluster.name)
     app.notify(f"Rolled {dep.name} back to {revision.name or revision.uid[:8]}", title="Roll back")
     return await client.get_deployment(dep.cluster.name, dep.name, dep.kube_namespace)
 
@@ -356,7 +364,7 @@ async def scale_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deployme
         components = replicas_v2(body)
 
         async def send(wanted: Wanted) -> object:
-            return await app.session.v2.update(  # type: ignore[union-attr]
+            return await session_of(app).v2.update(
                 dep.name, scaled_v2(body, wanted), dep.cluster.name)
     else:
         document = dep.to_file_document()

@@ -21,6 +21,7 @@ from tui.alerts import Alert, AlertHistory, desktop_sequences
 from tui.api.errors import ApiError
 from tui.monitor import FleetMonitor, alert_reason
 from tui.watchlist import load_watched, save_watched
+from tui.widgets.textual_compat import write_to_terminal
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
@@ -138,9 +139,5 @@ class AlertService:
             self._desktop(alert)
 
     def _desktop(self, alert: Alert) -> None:
-        driver = self.app._driver  # Textual has no public way to write a raw sequence
-        if driver is None:
-            return
         with contextlib.suppress(Exception):
-            driver.write(desktop_sequences(f"bentotui: {alert.name}", alert.reason))
-            driver.flush()
+            write_to_terminal(self.app, desktop_sequences(f"bentotui: {alert.name}", alert.reason))

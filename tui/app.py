@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from textual import events, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -414,7 +417,7 @@ class BentoTUI(App[int]):
         if not isinstance(self.screen, AlertsScreen):
             self.push_screen(AlertsScreen(self.alerts.history))
 
-    def get_system_commands(self, screen):  # type: ignore[no-untyped-def]
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette's system commands plus the mutation flows for the deployment in view."""
         yield from super().get_system_commands(screen)
         yield from actions.palette_commands(self, screen)

@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui import __version__
 
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 def add_connection_flags(parser: argparse.ArgumentParser, inner: bool = False) -> None:
     """`--local`, `--context`, ... on the main parser and again after a subcommand
     (`inner`: without defaults, so they do not undo the same flags given before it)."""
-    keep = {"default": argparse.SUPPRESS} if inner else {}
+    keep: dict[str, Any] = {"default": argparse.SUPPRESS} if inner else {}
     where = parser.add_argument_group("where to connect")
     where.add_argument("--local", action="store_true", help="use the local control plane", **keep)
     where.add_argument("--context", metavar="NAME", help="a bentoml login context (.yatai.yaml)",

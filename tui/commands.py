@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
@@ -17,9 +18,9 @@ if TYPE_CHECKING:
 
 
 class BentoCommands(Provider):
-    def _commands(self) -> list[tuple[str, object, str]]:
-        app: BentoTUI = self.app  # type: ignore[assignment]
-        commands: list[tuple[str, object, str]] = [
+    def _commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        app = cast("BentoTUI", self.app)  # the only app this provider is registered on
+        commands: list[tuple[str, Callable[[], Any], str]] = [
             ("Deployments", app.action_show_deployments, "the deployment list"),
             ("Alerts", app.action_alerts, "alerts on watched deployments (!)"),
             ("Quit", app.action_quit, "leave bentotui"),
@@ -51,7 +52,7 @@ class BentoCommands(Provider):
 
     async def discover(self) -> Hits:
         for title, callback, help_text in self._commands()[:12]:
-            yield DiscoveryHit(safe(title), callback, text=clean(title), help=escape(clean(help_text)))  # type: ignore[arg-type]
+            yield DiscoveryHit(safe(title), callback, text=clean(title), help=escape(clean(help_text)))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -62,4 +63,4 @@ class BentoCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(escape(title)), callback, text=title,
-                          help=escape(clean(help_text)))  # type: ignore[arg-type]
+                          help=escape(clean(help_text)))

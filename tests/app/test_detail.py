@@ -184,37 +184,37 @@ async def test_events_replicas_logs_and_monitoring(cloud: LocalCloud, http: http
         # Events: real events, newest first; filter; pause counts new ones instead of showing them
         await pilot.press("3")
         events = screen.events_view
-        await until(lambda: any(e.reason == "Ready" for e in events.list.visible()), 10, pilot, "Ready event")
+        await until(lambda: any(e.reason == "Ready" for e in events.event_list.matching()), 10, pilot, "Ready event")
         assert "Ready" in screen_text(app)
         # a replica killed under the control plane: a Warning, shown with ▲ and counted
         runner = next(p for p in screen.pods if p.runner_name == "iris_clf")
         assert runner.usage is not None and runner.usage.pid
         os.kill(runner.usage.pid, signal.SIGKILL)
-        await until(lambda: any(e.is_warning and e.reason == "Exited" for e in events.list.visible()),
+        await until(lambda: any(e.is_warning and e.reason == "Exited" for e in events.event_list.matching()),
                     20, pilot, "a Warning event")
         await until(lambda: "▲ Exited" in screen_text(app), 5, pilot, "the warning on screen")
         assert re.search(r"▲ \d+ warnings?", screen_text(app))
         # the control plane restarts it: wait for its Ready before counting events
-        exited = next(e for e in events.list.visible() if e.reason == "Exited")
+        exited = next(e for e in events.event_list.matching() if e.reason == "Exited")
         await until(lambda: any(e.reason == "Ready" and e.display_time > exited.display_time
-                                for e in events.list.visible()), 20, pilot, "the restarted replica ready")
-        visible = events.list.visible()
+                                for e in events.event_list.matching()), 20, pilot, "the restarted replica ready")
+        visible = events.event_list.matching()
         assert visible[0].display_time >= visible[-1].display_time
         await pilot.press("slash", *"sched")
         await pilot.pause()
-        assert events.list.visible() and all(e.reason == "Scheduled" for e in events.list.visible())
+        assert events.event_list.matching() and all(e.reason == "Scheduled" for e in events.event_list.matching())
         await pilot.press("escape")  # clears the filter, stays on the screen
         await pilot.pause()
         assert isinstance(app.screen, DetailScreen) and not events.filter_active
-        assert len(events.list.visible()) == len(visible)
+        assert len(events.event_list.matching()) == len(visible)
         await pilot.press("s")
         assert http.post(f"{NS}/tabs-iris/terminate").status_code == 200
         await until(lambda: events.pending_count > 0, 20, pilot, "new events counted while paused")
-        assert len(events.list.visible()) == len(visible)  # the list did not move
+        assert len(events.event_list.matching()) == len(visible)  # the list did not move
         await until(lambda: "new, s to resume" in screen_text(app), 5, pilot, "the count shown")
         await pilot.press("s")
         await pilot.pause()
-        assert len(events.list.visible()) > len(visible) and events.pending_count == 0
+        assert len(events.event_list.matching()) > len(visible) and events.pending_count == 0
 
 
 async def test_keys_json_copy_unsupported_metrics_and_deletion(cloud: LocalCloud, http: httpx.Client) -> None:

@@ -167,7 +167,7 @@ async def test_60x20_keeps_the_state_help_every_tab_and_the_event_objects(seeded
         await until(lambda: isinstance(app.screen, DetailScreen), pilot=pilot, what="the detail")
         await pilot.press("3")
         events = app.screen.query_one(EventList)
-        await until(lambda: len(events.visible()) >= 3, pilot=pilot, what="events")
+        await until(lambda: len(events.matching()) >= 3, pilot=pilot, what="events")
         await pilot.pause(0.3)
         lines = _lines(app)
         assert "● connected" in lines[0], lines[0]
@@ -175,9 +175,9 @@ async def test_60x20_keeps_the_state_help_every_tab_and_the_event_objects(seeded
         assert lines[-1].rstrip().endswith("? Help"), lines[-1]
         text = "\n".join(lines)
         assert "…api-" in text or "api-server" in text, text  # the object column, abbreviated
-        shown = [e for e in events.visible() if e.reason and e.reason in text]
+        shown = [e for e in events.matching() if e.reason and e.reason in text]
         assert shown, text
-        assert not any(f"{e.reason[:REASON_CUT]}…" in text for e in events.visible() if e.reason), text
+        assert not any(f"{e.reason[:REASON_CUT]}…" in text for e in events.matching() if e.reason), text
 
 
 REASON_CUT = 13  # what the old 14-cell reason column kept of a longer reason, before its "…"

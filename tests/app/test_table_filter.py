@@ -64,7 +64,7 @@ async def test_incremental_filter_matches_a_full_filter() -> None:
                 table.upsert(deployment(i, status=rng.choice(STATUSES),
                                         description=rng.choice([None, "nightly run", "dep zero"])))
             else:
-                table.remove(f"uid-{rng.randrange(320):04d}")
+                table.remove_deployment(f"uid-{rng.randrange(320):04d}")
             table.set_filter(typed)
             assert table.rows == expected(table), (step, typed)
             if table.rows:

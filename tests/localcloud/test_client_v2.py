@@ -57,7 +57,7 @@ def test_v2_client_lifecycle_and_views(cloud: LocalCloud, iris_version: str) -> 
             body = v2.CreateDeploymentV2.model_validate(create_body(iris_version, "c2-life"))
             created = await api.create(body)
             assert created.target.config.services["apiserver"].scaling.max_replicas == 3
-            page = await api.list(count=1, search="c2-life")
+            page = await api.list_page(count=1, search="c2-life")
             assert page.total == 1 and page.items[0].name == "c2-life"
             pods = api.watch_pods("c2-life")
             try:

@@ -285,6 +285,7 @@ class BentoCloudClient:
             prefetched = await self._prefetch.take_async(method, path, params)
             if prefetched is not None:
                 log.debug("%s %s -> 200 (prefetched)", method, path)
+                # duck-typed: it has all of httpx.Response that _send's callers read
                 return PrefetchedResponse(prefetched)  # type: ignore[return-value]
         import httpx
 

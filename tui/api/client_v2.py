@@ -35,9 +35,10 @@ def parse_flavour(value: str | None) -> Flavour | None:
     """An override from a flag or a context: "v1", "v2", or None/"" / "auto" (detect)."""
     if value in (None, "", "auto"):
         return None
-    if value not in FLAVOURS:
-        raise ValueError(f"api version must be v1 or v2, not {value!r}")
-    return value  # type: ignore[return-value]
+    for flavour in FLAVOURS:
+        if value == flavour:
+            return flavour
+    raise ValueError(f"api version must be v1 or v2, not {value!r}")
 
 
 async def api_flavour(client: BentoCloudClient, override: str | None = None) -> Flavour:
@@ -82,19 +83,19 @@ class DeploymentsV2:
         query = _params(cluster=cluster, **(params or {}))
         return await self.client._call(model, method, path, params=query, body=body)
 
-    async def list(self, *, cluster: str | None = None, start: int | None = None,
+    async def list_page(self, *, cluster: str | None = None, start: int | None = None,
                    count: int | None = None, search: str | None = None,
                    q: str | None = None) -> v2.DeploymentListV2:
         return await self._call(v2.DeploymentListV2, "GET", V2_BASE, cluster=cluster,
                                 params=_params(start=start, count=count, search=search, q=q))
 
-    async def iter(self, *, cluster: str | None = None, page_size: int = 500,
+    async def iter_all(self, *, cluster: str | None = None, page_size: int = 500,
                    search: str | None = None, q: str | None = None
                    ) -> AsyncIterator[v2.DeploymentFullSchemaV2]:
         """Every deployment, `page_size` at a time."""
         start = 0
         while True:
-            page = await self.list(cluster=cluster, start=start, count=page_size, search=search, q=q)
+            page = await self.list_page(cluster=cluster, start=start, count=page_size, search=search, q=q)
             for item in page.items:
                 yield item
             start += len(page.items)
@@ -167,6 +168,6 @@ async def deployment_views(client: BentoCloudClient, cluster: str, flavour: Flav
     """Every deployment of the cluster as view models, through the endpoint's flavour."""
     if flavour == "v2":
         return [deployment_view.from_v2(d)
-                async for d in DeploymentsV2(client).iter(cluster=cluster, page_size=page_size)]
+                async for d in DeploymentsV2(client).iter_all(cluster=cluster, page_size=page_size)]
     return [deployment_view.from_v1(d)
             async for d in client.iter_deployments(cluster, page_size=page_size)]

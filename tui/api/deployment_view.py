@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypedDict
 
 from tui.api import flavours
 from tui.api import models as m
@@ -98,7 +98,21 @@ def _services(config: v2.DeploymentConfigV2) -> tuple[ServiceView, ...]:
     return tuple(out)
 
 
-def _common(d: m.DeploymentSchema | v2.DeploymentSchemaV2) -> dict[str, object]:
+class _Common(TypedDict):
+    """The `DeploymentView` fields both flavours fill the same way."""
+
+    name: str
+    cluster: str
+    creator: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    labels: tuple[tuple[str, str], ...]
+    replicas_ready: int | None
+    replicas_desired: int | None
+    revision_uid: str
+
+
+def _common(d: m.DeploymentSchema | v2.DeploymentSchemaV2) -> _Common:
     return {
         "name": d.name,
         "cluster": d.cluster.name,
@@ -125,7 +139,7 @@ def from_v1(d: m.DeploymentSchema) -> DeploymentView:
     return DeploymentView(
         flavour="v1", status=d.status.value, bento=d.bento_tag, urls=tuple(d.urls),
         access_authorization=config.access_authorization, services=_services(config),
-        description=d.description or "", **_common(d),  # type: ignore[arg-type]
+        description=d.description or "", **_common(d),
     )
 
 
@@ -137,5 +151,5 @@ def from_v2(d: v2.DeploymentSchemaV2) -> DeploymentView:
         flavour="v2", status=d.status, bento=target.bento_tag if target else "", urls=urls,
         access_authorization=config.access_authorization, services=_services(config),
         envs=tuple((e.name, e.value) for e in config.envs or []),
-        secrets=tuple(config.secrets or ()), **_common(d),  # type: ignore[arg-type]
+        secrets=tuple(config.secrets or ()), **_common(d),
     )

@@ -621,7 +621,7 @@ class UpdateDeploymentSchema(RequestModel):
 
 
 class CreateDeploymentSchema(UpdateDeploymentSchema):
-    name: str  # type: ignore[assignment]
+    name: str
 
     @field_validator("name")
     @classmethod

@@ -24,7 +24,8 @@ MAX_PARTS = 4096  # distinct parts remembered; beyond that new ones are simply n
 
 class SharedParts:
     def __init__(self) -> None:
-        self._parts: dict[tuple[type, str], Any] = {}
+        # (type, uid or name, updated_at, image_build_status, upload_status)
+        self._parts: dict[tuple[type, str, Any, Any, Any], Any] = {}
 
     def _one(self, part: Any) -> Any:
         if part is None:

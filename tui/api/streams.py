@@ -39,6 +39,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import wsproto.events
 from httpx_ws import (
+    AsyncWebSocketSession,
     WebSocketDisconnect,
     WebSocketNetworkError,
     WebSocketUpgradeError,
@@ -222,6 +223,7 @@ class _Runner(Generic[T]):
         url = ws_url(self.client.endpoint, await self.resolve_path(), self.params)
         delivered = False
         outcome: BaseException | None = None
+        ws: AsyncWebSocketSession  # aconnect_ws's TypeVar leaves mypy nothing to infer
         try:
             async with aconnect_ws(url, self.client.http) as ws:
                 # Everything is caught in here: an exception leaving the session would come
@@ -328,6 +330,7 @@ class _Runner(Generic[T]):
             try:
                 message = await asyncio.wait_for(self.outgoing.get(), timeout)
             except asyncio.TimeoutError:
+                assert interval is not None  # without one there is no timeout
                 await ws.send_text(json.dumps(m.WsClientMessage(type="heartbeat").to_wire()))
                 next_beat = loop.time() + interval
                 continue

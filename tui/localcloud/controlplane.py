@@ -555,8 +555,8 @@ class ControlPlane:
                 float(config.deployment_cold_start_wait_timeout)
                 if config.deployment_cold_start_wait_timeout else None
             ),
-            require_bearer_token=bool(config.access_control)
-            and config.access_control.lower() not in ("public", "none", "false"),
+            require_bearer_token=bool(config.access_control
+                                      and config.access_control.lower() not in ("public", "none", "false")),
         )
 
     # ------------------------------------------------------------------ runtime callbacks

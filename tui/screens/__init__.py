@@ -6,7 +6,7 @@ from __future__ import annotations
 def all_screen_classes() -> list[type]:
     import importlib
 
-    classes = []
+    classes: list[type] = []
     for module_name, class_names in SCREENS.items():
         try:
             module = importlib.import_module(f"tui.screens.{module_name}")

@@ -45,7 +45,7 @@ class AlertsScreen(ReportsWorkerErrors, ModalScreen[None]):
     def refresh_list(self) -> None:
         self.query_one("#alerts-list", Static).update(self._table())
 
-    def _table(self) -> Table | Static:
+    def _table(self) -> Table:
         alerts = list(self.history)
         table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=True)
         table.add_column("Time", no_wrap=True)

@@ -26,6 +26,8 @@ from tui.widgets.safe_text import safe, safe_block, sanitize
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from tui.app import BentoTUI
 
 SEARCH_DEBOUNCE_S = 0.15
@@ -50,7 +52,7 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
         self.repos: list[m.BentoRepositorySchema] = []
         self.versions: list[m.BentoSchema] = []
         self.repo: str | None = None  # the chosen repository (versions step)
-        self._timer = None
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bento-dialog"):

@@ -29,6 +29,7 @@ from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_table import DeploymentTable
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import safe, safe_block
+from tui.widgets.textual_compat import set_virtual_size_quietly
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -50,16 +51,18 @@ class FilterInput(Input):
         super().__init__(**kwargs)
         self._on_value = on_value
 
-    def _watch_value(self, value: str) -> None:
-        self._on_value(value)
-        # Input._watch_value sets virtual_size (the text's width, for scrolling it), a layout
-        # reactive: that lays out and repaints the whole screen (~15 ms with the list) on every
-        # key although this box's size never changes.  Set it here without the layout pass.
+    def validate_value(self, value: str) -> str:
+        # Runs before Input's own watcher, which sets virtual_size (the text's width, for
+        # scrolling it), a layout reactive: that lays out and repaints the whole screen (~15 ms
+        # with the list) on every key although this box's size never changes.  Set it here,
+        # first, without the layout pass, so the watcher finds it unchanged.
         size = Size(self.content_width, 1)
         if self.is_mounted and size != self.virtual_size:
-            self.set_reactive(Input.virtual_size, size)
-            self._scroll_update(size)
-        super()._watch_value(value)
+            set_virtual_size_quietly(self, size)
+        return value
+
+    def watch_value(self, value: str) -> None:
+        self._on_value(value)  # in the same call as the key that changed it: the same frame
 
 
 class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
@@ -218,7 +221,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         if changed:
             table.upsert_many(changed)
         for uid in gone:
-            table.remove(uid)
+            table.remove_deployment(uid)
         if changed or gone:
             self._after_data()
 
@@ -305,11 +308,12 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             self.resync_first_page(settle=0.0)
             return
         uid = push.payload.get("uid")
-        for pushed in self._pushed_during_resync:
-            pushed.add(uid)
+        if uid:
+            for pushed in self._pushed_during_resync:
+                pushed.add(uid)
         if push.event == "deleted":
             if uid:
-                self.table.remove(uid)
+                self.table.remove_deployment(uid)
                 self._after_data()
             return
         try:

@@ -19,6 +19,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, RichLog, Static, TabbedContent, TabPane
@@ -871,11 +872,11 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self.refresh_bindings()
 
     def _in_pane(self, widget: Widget, tab: str) -> bool:
-        node: Widget | None = widget
+        node: DOMNode | None = widget
         while node is not None and node is not self:
             if isinstance(node, TabPane):
                 return node.id == tab
-            node = node.parent  # type: ignore[assignment]
+            node = node.parent
         return False
 
     # ------------------------------------------------------------------ actions

@@ -32,13 +32,13 @@ def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
             rows[group] = (display, label, binding.id or "")
     # The screen's keys that it hides just now (for the row under the cursor, for room in the
     # footer, in read-only mode) are its keys too: listed, and said to be unavailable.
-    for binding in type(screen).BINDINGS:
-        if isinstance(binding, Binding) and binding.id and binding.id not in rows:
+    for entry in type(screen).BINDINGS:
+        if isinstance(entry, Binding) and entry.id and entry.id not in rows:
             keymap = getattr(getattr(screen.app, "settings", None), "keymap", {}) or {}
-            keys = keymap.get(binding.id, binding.key).split(",")
-            display = " / ".join(screen.app.get_key_display(Binding(k.strip(), binding.action))
+            keys = keymap.get(entry.id, entry.key).split(",")
+            display = " / ".join(screen.app.get_key_display(Binding(k.strip(), entry.action))
                                  for k in keys)
-            rows[binding.id] = (display, f"{binding.description} (not now)", binding.id)
+            rows[entry.id] = (display, f"{entry.description} (not now)", entry.id)
     # The screen's own keys first, then the app's, then the focused widget's (scrolling...).
     own = {b.id for b in type(screen).BINDINGS if isinstance(b, Binding) and b.id}
     app_ids = {b.id for b in type(screen.app).BINDINGS if isinstance(b, Binding) and b.id}

@@ -38,7 +38,9 @@ def hidden_key(screen: Screen[Any], key: str, live: frozenset[str]) -> str | Non
     settings = getattr(app, "settings", None)
     keymap = getattr(settings, "keymap", {}) or {}
     for binding in type(screen).BINDINGS:
-        name = binding.action.split("(")[0] if isinstance(binding, Binding) else ""
+        if not isinstance(binding, Binding):
+            continue  # a (key, action) tuple has no id to remap and no description to show
+        name = binding.action.split("(")[0]
         if name not in live and name not in READ_ONLY_ACTIONS:
             continue
         keys = keymap.get(binding.id, binding.key) if binding.id else binding.key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,8 +14,12 @@ from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import safe
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
+if TYPE_CHECKING:
+    from tui.app import BentoTUI
+
 
 class JsonScreen(ReportsWorkerErrors, ModalScreen[None]):
+    app: BentoTUI
     BINDINGS = [
         Binding("escape,q,y", "dismiss", "Close", id="json.close"),
         Binding("c", "copy", "Copy JSON", id="json.copy"),
@@ -34,4 +40,4 @@ class JsonScreen(ReportsWorkerErrors, ModalScreen[None]):
         self.query_one(TextArea).focus()
 
     def action_copy(self) -> None:
-        self.app.copy_text(self.text, what="JSON", shown=f"{len(self.text)} characters")  # type: ignore[attr-defined]
+        self.app.copy_text(self.text, what="JSON", shown=f"{len(self.text)} characters")

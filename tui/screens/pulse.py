@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
 from textual import work
@@ -195,7 +195,7 @@ class PulseScreen(ReportsWorkerErrors, Screen[None]):
         if changed:
             self.repaint()
 
-    async def _metrics_of(self, d: m.DeploymentSchema) -> Series | None | bool:
+    async def _metrics_of(self, d: m.DeploymentSchema) -> Series | None | Literal[False]:
         session = self.app.session
         if session is None:
             return None

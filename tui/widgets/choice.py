@@ -11,7 +11,6 @@ from textual.widgets import RadioButton
 
 
 class ChoiceButton(RadioButton):
-    @property
-    def _button(self) -> Content:
-        self.BUTTON_INNER = "●" if self.value else "○"
-        return super()._button
+    def render(self) -> Content:
+        self.BUTTON_INNER = "●" if self.value else "○"  # the same width: layout is unchanged
+        return super().render()

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -27,6 +29,7 @@ from tui.api.models import DeploymentSchema
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe
 from tui.widgets.status import STATUS_RANK, mode_title, status_text, v2_status_text
+from tui.widgets.textual_compat import set_virtual_size_quietly
 
 
 def replicas_text(d: DeploymentSchema) -> str:
@@ -51,7 +54,7 @@ def _when(d: DeploymentSchema) -> datetime:
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-SORTS: dict[str, Callable[[DeploymentSchema], object]] = {
+SORTS: dict[str, Callable[[DeploymentSchema], Any]] = {
     "name": lambda d: d.name,
     "status": lambda d: (STATUS_RANK.get(d.status, 9), d.name),
     "created": lambda d: d.created_at or EPOCH,
@@ -207,7 +210,7 @@ class DeploymentTable(ScrollView, can_focus=True):
     def upsert(self, deployment: DeploymentSchema) -> None:
         self.upsert_many([deployment])
 
-    def remove(self, uid: str) -> None:
+    def remove_deployment(self, uid: str) -> None:
         if self._items.pop(uid, None) is not None:
             self._haystacks.pop(uid, None)
             self._natural = None
@@ -304,8 +307,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         if not self.is_mounted or not self.container_size:
             self.virtual_size = size
             return
-        self.set_reactive(DeploymentTable.virtual_size, size)
-        self._scroll_update(size)  # scrollbar visibility and thumb; re-lays out only if shown/hidden
+        set_virtual_size_quietly(self, size)  # scrollbars follow; re-lays out only if shown/hidden
 
     # ------------------------------------------------------------------ cursor
 
@@ -358,7 +360,7 @@ class DeploymentTable(ScrollView, can_focus=True):
     def action_edge(self, end: int) -> None:
         self._move_to(len(self._rows) - 1 if end else 0)
 
-    def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_click(self, event: events.Click) -> None:
         row = int(self.scroll_offset.y) + event.y
         if 0 <= row < len(self._rows):
             self._move_to(row)

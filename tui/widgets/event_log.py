@@ -31,6 +31,7 @@ from textual.widgets import Input, Static
 from tui.api import models as m
 from tui.widgets.humanize import clock
 from tui.widgets.safe_text import clean, safe_block, sanitize
+from tui.widgets.textual_compat import set_virtual_size_quietly
 
 MAX_EVENTS = 1000
 REBUILD_INTERVAL = 0.1  # seconds: arriving events are shown at most 10 times a second
@@ -162,7 +163,7 @@ class EventList(ScrollView, can_focus=True):
         else:
             self._rebuild_timer = self.set_timer(wait, self.rebuild)
 
-    def visible(self) -> list[m.KubeEvent]:
+    def matching(self) -> list[m.KubeEvent]:
         """The events shown, newest first."""
         return [e for _, _, e in reversed(self.events) if matches(e, self.words, self.deployment_name)]
 
@@ -206,8 +207,7 @@ class EventList(ScrollView, can_focus=True):
             if self.is_mounted and self.container_size:
                 # not a layout pass of the whole screen per batch of events: this list's
                 # height never depends on its content (see DeploymentTable._set_virtual_height)
-                self.set_reactive(EventList.virtual_size, size)
-                self._scroll_update(size)
+                set_virtual_size_quietly(self, size)
             else:
                 self.virtual_size = size
 
@@ -321,7 +321,7 @@ class EventsView(Vertical):
         self._paint_bar()
 
     @property
-    def list(self) -> EventList:
+    def event_list(self) -> EventList:
         return self.query_one(EventList)
 
     @property
@@ -329,17 +329,17 @@ class EventsView(Vertical):
         return self.query_one("#events-filter", Input)
 
     def set_deployment(self, name: str) -> None:
-        self.list.deployment_name = name
+        self.event_list.deployment_name = name
 
     # ------------------------------------------------------------------ data
 
     def add(self, events: list[m.KubeEvent]) -> None:
         self.loaded = True
         if self.following:
-            if self.list.add(events):
-                self.list.scroll_home(animate=False)
+            if self.event_list.add(events):
+                self.event_list.scroll_home(animate=False)
         else:
-            fresh = [e for e in events if event_key(e) not in self.list._seen]
+            fresh = [e for e in events if event_key(e) not in self.event_list._seen]
             self.pending.extend(fresh)
             self.pending_count += len(fresh)
             if len(self.pending) > MAX_EVENTS:
@@ -350,8 +350,8 @@ class EventsView(Vertical):
         self.following = not self.following
         if self.following:
             pending, self.pending, self.pending_count = self.pending, [], 0
-            self.list.add(pending)
-            self.list.scroll_home(animate=False)
+            self.event_list.add(pending)
+            self.event_list.scroll_home(animate=False)
         self._paint_bar()
 
     def set_note(self, note: str) -> None:
@@ -362,7 +362,7 @@ class EventsView(Vertical):
 
     @property
     def filter_active(self) -> bool:
-        return self.filter_input.has_class("-open") or bool(self.list.words)
+        return self.filter_input.has_class("-open") or bool(self.event_list.words)
 
     def open_filter(self) -> None:
         box = self.filter_input
@@ -373,15 +373,15 @@ class EventsView(Vertical):
         box = self.filter_input
         box.value = ""
         box.remove_class("-open")
-        self.list.set_filter("")
-        self.list.focus()
+        self.event_list.set_filter("")
+        self.event_list.focus()
         self._paint_bar()
 
     @on(Input.Changed, "#events-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.list.set_filter(event.value)
-        self.list.empty_text = (f"No events match “{event.value.strip()}”." if event.value.strip()
+        self.event_list.set_filter(event.value)
+        self.event_list.empty_text = (f"No events match “{event.value.strip()}”." if event.value.strip()
                                 else "No events yet.")
         self._paint_bar()
 
@@ -391,7 +391,7 @@ class EventsView(Vertical):
         if not event.value.strip():
             self.clear_filter()
         else:
-            self.list.focus()
+            self.event_list.focus()
 
     # ------------------------------------------------------------------ bar
 
@@ -410,7 +410,7 @@ class EventsView(Vertical):
             self._bar_timer.stop()
             self._bar_timer = None
         self._last_bar = time.monotonic()
-        events = self.list
+        events = self.event_list
         total = len(events.events)
         bar = Text(no_wrap=True, overflow="ellipsis")
         if not self.loaded:
@@ -422,7 +422,7 @@ class EventsView(Vertical):
                 bar.append(" · ")
                 bar.append(f"▲ {warnings} warning{'s' if warnings != 1 else ''}", style="yellow")
             if events.words:
-                bar.append(f" · {len(events.visible())} match “{' '.join(events.words)}”")
+                bar.append(f" · {len(events.matching())} match “{' '.join(events.words)}”")
         bar.append(" · ")
         if self.following:
             bar.append("following (s pauses)")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -134,7 +135,7 @@ class FleetTable(ScrollView, can_focus=True):
     def action_edge(self, end: int) -> None:
         self._move_to(len(self.rows) - 1 if end else 0)
 
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_key(self, event: events.Key) -> None:
         if event.key == "enter" and self.rows:
             event.stop()
             self.post_message(self.Selected(self.rows[self.cursor][0]))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey  # not re-exported; the widgets Footer yields
 
 HELP_ACTION = "help"
 PALETTE_CLASS = "-command-palette"  # what Textual's Footer calls its palette key
@@ -32,12 +32,13 @@ class KeysFooter(Footer):
     """
 
     def compose(self) -> ComposeResult:
-        palette: list[FooterKey] = []
-        help_keys: list[FooterKey] = []
+        # Textual does not export its FooterKey class: its keys are told by what they carry.
+        palette: list[Widget] = []
+        help_keys: list[Widget] = []
         for widget in super().compose():
-            if isinstance(widget, FooterKey) and widget.has_class(PALETTE_CLASS):
+            if widget.has_class(PALETTE_CLASS):
                 palette.append(widget)
-            elif isinstance(widget, FooterKey) and widget.action == HELP_ACTION:
+            elif getattr(widget, "action", None) == HELP_ACTION:
                 help_keys.append(widget)
             else:
                 yield widget

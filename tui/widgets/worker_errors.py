@@ -8,6 +8,7 @@ Every screen mixes this in (tests/app/test_worker_errors.py checks): the failure
 
 from __future__ import annotations
 
+from textual.message_pump import MessagePump
 from textual.worker import Worker, WorkerState
 
 from tui.messages import WorkerFailed
@@ -21,4 +22,5 @@ class ReportsWorkerErrors:
             return
         where = getattr(self, "deployment_name", None) or getattr(self, "title", None) \
             or type(self).__name__
-        self.app.post_message(WorkerFailed(event.worker, str(where)))  # type: ignore[attr-defined]
+        assert isinstance(self, MessagePump)  # a mixin of screens and widgets
+        self.app.post_message(WorkerFailed(event.worker, str(where)))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Literal
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
@@ -37,10 +37,11 @@ class InjectEvents(BaseModel):
     type: Literal["Normal", "Warning"] = "Normal"
 
 
-def register(app: FastAPI, plane: ControlPlane) -> None:
+def debug_routes(plane: ControlPlane) -> APIRouter:
+    router = APIRouter()
     base = "/api/v1/debug/clusters/{cluster}/namespaces/{namespace}/deployments/{name}"
 
-    @app.post(base + "/kube_events", include_in_schema=False)
+    @router.post(base + "/kube_events", include_in_schema=False)
     async def inject_events(cluster: str, namespace: str, name: str, request: Request) -> JSONResponse:
         row = plane.find(cluster, namespace, name)
         try:
@@ -52,3 +53,5 @@ def register(app: FastAPI, plane: ControlPlane) -> None:
         written = plane.store.add_events(row.uid, events)
         plane.hub.publish(Change("events", row.uid, row.cluster))
         return JSONResponse({"written": written})
+
+    return router

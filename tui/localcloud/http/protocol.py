@@ -30,6 +30,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._head_bytes = 0
 
+    # asyncio.Protocol types it BaseTransport; uvicorn narrows it to Transport the same way (and
+    # with the same ignore) in the HttpToolsProtocol this extends.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.max_connections:

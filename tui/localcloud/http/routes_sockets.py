@@ -6,7 +6,7 @@ from fastapi import APIRouter, WebSocket
 
 from tui.localcloud.controlplane import ControlPlane
 from tui.localcloud.http import websockets as ws
-from tui.localcloud.state.store import NotFound
+from tui.localcloud.state.store import DeploymentRow, NotFound
 
 
 def socket_routes(plane: ControlPlane) -> APIRouter:
@@ -15,7 +15,8 @@ def socket_routes(plane: ControlPlane) -> APIRouter:
 
     ws_base = "/ws/v1/clusters/{cluster}/namespaces/{namespace}/deployments/{name}"
 
-    async def _resolve(websocket: WebSocket, cluster: str, namespace: str | None, name: str):  # type: ignore[no-untyped-def]
+    async def _resolve(websocket: WebSocket, cluster: str, namespace: str | None,
+                       name: str) -> DeploymentRow | None:
         try:
             return plane.find(cluster, namespace, name)
         except NotFound as exc:
@@ -55,7 +56,7 @@ def socket_routes(plane: ControlPlane) -> APIRouter:
             return
         await ws.serve_tail(websocket, plane, row, pod_name)
 
-    def _deployment_of_pod(cluster: str, pod_name: str):  # type: ignore[no-untyped-def]
+    def _deployment_of_pod(cluster: str, pod_name: str) -> DeploymentRow | None:
         if cluster != plane.cluster_name:
             return None
         for row in plane.store.deployments_to_run():

@@ -13,7 +13,7 @@ import secrets as _random
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import FastAPI, Query, Request, WebSocket
+from fastapi import APIRouter, Query, Request, WebSocket
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,7 +24,7 @@ from tui.api import models_v2 as v2
 from tui.localcloud.controlplane import PAGE_CACHE_BYTES, ControlPlane, InvalidRequest
 from tui.localcloud.http import views_v2
 from tui.localcloud.http import websockets as ws
-from tui.localcloud.http.bodies import index, parse_deployment_query
+from tui.localcloud.http.bodies import index, parse_deployment_query, read_body
 from tui.localcloud.http.openapi import described
 from tui.localcloud.state.store import DeploymentRow, NotFound
 
@@ -121,8 +121,9 @@ def _int(name: str, value: str | None, default: int | None) -> int | None:
         raise InvalidRequest(f"invalid request: {name}: must be an integer, got {value!r}") from None
 
 
-def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
-    """Add the v2 routes (and `GET /api/v1/instance_types`) to the control plane's app."""
+def v2_routes(plane: ControlPlane) -> APIRouter:
+    """The v2 routes, and `GET /api/v1/instance_types`."""
+    router = APIRouter()
     renderer = V2Renderer(plane)
 
     def json_response(body: bytes) -> Response:
@@ -148,13 +149,13 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
         except ValidationError as exc:  # what v2 allows and the v1 store cannot hold
             raise InvalidRequest("invalid request: " + "; ".join(m.describe_validation_error(exc))) from None
 
-    @app.get("/api/v1/instance_types", **described(list[v2.InstanceTypeSchema]))
+    @router.get("/api/v1/instance_types", **described(list[v2.InstanceTypeSchema]))
     async def instance_types(cluster: str | None = None) -> Response:
         cluster_of(cluster)
         return json_response(("[" + ",".join(t.model_dump_json() for t in views_v2.instance_types(
             plane.ident)) + "]").encode())
 
-    @app.get("/api/v2/deployments", **described(v2.DeploymentListV2))
+    @router.get("/api/v2/deployments", **described(v2.DeploymentListV2))
     async def list_v2(cluster: str | None = None, start: str | None = None,
                       count: str | None = None, search: str | None = None, q: str | None = None,
                       every_cluster: str | None = Query(default=None, alias="all")) -> Response:
@@ -165,7 +166,7 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
                                        search, q)
         return json_response(renderer.list_body(query, first, size))
 
-    @app.post("/api/v2/deployments", **described(v2.DeploymentFullSchemaV2, body=v2.CreateDeploymentV2))
+    @router.post("/api/v2/deployments", **described(v2.DeploymentFullSchemaV2, body=v2.CreateDeploymentV2))
     async def create_v2(request: Request, cluster: str | None = None) -> Response:
         name = cluster_of(cluster)
         body = await read_body(request, v2.CreateDeploymentV2, plane.limits)
@@ -175,18 +176,18 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
         row = await plane.create(name, create, v2_config=kept)
         return json_response(renderer.render(row))
 
-    @app.get("/api/v2/deployments/{name}", **described(v2.DeploymentFullSchemaV2))
+    @router.get("/api/v2/deployments/{name}", **described(v2.DeploymentFullSchemaV2))
     async def get_v2(name: str, cluster: str | None = None) -> Response:
         return json_response(renderer.render(find(name, cluster)))
 
-    @app.put("/api/v2/deployments/{name}", **described(v2.DeploymentFullSchemaV2, body=v2.UpdateDeploymentV2))
+    @router.put("/api/v2/deployments/{name}", **described(v2.DeploymentFullSchemaV2, body=v2.UpdateDeploymentV2))
     async def update_v2(name: str, request: Request, cluster: str | None = None) -> Response:
         row = find(name, cluster)
         body = await read_body(request, v2.UpdateDeploymentV2, plane.limits)
         update, kept = to_v1(body)
         return json_response(renderer.render(await plane.update(row, update, v2_config=kept)))
 
-    @app.put("/api/v2/deployments/{name}/void_update", **described(v2.DeploymentFullSchemaV2))
+    @router.put("/api/v2/deployments/{name}/void_update", **described(v2.DeploymentFullSchemaV2))
     async def void_update_v2(name: str, cluster: str | None = None) -> Response:
         """Redeploy the current config as a new revision (no change)."""
         row = find(name, cluster)
@@ -199,11 +200,11 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
             labels=[m.LabelItem.model_validate(x) for x in row.labels])
         return json_response(renderer.render(await plane.update(row, update, v2_config=kept)))
 
-    @app.post("/api/v2/deployments/{name}/terminate", **described(v2.DeploymentFullSchemaV2))
+    @router.post("/api/v2/deployments/{name}/terminate", **described(v2.DeploymentFullSchemaV2))
     async def terminate_v2(name: str, cluster: str | None = None) -> Response:
         return json_response(renderer.render(await plane.terminate(find(name, cluster))))
 
-    @app.delete("/api/v2/deployments/{name}", **described(v2.DeploymentFullSchemaV2))
+    @router.delete("/api/v2/deployments/{name}", **described(v2.DeploymentFullSchemaV2))
     async def delete_v2(name: str, cluster: str | None = None) -> Response:
         row = find(name, cluster)
         rendered = renderer.render(row)
@@ -211,7 +212,7 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
         renderer.forget(row.uid)
         return json_response(rendered)
 
-    @app.websocket("/ws/v2/deployments/{name}/pods")
+    @router.websocket("/ws/v2/deployments/{name}/pods")
     async def ws_pods_v2(websocket: WebSocket, name: str, cluster: str | None = None) -> None:
         try:
             row = find(name, cluster)
@@ -221,6 +222,8 @@ def register(app: FastAPI, plane: ControlPlane, read_body: Any) -> None:
             await websocket.close()
             return
         await ws.serve_pods(websocket, plane, row)
+
+    return router
 
 
 def _selector(text: str) -> dict[str, str]:
@@ -233,13 +236,14 @@ def _selector(text: str) -> dict[str, str]:
     return out
 
 
-def register_cluster_pods(app: FastAPI, plane: ControlPlane) -> None:
+def cluster_pod_routes(plane: ControlPlane) -> APIRouter:
     """`/ws/v1/clusters/{c}/pods?selector=yatai.ai/bento-repository=R,yatai.ai/bento=V`: one
     snapshot of the replicas of every deployment running that bento.  bentoml 1.4 opens it while
     a deployment is `image-building` to find the image-builder pod; there is none here (the
     environment is built by the control plane itself), so it finds none and keeps polling status."""
+    router = APIRouter()
 
-    @app.websocket("/ws/v1/clusters/{cluster}/pods")
+    @router.websocket("/ws/v1/clusters/{cluster}/pods")
     async def ws_cluster_pods(websocket: WebSocket, cluster: str, selector: str = "") -> None:
         await websocket.accept()
         if cluster != plane.cluster_name:
@@ -249,7 +253,7 @@ def register_cluster_pods(app: FastAPI, plane: ControlPlane) -> None:
         wanted = _selector(selector)
         repo = wanted.get("yatai.ai/bento-repository")
         version = wanted.get("yatai.ai/bento")
-        pods = []
+        pods: list[dict[str, Any]] = []
         for row in plane.store.deployments_to_run():
             target = flavours.split_target(row.active_revision.targets[0])[0] if row.active_revision else {}
             if (repo is None or target.get("bento_repository") == repo) and \
@@ -257,3 +261,5 @@ def register_cluster_pods(app: FastAPI, plane: ControlPlane) -> None:
                 pods.extend(p.to_wire() for p in plane.pods(row))
         await ws.send(websocket, pods)
         await websocket.close()
+
+    return router

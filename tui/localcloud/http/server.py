@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -47,7 +48,7 @@ def v1_only() -> bool:
 
 def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
             await plane.start()
         try:
@@ -66,15 +67,20 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            describe_openapi(generated_openapi())
-        return app.openapi_schema  # type: ignore[return-value]
+            schema = generated_openapi()  # FastAPI keeps it in app.openapi_schema too
+            describe_openapi(schema)
+            return schema
+        return app.openapi_schema
 
+    # Replacing app.openapi is FastAPI's documented way to extend the schema; its stubs type it
+    # as a method, which mypy will not let an instance replace.
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(SocketCap, limit=plane.limits.websockets)
     app.add_middleware(routes_v2.DropEmptyQueryValues)
     app.add_middleware(TokenGuard, token=token)
-    if recorder.target() is not None:  # BENTOTUI_RECORD_REQUESTS: what clients send, raw
-        app.add_middleware(recorder.RequestRecorder, path=recorder.target())
+    record_to = recorder.target()
+    if record_to is not None:  # BENTOTUI_RECORD_REQUESTS: what clients send, raw
+        app.add_middleware(recorder.RequestRecorder, path=record_to)
     app.mount("/gw", plane.runtime.gateway_app)
 
     # ------------------------------------------------------------------ errors
@@ -122,12 +128,12 @@ def create_app(plane: ControlPlane, token: str, *, manage_lifecycle: bool = True
     app.include_router(info_routes(plane))  # identity, organisation, clusters
     app.include_router(deployment_routes(plane))  # v1 deployments
     if not v1_only():  # tests of a v1-only server (a Yatai, the 2023 BentoCloud) switch v2 off
-        routes_v2.register(app, plane, read_body)  # /api/v2/deployments, /api/v1/instance_types
-    routes_v2.register_cluster_pods(app, plane)  # bentoml 1.4's image-builder look-up
+        app.include_router(routes_v2.v2_routes(plane))  # /api/v2/deployments, /api/v1/instance_types
+    app.include_router(routes_v2.cluster_pod_routes(plane))  # bentoml 1.4's image-builder look-up
     app.include_router(bento_routes(plane))
     # push/pull, models (registry/)
     app.include_router(registry_routes(plane, functools.partial(read_body, limits=plane.limits), described))
     if debug.enabled():  # bench-only routes, off by default (tui/localcloud/http/debug.py)
-        debug.register(app, plane)
+        app.include_router(debug.debug_routes(plane))
     app.include_router(socket_routes(plane))  # /ws/v1
     return app

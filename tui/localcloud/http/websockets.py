@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,7 +74,7 @@ async def _read_client(websocket: WebSocket, on_data: Callable[[Any], Awaitable[
         await on_data(message.payload)
 
 
-async def _session(websocket: WebSocket, pusher: Callable[[], Awaitable[None]],
+async def _session(websocket: WebSocket, pusher: Callable[[], Coroutine[Any, Any, None]],
                    on_data: Callable[[Any], Awaitable[None]] | None = None) -> None:
     """Run the pusher and the reader together; whichever ends first ends the session."""
     reader = asyncio.create_task(_read_client(websocket, on_data))

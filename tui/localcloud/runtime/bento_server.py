@@ -132,6 +132,9 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "bentotui-replica"
     timeout = 60  # close idle keep-alive connections (the gateway's pool expires them sooner)
     disable_nagle_algorithm = True  # small responses must not wait for a delayed ACK (40 ms)
+    # send_header() fills this list in the stdlib; typeshed does not declare it, _send() appends
+    # the body to it so headers and body leave in one write.
+    _headers_buffer: list[bytes]
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # we log one line per request ourselves
@@ -154,7 +157,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -287,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         log("ERROR", f"cannot listen on {args.host}:{args.port}: {exc}")
         return 1
-    host, port = server.server_address[:2]
+    host, port = args.host, server.server_port
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

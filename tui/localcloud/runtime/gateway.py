@@ -36,7 +36,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from tui.localcloud.runtime.replica import Replica
 
 log = logging.getLogger(__name__)
+Scope = MutableMapping[str, Any]  # an ASGI scope, typed as Starlette types it
 
 
 class DeploymentState(Protocol):
@@ -155,7 +156,7 @@ class Gateway:
 
     # ------------------------------------------------------------------ ASGI
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         kind = scope["type"]
         if kind == "http":
             await self._http(scope, receive, send)
@@ -171,7 +172,7 @@ class Gateway:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 
-    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
         started = time.perf_counter()
         path: str = scope["path"]
         root: str = scope.get("root_path") or ""
@@ -257,7 +258,7 @@ class Gateway:
             headers.append((key, value))
         return headers, ours
 
-    async def _read_body(self, scope: dict[str, Any], receive: Any) -> bytes | None:
+    async def _read_body(self, scope: Scope, receive: Any) -> bytes | None:
         """The whole request body (None if the client left), bounded in size, in time and in
         what all requests together may hold (GatewayError 413 / 408 / 503)."""
         cap = self.limits.gateway_request_bytes
@@ -482,7 +483,7 @@ class _Retry(Exception):
         self.reason = reason
 
 
-def _upstream_path(scope: dict[str, Any], cluster: str, name: str, parts: list[str]) -> str:
+def _upstream_path(scope: Scope, cluster: str, name: str, parts: list[str]) -> str:
     """The path after /{cluster}/{name}, percent-encoded as the client sent it."""
     raw = scope.get("raw_path")
     if raw:

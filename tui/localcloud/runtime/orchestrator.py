@@ -40,9 +40,10 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TypeVar
 
 from tui.api.models import DeploymentMetricsSchema
 from tui.localcloud.replica_caps import ReplicaCaps
@@ -64,6 +65,7 @@ from tui.localcloud.runtime.scaler import Autoscaler, desired_replicas, replica_
 __all__ = ["BENTO_SERVER", "DeploymentState", "Runtime"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BENTO_SERVER = Path(__file__).with_name("bento_server.py")
 SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # Kubernetes' pod-name suffix alphabet
@@ -109,6 +111,10 @@ class Component:
     @property
     def live(self) -> list[Replica]:
         return [r for r in self.replicas if not r.terminating]
+
+    def current_replicas(self) -> list[Replica]:
+        """The replica list as it is now (the runner service asks on every call)."""
+        return self.replicas
 
 
 class Revision:
@@ -205,7 +211,7 @@ class Runtime:
         self._names: dict[str, str] = {}  # uid -> deployment name, kept after stop (log paths)
         self._stopping: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
-        self._background: set[asyncio.Task[object]] = set()
+        self._background: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._started = False
         self._closed = False
@@ -425,7 +431,7 @@ class Runtime:
             if cspec.runner_name is not None:
                 comp.service = RunnerService(
                     cspec.runner_name,
-                    replicas=lambda c=comp: c.replicas,
+                    replicas=comp.current_replicas,
                     wait_for_change=dep.changed.wait,
                     wake=dep.wake,
                     timeout_s=spec.request_timeout_s,
@@ -759,8 +765,8 @@ class Runtime:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _spawn(self, coro: object) -> asyncio.Task[object]:
-        task = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task

@@ -14,7 +14,7 @@ import re
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -568,6 +568,7 @@ class Store:
                  desired, creator, ts, ts),
             )
             deployment_id = cur.lastrowid
+            assert deployment_id is not None  # always set after an INSERT
             self._insert_revision(c, deployment_id, targets, creator, ts)
             self._insert_audit(c, "deployment", uid, name, "created", creator, ts)
         row = self.get_deployment_by_uid(uid)
@@ -797,6 +798,7 @@ class Store:
                 (new_uid(), row["id"], reason, message, type_, object_kind, object_name, ts),
             )
             event_id = cur.lastrowid
+            assert event_id is not None  # always set after an INSERT
             if event_id % 100 == 0:
                 c.execute(
                     "DELETE FROM kube_events WHERE deployment_id = ? AND id <= ("
@@ -807,7 +809,7 @@ class Store:
             event = c.execute("SELECT * FROM kube_events WHERE id = ?", (event_id,)).fetchone()
         return self._event(event)
 
-    def add_events(self, deployment_uid: str, events: list[tuple[str, str, str, str, str]]) -> int:
+    def add_events(self, deployment_uid: str, events: Sequence[tuple[str, str, str, str, str]]) -> int:
         """Many (reason, message, type, object_kind, object_name) events in one transaction
         (the bench's event source); returns how many were written."""
         ts = iso(now())
