@@ -31,6 +31,7 @@ def _own_bindings(owner: type) -> tuple[Binding, ...]:
 
 
 def _subclasses(root: type) -> Iterator[type]:
+    sub: type
     for sub in root.__subclasses__():
         yield sub
         yield from _subclasses(sub)

@@ -104,7 +104,7 @@ class DeploymentFormV2(VerticalScroll):
 
     def unread_lines(self) -> list[str]:
         """Lines of the envs and labels boxes that do not read, each with where it is."""
-        problems = []
+        problems: list[str] = []
         for box in self.query(PairsBox):
             row = next((a for a in box.ancestors if isinstance(a, ServiceRows)), None)
             where = "labels" if row is None else f"envs of {row.key or 'the entry service'}"
