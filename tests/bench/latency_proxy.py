@@ -30,6 +30,7 @@ class Counts:
     turns: int = 0
     turn_times: list[float] = field(default_factory=list)  # when each turn's first byte left the client
     connect_times: list[float] = field(default_factory=list)
+    delivered_times: list[float] = field(default_factory=list)  # when server bytes reached the client
 
     def since(self, start: float, rtt: float) -> dict[str, object]:
         """What happened from `start` (perf_counter) on: connections, turns, waves, handshakes."""
@@ -41,7 +42,9 @@ class Counts:
             if last is None or at - last >= rtt / 2:
                 waves += 1
             last = at
+        delivered = [t for t in self.delivered_times if t >= start]
         return {"connections": len(connects), "turns": len(turns), "waves": waves,
+                "last_answer_ms": round((max(delivered) - start) * 1000) if delivered else None,
                 "turns_at_ms": [round((t - start) * 1000) for t in turns],
                 "connects_at_ms": [round((t - start) * 1000) for t in connects]}
 
@@ -137,6 +140,9 @@ class LatencyProxy:
                     await asyncio.sleep(delay)
                 writer.write(data)
                 await writer.drain()
+                if side == "server":
+                    with self._lock:
+                        self.counts.delivered_times.append(time.perf_counter())
 
         sender = asyncio.create_task(deliver())
         try:

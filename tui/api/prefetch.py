@@ -2,8 +2,9 @@
 
 `bentotui` spends most of its first half second importing Textual and pydantic; the requests
 its first screen needs (`GET /api/v1/info`, the clusters, the first page of deployments) do not
-depend on any of that.  `Prefetch` makes them at once, in a thread, with the standard library's
-`http.client` (httpx itself costs ~100 ms to import), and `BentoCloudClient` answers those exact
+depend on any of that.  `Prefetch` makes them at once, in parallel threads, with the standard
+library's `http.client` (httpx itself costs ~100 ms to import; this module imports nothing but the
+standard library, so the cli can start it before anything else), and `BentoCloudClient` answers those exact
 requests from it, once each, when the app gets to them; anything else, or anything that did not
 answer 200, goes over the network as usual.  The app re-reads the first page once its live
 subscription is up, so nothing that changed in between is missed.
@@ -22,18 +23,25 @@ from concurrent.futures import Future
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from tui.api.client import ORGANIZATION_HEADER, TOKEN_HEADER, USER_AGENT
+from tui.api.wire import ORGANIZATION_HEADER, TOKEN_HEADER, USER_AGENT
 
 FIRST_PAGE = 500  # tui.screens.deployments.PAGE_SIZE: the page the list asks for first
 CLUSTERS_PAGE = 100  # BentoCloudClient.list_clusters' default count
 WAIT_S = 5.0  # how long a request waits for its prefetched answer before going itself
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
+GUESSED_CLUSTER = "default"  # whose first page is asked for before the clusters answer
+
 Key = tuple[str, str, tuple[tuple[str, str], ...]]
 
 
 def request_key(method: str, path: str, params: dict[str, Any] | None = None) -> Key:
     return (method.upper(), path, tuple(sorted((k, str(v)) for k, v in (params or {}).items())))
+
+
+def first_page_key(cluster: str) -> Key:
+    return request_key("GET", f"/api/v1/clusters/{quote(cluster, safe='')}/deployments",
+                       {"start": 0, "count": FIRST_PAGE})
 
 
 class Prefetch:
@@ -67,25 +75,28 @@ class Prefetch:
             return self._answers.setdefault(key, Future())
 
     def _run(self) -> None:
+        """The three requests at once, each on its own connection (one round trip in all, not
+        three in a row): the server's info, the clusters, and the first page of the cluster the
+        app will most likely open (GUESSED_CLUSTER, the only one of the local control plane and
+        of most Yatai installs).  Only if the clusters say the first one is another does its page
+        wait for that answer."""
         info = request_key("GET", "/api/v1/info")
         clusters = request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE})
-        for key in (info, clusters):
-            self._future(key)
+        guessed = first_page_key(GUESSED_CLUSTER)
+        for key in (info, clusters, guessed):
+            self._future(key)  # registered before the requests, so the app can wait on them
+        helpers = [threading.Thread(target=self._fetch, args=(key,), name="bentotui-prefetch", daemon=True)
+                   for key in (info, guessed)]
         try:
-            url = urlsplit(self.endpoint)
-            conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=WAIT_S)
-            base = url.path.rstrip("/")
-            try:
-                self._get(conn, base, info)
-                body = self._get(conn, base, clusters)
-                names = [c.get("name") for c in (json.loads(body).get("items") or [])] if body else []
-                if names and isinstance(names[0], str):
-                    key = request_key("GET", f"/api/v1/clusters/{quote(names[0], safe='')}/deployments",
-                                      {"start": 0, "count": FIRST_PAGE})
-                    self._future(key)  # registered before the request, so the app can wait on it
-                    self._get(conn, base, key)
-            finally:
-                conn.close()
+            for helper in helpers:
+                helper.start()
+            body = self._fetch(clusters)
+            names = [c.get("name") for c in (json.loads(body).get("items") or [])] if body else []
+            if names and isinstance(names[0], str) and names[0] != GUESSED_CLUSTER:
+                self._future(first_page_key(names[0]))
+                self._fetch(first_page_key(names[0]))
+            for helper in helpers:
+                helper.join(WAIT_S)
         except Exception:  # noqa: BLE001 - a failed prefetch only means the app asks itself
             pass
         finally:
@@ -93,6 +104,21 @@ class Prefetch:
                 for future in self._answers.values():
                     if not future.done():
                         future.set_result(None)
+
+    def _fetch(self, key: Key) -> bytes | None:
+        """One request on a connection of its own; None (the app then asks itself) on any failure."""
+        try:
+            url = urlsplit(self.endpoint)
+            conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=WAIT_S)
+            try:
+                return self._get(conn, url.path.rstrip("/"), key)
+            finally:
+                conn.close()
+        except Exception:  # noqa: BLE001
+            future = self._future(key)
+            if not future.done():
+                future.set_result(None)
+            return None
 
     def _get(self, conn: http.client.HTTPConnection, base: str, key: Key) -> bytes | None:
         _, path, params = key
