@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -44,6 +45,11 @@ def first_page_key(cluster: str) -> Key:
                        {"start": 0, "count": FIRST_PAGE})
 
 
+FIRST_KEYS = (request_key("GET", "/api/v1/info"),
+              request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE}),
+              first_page_key(GUESSED_CLUSTER))
+
+
 class Prefetch:
     def __init__(self, endpoint: str, token: str, organization: str | None = None) -> None:
         self.endpoint = endpoint.rstrip("/")
@@ -64,6 +70,8 @@ class Prefetch:
         if any(os.environ.get(var) for var in PROXY_VARS):
             return None
         prefetch = cls(endpoint, token, organization)
+        for key in FIRST_KEYS:
+            prefetch._future(key)  # registered before the thread starts, so the app can wait on them
         thread = threading.Thread(target=prefetch._run, name="bentotui-prefetch", daemon=True)
         thread.start()
         return prefetch
@@ -80,21 +88,16 @@ class Prefetch:
         app will most likely open (GUESSED_CLUSTER, the only one of the local control plane and
         of most Yatai installs).  Only if the clusters say the first one is another does its page
         wait for that answer."""
-        info = request_key("GET", "/api/v1/info")
-        clusters = request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE})
-        guessed = first_page_key(GUESSED_CLUSTER)
-        for key in (info, clusters, guessed):
-            self._future(key)  # registered before the requests, so the app can wait on them
+        info, clusters, guessed = FIRST_KEYS
         helpers = [threading.Thread(target=self._fetch, args=(key,), name="bentotui-prefetch", daemon=True)
                    for key in (info, guessed)]
         try:
             for helper in helpers:
                 helper.start()
-            body = self._fetch(clusters)
-            names = [c.get("name") for c in (json.loads(body).get("items") or [])] if body else []
-            if names and isinstance(names[0], str) and names[0] != GUESSED_CLUSTER:
-                self._future(first_page_key(names[0]))
-                self._fetch(first_page_key(names[0]))
+            first: list[Key] = []
+            self._fetch(clusters, then=lambda body: first.extend(self._first_page_after(body)))
+            for key in first:
+                self._fetch(key)
             for helper in helpers:
                 helper.join(WAIT_S)
         except Exception:  # noqa: BLE001 - a failed prefetch only means the app asks itself
@@ -105,13 +108,24 @@ class Prefetch:
                     if not future.done():
                         future.set_result(None)
 
-    def _fetch(self, key: Key) -> bytes | None:
-        """One request on a connection of its own; None (the app then asks itself) on any failure."""
+    def _first_page_after(self, clusters: bytes | None) -> list[Key]:
+        """The first cluster's page, registered (so the app waits for it rather than asking
+        itself) when the clusters name another first cluster than the guessed one."""
+        names = [c.get("name") for c in (json.loads(clusters).get("items") or [])] if clusters else []
+        if not names or not isinstance(names[0], str) or names[0] == GUESSED_CLUSTER:
+            return []
+        key = first_page_key(names[0])
+        self._future(key)
+        return [key]
+
+    def _fetch(self, key: Key, then: Callable[[bytes | None], object] | None = None) -> bytes | None:
+        """One request on a connection of its own; None (the app then asks itself) on any failure.
+        `then` sees the answer before the app can take it."""
         try:
             url = urlsplit(self.endpoint)
             conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=WAIT_S)
             try:
-                return self._get(conn, url.path.rstrip("/"), key)
+                return self._get(conn, url.path.rstrip("/"), key, then)
             finally:
                 conn.close()
         except Exception:  # noqa: BLE001
@@ -120,13 +134,19 @@ class Prefetch:
                 future.set_result(None)
             return None
 
-    def _get(self, conn: http.client.HTTPConnection, base: str, key: Key) -> bytes | None:
+    def _get(self, conn: http.client.HTTPConnection, base: str, key: Key,
+             then: Callable[[bytes | None], object] | None = None) -> bytes | None:
         _, path, params = key
         target = base + path + (("?" + urlencode(params)) if params else "")
         conn.request("GET", target, headers=self.headers)
         response = conn.getresponse()
         body = response.read()
         answer = body if response.status == 200 else None
+        if then is not None:
+            try:
+                then(answer)
+            except Exception:  # noqa: BLE001 - an odd answer: the app asks itself
+                pass
         self._future(key).set_result(answer)
         return answer
 
@@ -136,13 +156,17 @@ class Prefetch:
         """The prefetched 200 body of exactly this request (once), else None."""
         key = request_key(method, path, params)
         with self._lock:
-            future = self._answers.pop(key, None)
+            future = self._answers.get(key)
         if future is None:
             return None
         try:
-            body = future.result(timeout=WAIT_S)
+            body = future.result(timeout=WAIT_S)  # still registered meanwhile: the thread answers it
         except Exception:  # noqa: BLE001
             return None
+        with self._lock:
+            if self._answers.get(key) is not future:
+                return None  # taken meanwhile: once only
+            del self._answers[key]
         if body is not None:
             self.used = True
         return body
