@@ -36,14 +36,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
-import httpx
-import wsproto.events
-from httpx_ws import (
-    WebSocketDisconnect,
-    WebSocketNetworkError,
-    WebSocketUpgradeError,
-    aconnect_ws,
-)
 from pydantic import TypeAdapter, ValidationError
 
 from tui.api import models as m
@@ -200,6 +192,9 @@ class _Runner(Generic[T]):
             exc = exc.exceptions[0]
         if exc is None:
             return "the server closed the stream"
+        import httpx  # deferred: start-up time (httpx and httpx-ws: ~0.1 s, needed once a stream runs)
+        from httpx_ws import WebSocketDisconnect, WebSocketNetworkError, WebSocketUpgradeError
+
         if isinstance(exc, _Disconnected | ApiError):
             return str(exc)
         if isinstance(exc, WebSocketDisconnect):
@@ -219,6 +214,8 @@ class _Runner(Generic[T]):
     async def connect_once(self, attempt: int) -> bool:
         """One connection, until it drops. Returns whether it delivered data; raises
         `_Ended`/`UnauthorizedError` to stop, anything else to reconnect."""
+        from httpx_ws import WebSocketUpgradeError, aconnect_ws  # deferred: start-up time (see describe)
+
         url = ws_url(self.client.endpoint, await self.resolve_path(), self.params)
         delivered = False
         outcome: BaseException | None = None
@@ -268,6 +265,8 @@ class _Runner(Generic[T]):
         return delivered
 
     async def receive_loop(self, ws: Any) -> None:
+        import wsproto.events  # deferred: start-up time (see describe)
+
         self.delivered = False
         while True:
             event = await ws.receive()
