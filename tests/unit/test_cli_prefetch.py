@@ -41,3 +41,14 @@ def test_prefetch_starts_before_pydantic_is_imported() -> None:
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_the_app_loads_without_httpx() -> None:
+    """httpx, httpx-ws and wsproto (~0.1 s) come with the first stream, after the first paint
+    (the first requests are the prefetch's, over the standard library)."""
+    code = ("import sys, tui.cli, tui.app; "
+            "print(sorted(m for m in ('httpx', 'httpx_ws', 'wsproto') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

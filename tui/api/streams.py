@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import random
@@ -436,17 +437,19 @@ class ReconnectingStream(Generic[T]):
 
 # ---------------------------------------------------------------------- payload parsers
 
-_PODS = TypeAdapter(list[m.KubePodSchema])
-_EVENTS = TypeAdapter(list[m.KubeEvent])
+@functools.cache
+def _adapter(kind: type) -> TypeAdapter[Any]:
+    """Built on first use: each costs ~10 ms of schema building, not wanted before the first paint."""
+    return TypeAdapter(list[kind])  # type: ignore[valid-type]
 
 
 def parse_pods(payload: Any) -> list[m.KubePodSchema]:
     # Go marshals an empty slice as null.
-    return _PODS.validate_python(payload or [], context={"lenient": True})
+    return _adapter(m.KubePodSchema).validate_python(payload or [], context={"lenient": True})
 
 
 def parse_kube_events(payload: Any) -> list[m.KubeEvent]:
-    return _EVENTS.validate_python(payload or [], context={"lenient": True})
+    return _adapter(m.KubeEvent).validate_python(payload or [], context={"lenient": True})
 
 
 def _data(payload: Any) -> dict[str, Any]:
