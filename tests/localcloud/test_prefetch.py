@@ -132,3 +132,24 @@ def test_another_first_cluster_gets_its_own_page() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_responses_it_keeps_and_those_it_leaves_to_the_client() -> None:
+    """Only a complete 200 in plain bytes is kept; anything else is asked again by httpx."""
+    from tui.api.prefetch import parse_response
+
+    ok = b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n"
+    assert parse_response(ok + b"abcd") == b"abcd"
+    assert parse_response(ok + b"ab") is None  # cut short
+    assert parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n") == b"abcde"
+    assert parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab") is None
+    assert parse_response(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\n\r\n{}") is None
+    assert parse_response(b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\n\r\n\x1f\x8b") is None
+    assert parse_response(b"garbage") is None
+    assert parse_response(b"HTTP/1.1 200 OK\r\n\r\nto the close") == b"to the close"
+
+
+def test_a_token_that_is_no_header_value_is_not_sent() -> None:
+    assert Prefetch.start_for("http://127.0.0.1:1", "tok\r\nX-Evil: 1") is None
+    assert Prefetch.start_for("http://127.0.0.1:1/\nx", "t") is None
