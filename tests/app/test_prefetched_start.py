@@ -20,6 +20,7 @@ async def test_the_first_list_comes_from_the_prefetch(cloud: LocalCloud) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: app.connection_state == "connected" and "deployment" in screen_text(app),
                     15, pilot, "the list")
+        await pilot.pause(0.5)  # let the footer's recompose settle before the app is torn down
         assert prefetch.used
         assert prefetch.take("GET", "/api/v1/info") is None  # each answer is used once
         assert cloud.token not in screen_text(app)

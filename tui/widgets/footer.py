@@ -20,7 +20,7 @@ PALETTE_CLASS = "-command-palette"  # what Textual's Footer calls its palette ke
 
 class KeysFooter(Footer):
     DEFAULT_CSS = """
-    KeysFooter .footer-pinned {
+    KeysFooter #footer-pinned {
         dock: right;
         width: auto;
         height: 1;
@@ -48,7 +48,4 @@ class KeysFooter(Footer):
         for key in palette:
             key.add_class("-palette")
         if pinned:
-            # a class, not an id: Textual's Footer recomposes when bindings change, and two
-            # recomposes close together (a screen pushed as the first list lands) briefly hold
-            # both boxes: an id then raised DuplicateIds and ended the app
-            yield Horizontal(*pinned, classes="footer-pinned")
+            yield Horizontal(*pinned, id="footer-pinned")
