@@ -46,6 +46,7 @@ if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside t
 RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
 MAX_PROBLEMS_SHOWN = 3  # problems in the configuration notification; the rest are counted
 MAX_PROBLEM_CHARS = 80  # a line of it; fewer on narrow terminals, so that it fits 60x20
+PRELOAD_AFTER_S = 0.3  # after the first list is painted: the detail screen's code is loaded then
 
 
 class BentoTUI(App[int]):
@@ -91,6 +92,7 @@ class BentoTUI(App[int]):
 
         self.alerts = AlertService(self)  # listens to watched deployments on every screen
         self._list_frozen = False
+        self._screens_preloaded = False
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
         self._requested_theme = theme or self.settings.theme
         self.set_reactive(BentoTUI.read_only, bool(read_only) or self.settings.read_only)
@@ -132,6 +134,14 @@ class BentoTUI(App[int]):
         if not gc.isenabled():
             gc.freeze()
             gc.enable()
+        if not self._screens_preloaded:
+            self._screens_preloaded = True
+            self.set_timer(PRELOAD_AFTER_S, self._preload_screens)
+
+    def _preload_screens(self) -> None:
+        """The detail screen's code, loaded while the user reads the list, not after the first
+        enter (~50-150 ms that the detail would otherwise paint later, and send its requests later)."""
+        import tui.screens.detail  # noqa: F401  # deferred: start-up time (loaded once the list is up)
 
     def list_loaded(self) -> None:
         """A full list was read: keep its (long-lived, acyclic) models out of the collector's

@@ -31,6 +31,8 @@ BENCHES: dict[str, list[str]] = {
     "tui": ["bench_tui.py"],
     "10k": ["bench_10k.py"],
     "events": ["bench_events.py"],
+    "floor": ["bench_floor.py"],  # issue 16: P1 against the floor of any Textual TUI
+    "p8": ["bench_p8.py"],  # issue 16: P8, a 150 ms round-trip link
 }
 
 
@@ -111,6 +113,34 @@ ROWS: list[tuple[str, str, str, str, Callable[[dict[str, Any]], tuple[str, bool]
                 f"(all answered in {d['concurrent_cold']['wall_s']:.1f} s)",
                 d["concurrent_cold"]["answered_correctly"] == d["concurrent_cold"]["requests"] == 500)),
 ]
+
+# ----------------------------------------------------------------------------- issue 16 (start, slow link)
+
+
+def _p8_counts(d: dict[str, Any]) -> str:
+    return f"{d['waves']} sequential round trips, {d['connections']} new connections, {d['turns']} requests"
+
+
+ROWS_START_AND_LINK: list[tuple[str, str, str, str, Callable[[dict[str, Any]], tuple[str, bool]]]] = [
+    ("P1", "floor", "`bentotui` start to the list of 100 painted, vs a bare Textual app painting a 100-row "
+     "table from memory (same pty)", "<= 1.25 x",
+     lambda d: (f"{d['ratio']:.2f} x ({d['bentotui_s']['median']:.2f} s vs {d['floor_s']['median']:.2f} s, "
+                f"medians of {d['rounds']} alternating rounds, load {d['load_average']['min']:.1f}-"
+                f"{d['load_average']['max']:.1f})", d["ratio"] <= 1.25)),
+    ("P8", "p8", "150 ms link: start to the list painted, beyond loopback", "<= 1 round trip",
+     lambda d: (f"{d['start']['extra_rtts']:+.2f} round trips ({d['start']['proxied_s']['median']:.2f} s vs "
+                f"{d['start']['loopback_s']['median']:.2f} s; {_p8_counts(d['start'])})",
+                d["start"]["extra_rtts"] <= 1)),
+    ("P8", "p8", "150 ms link: enter on a row to the detail shown / to its last answer", "<= 1 round trip + paint",
+     lambda d: (f"shown {d['detail']['shown_ms']['median']:.0f} ms, last answer "
+                f"{d['detail']['live_ms']['median']:.0f} ms = {d['detail']['live_rtts']:.1f} round trips "
+                f"({_p8_counts(d['detail'])})",
+                d["detail"]["live_ms"]["median"] <= d["detail"]["shown_ms"]["median"] + d["rtt_ms"])),
+    ("P8", "p8", "150 ms link: status change on the server to the screen", "<= 1 round trip",
+     lambda d: (f"{d['status']['ms']['median']:.0f} ms = {d['status']['rtts']:.2f} round trips "
+                f"({_p8_counts(d['status'])})", d["status"]["rtts"] <= 1)),
+]
+ROWS += ROWS_START_AND_LINK
 
 
 def main() -> None:

@@ -67,3 +67,89 @@ async def test_an_unreachable_server_is_not_prefetched() -> None:
 def test_running_endpoint(cloud: LocalCloud, tmp_path) -> None:
     assert running_endpoint(StatePaths(cloud.home)) == (cloud.endpoint, cloud.token)
     assert running_endpoint(StatePaths(tmp_path)) is None
+
+
+async def test_the_first_requests_go_out_together(cloud: LocalCloud) -> None:
+    """Over a 100 ms link the three first requests cost one round trip (plus the handshake),
+    not three in a row: they leave together, each on its own connection."""
+    from tests.bench.latency_proxy import LatencyProxy
+
+    proxy = LatencyProxy(cloud.port, rtt=0.100).start()
+    try:
+        mark = proxy.snapshot()
+        prefetch = Prefetch.start_for(proxy.endpoint, cloud.token)
+        assert prefetch is not None
+        page = await prefetch.take_async("GET", "/api/v1/clusters/default/deployments",
+                                         {"start": 0, "count": 500})
+        assert page is not None and b'"items"' in page
+        assert prefetch.take("GET", "/api/v1/info") is not None
+        seen = proxy.since(mark)
+        assert seen["connections"] == 3 and seen["turns"] == 3
+        assert seen["waves"] == 1, seen  # sent together, not each after the previous answer
+    finally:
+        proxy.stop()
+
+
+def test_another_first_cluster_gets_its_own_page() -> None:
+    """A server whose first cluster is not the guessed one (the local control plane has only
+    `default`, so a stand-in server): the guessed page's 404 is not kept, and the first cluster's
+    page is asked for once the clusters have answered."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+            asked.append(self.path)
+            bodies = {"/api/v1/info": {"version": "x"},
+                      "/api/v1/clusters?count=100&start=0": {"items": [{"name": "prod"}]},
+                      "/api/v1/clusters/prod/deployments?count=500&start=0": {"items": []}}
+            body = bodies.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            data = json.dumps(body or {"error": "no such cluster"}).encode()
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        prefetch = Prefetch.start_for(f"http://127.0.0.1:{server.server_address[1]}", "t")
+        assert prefetch is not None
+        assert prefetch.take("GET", "/api/v1/clusters", {"start": 0, "count": 100})  # as the app does
+        assert prefetch.take("GET", "/api/v1/clusters/prod/deployments",
+                             {"start": 0, "count": 500}) == b'{"items": []}'
+        assert prefetch.take("GET", "/api/v1/clusters/default/deployments",
+                             {"start": 0, "count": 500}) is None  # the 404 is asked again
+        assert asked.index("/api/v1/clusters/prod/deployments?count=500&start=0") > \
+            asked.index("/api/v1/clusters?count=100&start=0")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_responses_it_keeps_and_those_it_leaves_to_the_client() -> None:
+    """Only a complete 200 in plain bytes is kept; anything else is asked again by httpx."""
+    from tui.api.prefetch import parse_response
+
+    ok = b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n"
+    assert parse_response(ok + b"abcd") == b"abcd"
+    assert parse_response(ok + b"ab") is None  # cut short
+    assert parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          b"3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n") == b"abcde"
+    assert parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab") is None
+    assert parse_response(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\n\r\n{}") is None
+    assert parse_response(b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\n\r\n\x1f\x8b") is None
+    assert parse_response(b"garbage") is None
+    assert parse_response(b"HTTP/1.1 200 OK\r\n\r\nto the close") == b"to the close"
+
+
+def test_a_token_that_is_no_header_value_is_not_sent() -> None:
+    assert Prefetch.start_for("http://127.0.0.1:1", "tok\r\nX-Evil: 1") is None
+    assert Prefetch.start_for("http://127.0.0.1:1/\nx", "t") is None

@@ -14,7 +14,6 @@ import logging
 import socket
 import weakref
 from collections.abc import AsyncIterator
-from importlib import metadata
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -32,6 +31,7 @@ from tui.api.errors import (
     redact,
     snippet,
 )
+from tui.api.wire import ORGANIZATION_HEADER, TOKEN_HEADER, USER_AGENT  # noqa: F401 - re-exported
 
 if TYPE_CHECKING:  # httpx is imported on first use: it costs ~100 ms of every start
     import httpx
@@ -43,18 +43,6 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 CONNECT_TIMEOUT = 5.0
-TOKEN_HEADER = "X-YATAI-API-TOKEN"
-ORGANIZATION_HEADER = "X-Yatai-Organization"
-
-
-def _version() -> str:
-    try:
-        return metadata.version("bentotui")
-    except metadata.PackageNotFoundError:  # running from a source tree
-        return "dev"
-
-
-USER_AGENT = f"bentotui/{_version()}"
 
 
 def _seg(value: str) -> str:

@@ -9,6 +9,7 @@ context's `api_version`) says so; `deployment_views` gives screens one view mode
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -26,7 +27,10 @@ Flavour = deployment_view.Flavour
 FLAVOURS: tuple[Flavour, ...] = ("v1", "v2")
 V2_BASE = "/api/v2/deployments"
 
-_INSTANCE_TYPES = TypeAdapter(list[v2.InstanceTypeSchema])
+@functools.cache
+def _instance_types() -> TypeAdapter[list[v2.InstanceTypeSchema]]:
+    """Built on first use (schema building costs start-up time)."""
+    return TypeAdapter(list[v2.InstanceTypeSchema])
 _detected: dict[str, Flavour] = {}  # endpoint -> flavour, asked once per process
 _detect_locks: dict[str, asyncio.Lock] = {}
 
@@ -151,7 +155,7 @@ class DeploymentsV2:
             raise self.client._error_for("GET", path, response)
         data = self.client._decode("GET", path, response)
         try:
-            return _INSTANCE_TYPES.validate_python(data)
+            return _instance_types().validate_python(data)
         except ValidationError as exc:
             raise BadResponse(f"GET {path}: the answer is not a list of instance types: "
                               f"{m.describe_validation_error(exc)[0]}", status=200) from None

@@ -2,12 +2,12 @@
 
 `bentotui` spends most of its first half second importing Textual and pydantic; the requests
 its first screen needs (`GET /api/v1/info`, the clusters, the API flavour's question, the first
-page of deployments) do not depend on any of that.  `Prefetch` makes them at once, in a thread,
-with the standard library's `http.client` (httpx itself costs ~100 ms to import), and
-`BentoCloudClient` answers those exact requests from it, once each, when the app gets to
-them; anything else, or anything that did not answer 200, goes over the network as usual.
-The app re-reads the first page once its live subscription is up, so nothing that changed in
-between is missed.
+page of deployments) do not depend on any of that.  `Prefetch` makes them at once, in parallel threads, over plain sockets
+(httpx costs ~100 ms to import, http.client ~20-50 ms; this module imports only what asyncio will
+import anyway, so the cli starts it before anything else), and `BentoCloudClient` answers those
+exact requests from it, once each, when the app gets to them; anything else, or anything that did not
+answer 200, goes over the network as usual.  The app re-reads the first page once its live
+subscription is up, so nothing that changed in between is missed.
 
 Only plain-http endpoints without a proxy in the environment are prefetched (the local control
 plane, an in-cluster Yatai): the same request then goes to the same place httpx would send it.
@@ -15,26 +15,81 @@ plane, an in-cluster Yatai): the same request then goes to the same place httpx 
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
+import socket
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from tui.api.client import ORGANIZATION_HEADER, TOKEN_HEADER, USER_AGENT
+from tui.api.wire import ORGANIZATION_HEADER, TOKEN_HEADER, USER_AGENT
 
 FIRST_PAGE = 500  # tui.screens.deployments.PAGE_SIZE: the page the list asks for first
 CLUSTERS_PAGE = 100  # BentoCloudClient.list_clusters' default count
 WAIT_S = 5.0  # how long a request waits for its prefetched answer before going itself
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
+GUESSED_CLUSTER = "default"  # whose first page is asked for before the clusters answer
+
 Key = tuple[str, str, tuple[tuple[str, str], ...]]
 
 
 def request_key(method: str, path: str, params: dict[str, Any] | None = None) -> Key:
     return (method.upper(), path, tuple(sorted((k, str(v)) for k, v in (params or {}).items())))
+
+
+def parse_response(raw: bytes) -> bytes | None:
+    """The body of a complete HTTP/1.1 response with status 200 (Content-Length, chunked, or
+    read to the close), else None."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    status, *fields = head.decode("latin-1").split("\r\n")
+    parts = status.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or parts[1] != "200":
+        return None
+    headers = {}
+    for field in fields:
+        name, colon, value = field.partition(":")
+        if colon:
+            headers[name.strip().lower()] = value.strip()
+    if headers.get("content-encoding", "identity").lower() != "identity":
+        return None
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return _unchunk(body)
+    if "content-length" in headers:
+        length = int(headers["content-length"])
+        return body[:length] if len(body) >= length else None  # cut short: ask again
+    return body
+
+
+def _unchunk(body: bytes) -> bytes | None:
+    out: list[bytes] = []
+    while True:
+        size_line, sep, rest = body.partition(b"\r\n")
+        if not sep:
+            return None
+        size = int(size_line.split(b";", 1)[0].strip() or b"x", 16)
+        if size == 0:
+            return b"".join(out)
+        if len(rest) < size + 2:
+            return None
+        out.append(rest[:size])
+        body = rest[size + 2:]
+
+
+def first_page_key(cluster: str) -> Key:
+    return request_key("GET", f"/api/v1/clusters/{quote(cluster, safe='')}/deployments",
+                       {"start": 0, "count": FIRST_PAGE})
+
+
+FLAVOUR_KEY = request_key("GET", "/api/v2/deployments", {"count": 1})  # client_v2's detection question
+FIRST_KEYS = (request_key("GET", "/api/v1/info"),
+              request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE}),
+              first_page_key(GUESSED_CLUSTER),
+              FLAVOUR_KEY)
 
 
 class Prefetch:
@@ -56,7 +111,11 @@ class Prefetch:
             return None
         if any(os.environ.get(var) for var in PROXY_VARS):
             return None
+        if any(c in text for text in (endpoint, token, organization or "") for c in "\r\n\0"):
+            return None  # not a header value: the app's client says what is wrong
         prefetch = cls(endpoint, token, organization)
+        for key in FIRST_KEYS:
+            prefetch._future(key)  # registered before the thread starts, so the app can wait on them
         thread = threading.Thread(target=prefetch._run, name="bentotui-prefetch", daemon=True)
         thread.start()
         return prefetch
@@ -68,27 +127,23 @@ class Prefetch:
             return self._answers.setdefault(key, Future())
 
     def _run(self) -> None:
-        info = request_key("GET", "/api/v1/info")
-        clusters = request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE})
-        flavour = request_key("GET", "/api/v2/deployments", {"count": 1})  # client_v2._detect's question
-        for key in (info, clusters, flavour):
-            self._future(key)
+        """The four requests at once, each on its own connection (one round trip in all, not
+        four in a row): the server's info, the clusters, the API flavour's question, and the first
+        page of the cluster the app will most likely open (GUESSED_CLUSTER, the only one of the
+        local control plane and of most Yatai installs).  Only if the clusters say the first one is another does its page
+        wait for that answer."""
+        info, clusters, guessed, flavour = FIRST_KEYS
+        helpers = [threading.Thread(target=self._fetch, args=(key,), name="bentotui-prefetch", daemon=True)
+                   for key in (info, guessed, flavour)]
         try:
-            url = urlsplit(self.endpoint)
-            conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=WAIT_S)
-            base = url.path.rstrip("/")
-            try:
-                self._get(conn, base, info)
-                body = self._get(conn, base, clusters)
-                self._get(conn, base, flavour)
-                names = [c.get("name") for c in (json.loads(body).get("items") or [])] if body else []
-                if names and isinstance(names[0], str):
-                    key = request_key("GET", f"/api/v1/clusters/{quote(names[0], safe='')}/deployments",
-                                      {"start": 0, "count": FIRST_PAGE})
-                    self._future(key)  # registered before the request, so the app can wait on it
-                    self._get(conn, base, key)
-            finally:
-                conn.close()
+            for helper in helpers:
+                helper.start()
+            first: list[Key] = []
+            self._fetch(clusters, then=lambda body: first.extend(self._first_page_after(body)))
+            for key in first:
+                self._fetch(key)
+            for helper in helpers:
+                helper.join(WAIT_S)
         except Exception:  # noqa: BLE001 - a failed prefetch only means the app asks itself
             pass
         finally:
@@ -97,15 +152,51 @@ class Prefetch:
                     if not future.done():
                         future.set_result(None)
 
-    def _get(self, conn: http.client.HTTPConnection, base: str, key: Key) -> bytes | None:
-        _, path, params = key
-        target = base + path + (("?" + urlencode(params)) if params else "")
-        conn.request("GET", target, headers=self.headers)
-        response = conn.getresponse()
-        body = response.read()
-        answer = body if response.status == 200 else None
-        self._future(key).set_result(answer)
+    def _first_page_after(self, clusters: bytes | None) -> list[Key]:
+        """The first cluster's page, registered (so the app waits for it rather than asking
+        itself) when the clusters name another first cluster than the guessed one."""
+        names = [c.get("name") for c in (json.loads(clusters).get("items") or [])] if clusters else []
+        if not names or not isinstance(names[0], str) or names[0] == GUESSED_CLUSTER:
+            return []
+        key = first_page_key(names[0])
+        self._future(key)
+        return [key]
+
+    def _fetch(self, key: Key, then: Callable[[bytes | None], object] | None = None) -> bytes | None:
+        """One request on a connection of its own; None (the app then asks itself) on any failure.
+        `then` sees the answer before the app can take it."""
+        try:
+            answer = self._get(key)
+        except Exception:  # noqa: BLE001
+            answer = None
+        if then is not None:
+            try:
+                then(answer)
+            except Exception:  # noqa: BLE001 - an odd answer: the app asks itself
+                pass
+        future = self._future(key)
+        if not future.done():
+            future.set_result(answer)
         return answer
+
+    def _get(self, key: Key) -> bytes | None:
+        """`GET` over a plain socket, `Connection: close`, read to the end: the body of a 200,
+        else None.  Not http.client: it imports the email package (~20-50 ms of the start)."""
+        _, path, params = key
+        url = urlsplit(self.endpoint)
+        host, port = url.hostname or "127.0.0.1", url.port or 80
+        target = url.path.rstrip("/") + path + (("?" + urlencode(params)) if params else "")
+        authority = (f"[{host}]" if ":" in host else host) + ("" if port == 80 else f":{port}")
+        lines = [f"GET {target} HTTP/1.1", f"Host: {authority}", "Connection: close",
+                 "Accept-Encoding: identity", *(f"{k}: {v}" for k, v in self.headers.items())]
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        chunks: list[bytes] = []
+        with socket.create_connection((host, port), timeout=WAIT_S) as sock:
+            sock.sendall(request)
+            while data := sock.recv(65536):
+                chunks.append(data)
+        return parse_response(b"".join(chunks))
+
 
     # ------------------------------------------------------------------ the client's side
 
@@ -113,13 +204,17 @@ class Prefetch:
         """The prefetched 200 body of exactly this request (once), else None."""
         key = request_key(method, path, params)
         with self._lock:
-            future = self._answers.pop(key, None)
+            future = self._answers.get(key)
         if future is None:
             return None
         try:
-            body = future.result(timeout=WAIT_S)
+            body = future.result(timeout=WAIT_S)  # still registered meanwhile: the thread answers it
         except Exception:  # noqa: BLE001
             return None
+        with self._lock:
+            if self._answers.get(key) is not future:
+                return None  # taken meanwhile: once only
+            del self._answers[key]
         if body is not None:
             self.used = True
         return body

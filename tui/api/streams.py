@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import random
@@ -33,23 +34,17 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
-import httpx
-import wsproto.events
-from httpx_ws import (
-    AsyncWebSocketSession,
-    WebSocketDisconnect,
-    WebSocketNetworkError,
-    WebSocketUpgradeError,
-    aconnect_ws,
-)
 from pydantic import TypeAdapter, ValidationError
 
 from tui.api import models as m
 from tui.api.client import BentoCloudClient, describe_transport_error
 from tui.api.errors import ApiError, NotFoundError, UnauthorizedError, snippet
+
+if TYPE_CHECKING:
+    from httpx_ws import AsyncWebSocketSession
 
 if sys.version_info < (3, 11):  # pragma: no cover - anyio depends on the backport there
     from exceptiongroup import BaseExceptionGroup
@@ -201,6 +196,9 @@ class _Runner(Generic[T]):
             exc = exc.exceptions[0]
         if exc is None:
             return "the server closed the stream"
+        import httpx  # deferred: start-up time (httpx and httpx-ws: ~0.1 s, needed once a stream runs)
+        from httpx_ws import WebSocketDisconnect, WebSocketNetworkError, WebSocketUpgradeError
+
         if isinstance(exc, _Disconnected | ApiError):
             return str(exc)
         if isinstance(exc, WebSocketDisconnect):
@@ -220,6 +218,8 @@ class _Runner(Generic[T]):
     async def connect_once(self, attempt: int) -> bool:
         """One connection, until it drops. Returns whether it delivered data; raises
         `_Ended`/`UnauthorizedError` to stop, anything else to reconnect."""
+        from httpx_ws import WebSocketUpgradeError, aconnect_ws  # deferred: start-up time (see describe)
+
         url = ws_url(self.client.endpoint, await self.resolve_path(), self.params)
         delivered = False
         outcome: BaseException | None = None
@@ -270,6 +270,8 @@ class _Runner(Generic[T]):
         return delivered
 
     async def receive_loop(self, ws: Any) -> None:
+        import wsproto.events  # deferred: start-up time (see describe)
+
         self.delivered = False
         while True:
             event = await ws.receive()
@@ -440,17 +442,19 @@ class ReconnectingStream(Generic[T]):
 
 # ---------------------------------------------------------------------- payload parsers
 
-_PODS = TypeAdapter(list[m.KubePodSchema])
-_EVENTS = TypeAdapter(list[m.KubeEvent])
+@functools.cache
+def _adapter(kind: type) -> TypeAdapter[Any]:
+    """Built on first use: each costs ~10 ms of schema building, not wanted before the first paint."""
+    return TypeAdapter(list[kind])  # type: ignore[valid-type]
 
 
 def parse_pods(payload: Any) -> list[m.KubePodSchema]:
     # Go marshals an empty slice as null.
-    return _PODS.validate_python(payload or [], context={"lenient": True})
+    return _adapter(m.KubePodSchema).validate_python(payload or [], context={"lenient": True})
 
 
 def parse_kube_events(payload: Any) -> list[m.KubeEvent]:
-    return _EVENTS.validate_python(payload or [], context={"lenient": True})
+    return _adapter(m.KubeEvent).validate_python(payload or [], context={"lenient": True})
 
 
 def _data(payload: Any) -> dict[str, Any]:

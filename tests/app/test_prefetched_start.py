@@ -1,0 +1,40 @@
+"""The start as `bentotui --endpoint … --api-token …` makes it: the first requests already under
+way (tui/api/prefetch.py) when the app starts.  The first list comes from them; a token they got
+refused is said exactly as without them, and the token is on no screen."""
+
+from __future__ import annotations
+
+from tests.app.test_detail import screen_text
+from tests.harness import LocalCloud
+from tests.support.app import until
+from tui.api.contexts import resolve_context
+from tui.api.prefetch import Prefetch
+from tui.app import BentoTUI
+
+
+async def test_the_first_list_comes_from_the_prefetch(cloud: LocalCloud) -> None:
+    context = resolve_context(endpoint=cloud.endpoint, api_token=cloud.token)
+    prefetch = Prefetch.start_for(cloud.endpoint, cloud.token)
+    assert prefetch is not None
+    app = BentoTUI(context, prefetch=prefetch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.connection_state == "connected" and "deployment" in screen_text(app),
+                    15, pilot, "the list")
+        await pilot.pause(0.5)  # let the footer's recompose settle before the app is torn down
+        assert prefetch.used
+        assert prefetch.take("GET", "/api/v1/info") is None  # each answer is used once
+        assert cloud.token not in screen_text(app)
+
+
+async def test_a_refused_prefetch_is_said_as_without_it(cloud: LocalCloud) -> None:
+    token = "btui_not-the-token"
+    context = resolve_context(endpoint=cloud.endpoint, api_token=token)
+    prefetch = Prefetch.start_for(cloud.endpoint, token)
+    assert prefetch is not None
+    app = BentoTUI(context, prefetch=prefetch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: "token was refused" in screen_text(app), 15, pilot, "the refusal")
+        text = " ".join(screen_text(app).split())
+        assert "r to try again" in text and "--api-token" in text, text
+        assert token not in screen_text(app)
+        assert app.connection_state == "refused"
