@@ -2,7 +2,8 @@
 
 `bentotui` spends most of its first half second importing Textual and pydantic; the requests
 its first screen needs (`GET /api/v1/info`, the clusters, the API flavour's question, the first
-page of deployments) do not depend on any of that.  `Prefetch` makes them at once, in parallel threads, over plain sockets
+page of deployments) do not depend on any of that.  `Prefetch` makes them at once, in parallel
+threads, over plain sockets
 (httpx costs ~100 ms to import, http.client ~20-50 ms; this module imports only what asyncio will
 import anyway, so the cli starts it before anything else), and `BentoCloudClient` answers those
 exact requests from it, once each, when the app gets to them; anything else, or anything that did not
@@ -130,8 +131,8 @@ class Prefetch:
         """The four requests at once, each on its own connection (one round trip in all, not
         four in a row): the server's info, the clusters, the API flavour's question, and the first
         page of the cluster the app will most likely open (GUESSED_CLUSTER, the only one of the
-        local control plane and of most Yatai installs).  Only if the clusters say the first one is another does its page
-        wait for that answer."""
+        local control plane and of most Yatai installs).  Only if the clusters say the first one
+        is another does its page wait for that answer."""
         info, clusters, guessed, flavour = FIRST_KEYS
         helpers = [threading.Thread(target=self._fetch, args=(key,), name="bentotui-prefetch", daemon=True)
                    for key in (info, guessed, flavour)]
