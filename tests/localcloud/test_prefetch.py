@@ -70,8 +70,9 @@ def test_running_endpoint(cloud: LocalCloud, tmp_path) -> None:
 
 
 async def test_the_first_requests_go_out_together(cloud: LocalCloud) -> None:
-    """Over a 100 ms link the three first requests cost one round trip (plus the handshake),
-    not three in a row: they leave together, each on its own connection."""
+    """Over a 100 ms link the four first requests (info, clusters, the flavour's question, the
+    first page) cost one round trip (plus the handshake), not four in a row: they leave
+    together, each on its own connection."""
     from tests.bench.latency_proxy import LatencyProxy
 
     proxy = LatencyProxy(cloud.port, rtt=0.100).start()
@@ -83,8 +84,9 @@ async def test_the_first_requests_go_out_together(cloud: LocalCloud) -> None:
                                          {"start": 0, "count": 500})
         assert page is not None and b'"items"' in page
         assert prefetch.take("GET", "/api/v1/info") is not None
+        assert await prefetch.take_async("GET", "/api/v2/deployments", {"count": 1}) is not None
         seen = proxy.since(mark)
-        assert seen["connections"] == 3 and seen["turns"] == 3
+        assert seen["connections"] == 4 and seen["turns"] == 4
         assert seen["waves"] == 1, seen  # sent together, not each after the previous answer
     finally:
         proxy.stop()
