@@ -126,9 +126,11 @@ class BentoTUI(App[int]):
         with it off), with everything start-up made frozen out of its passes."""
         import gc
 
-        if not gc.isenabled():
+        from tui import collector
+
+        if not collector.enabled():
             gc.freeze()
-            gc.enable()
+            collector.enable()  # now, or when the list being read is in (tui/collector.py)
 
     def list_loaded(self) -> None:
         """A full list was read: keep its (long-lived, acyclic) models out of the collector's
@@ -136,11 +138,16 @@ class BentoTUI(App[int]):
         a keystroke for 100 ms or more."""
         import gc
 
+        from tui import collector
+
         # Once only: a later freeze would also pin whatever cyclic garbage sits in the oldest
         # generation by then, for good (re-reads every refresh_interval against BentoCloud).
-        if gc.isenabled() and not self._list_frozen:
+        if collector.enabled() and not self._list_frozen:
             self._list_frozen = True
-            gc.collect(1)  # the young garbage goes first; the rest is the list and the app
+            if gc.isenabled():
+                gc.collect(1)  # the young garbage goes first; the rest is the list and the app
+            # else the list was read with the collector paused (tui/collector.py): all of it is
+            # young, and a pass over it would cost ~0.5 s to find the few cycles a load makes
             gc.freeze()
 
     # ------------------------------------------------------------------ theme and keymap

@@ -13,7 +13,7 @@ import json
 import logging
 import socket
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -21,6 +21,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ValidationError
 
 from tui.api import models as m
+from tui.api import paging
 from tui.api.errors import (
     ApiError,
     BadResponse,
@@ -498,6 +499,24 @@ class BentoCloudClient:
             params=_params(start=start, count=count, search=search, q=q),
         )
 
+    def deployment_pages(
+        self,
+        cluster: str,
+        *,
+        first: int = paging.FIRST_PAGE,
+        size: int = paging.NEXT_PAGE,
+        q: str | None = None,
+        search: str | None = None,
+    ) -> AsyncGenerator[tuple[int, Sequence[m.DeploymentSchema]], None]:
+        """Every deployment of the cluster as pages of (total, items), in order (tui.api.paging:
+        the pages after the first are fetched a few at once)."""
+
+        async def fetch(start: int, count: int) -> tuple[int, Sequence[m.DeploymentSchema]]:
+            page = await self.list_deployments(cluster, start=start, count=count, search=search, q=q)
+            return page.total, page.items
+
+        return paging.pages(fetch, first, size)
+
     async def iter_deployments(
         self,
         cluster: str,
@@ -506,16 +525,13 @@ class BentoCloudClient:
         search: str | None = None,
     ) -> AsyncIterator[m.DeploymentSchema]:
         """Every deployment of the cluster, fetching `page_size` at a time."""
-        start = 0
-        while True:
-            page = await self.list_deployments(
-                cluster, start=start, count=page_size, search=search, q=q
-            )
-            for item in page.items:
-                yield item
-            start += len(page.items)
-            if not page.items or start >= page.total:
-                return
+        pages = self.deployment_pages(cluster, first=page_size, size=page_size, q=q, search=search)
+        try:
+            async for _total, page in pages:
+                for item in page:
+                    yield item
+        finally:
+            await pages.aclose()
 
     async def get_deployment(
         self, cluster: str, name: str, namespace: str | None = None

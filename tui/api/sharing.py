@@ -29,9 +29,12 @@ class SharedParts:
     def _one(self, part: Any) -> Any:
         if part is None:
             return None
-        updated = getattr(part, "updated_at", None)
-        key = (type(part), getattr(part, "uid", None) or getattr(part, "name", "") or "", updated,
-               getattr(part, "image_build_status", None), getattr(part, "upload_status", None))
+        # Read from __dict__, not getattr: a model without one of these fields answers getattr
+        # through pydantic's __getattr__ and an AttributeError (~10 us; 50,000 times a list).
+        fields = part.__dict__
+        updated = fields.get("updated_at")
+        key = (type(part), fields.get("uid") or fields.get("name") or "", updated,
+               fields.get("image_build_status"), fields.get("upload_status"))
         have = self._parts.get(key)
         if have is part:
             return part
@@ -44,12 +47,21 @@ class SharedParts:
     def deployment(self, d: m.DeploymentSchema) -> m.DeploymentSchema:
         """`d` with its repeated parts replaced by shared equal ones (in place; returns it)."""
         one = self._one
-        d.creator = one(d.creator)
-        d.cluster = one(d.cluster)
+        _swap(d, "creator", one(d.creator))
+        _swap(d, "cluster", one(d.cluster))
         revision = d.latest_revision
         if revision is not None:
-            revision.creator = one(revision.creator)
+            _swap(revision, "creator", one(revision.creator))
             for target in revision.targets:
-                target.creator = one(target.creator)
-                target.bento = one(target.bento)
+                _swap(target, "creator", one(target.creator))
+                _swap(target, "bento", one(target.bento))
         return d
+
+
+def _swap(model: Any, field: str, value: Any) -> None:
+    """Set a field already set by validation to an equal value: straight into the instance's
+    __dict__ (what pydantic's __setattr__ does without validate_assignment, minus ~6 us of its
+    handler lookup a call)."""
+    fields = model.__dict__
+    if fields.get(field) is not value:
+        fields[field] = value
