@@ -11,8 +11,10 @@ back (to look at the screen mid-load) and a page answered with HTTP 500.
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.bench.common import populate_store
@@ -149,3 +151,20 @@ async def test_a_page_failing_mid_way_is_said_and_the_rows_read_stay(
         await until(lambda: loaded(app, N), 60, pilot, "the whole list")
         await until(lambda: "not all" not in summary(app), 10, pilot, "the summary")
         assert len(table) == N
+
+
+async def test_a_parsed_page_leaves_no_body_to_the_collector(big: LocalCloud) -> None:
+    """httpx keeps a response in a reference cycle; read with the collector paused and frozen
+    after, every page's body would stay for good (tui/api/client.py _drop_body)."""
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        async with BentoCloudClient(big.endpoint, big.token) as client:
+            page = await client.list_deployments("default", start=0, count=500)
+        gc.collect()
+        bodies = [len(o.content) for o in gc.garbage if isinstance(o, httpx.Response)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert len(page.items) == 500
+    assert all(size == 0 for size in bodies), bodies

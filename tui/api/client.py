@@ -161,6 +161,15 @@ def is_route_absent(response: httpx.Response) -> bool:
     return not (isinstance(body, dict) and "error" in body)
 
 
+def _drop_body(response: Any) -> None:
+    """Let a parsed answer's body go now.  An httpx response sits in a reference cycle with its
+    connection-pool stream, so its body (~5 MB for a page of 1,000 deployments) lives until the
+    collector's next pass; while a big list is read that collector is paused, and the freeze
+    after it would keep every page's body for good (measured: +45 MB with 10,000 deployments)."""
+    if isinstance(getattr(response, "_content", None), bytes):
+        response._content = b""
+
+
 class PrefetchedResponse:
     """A 200 answer made before the client existed (tui.api.prefetch): what `_call`,
     `_parse` and `server_info` read of an httpx.Response."""
@@ -380,7 +389,9 @@ class BentoCloudClient:
         response = await self._send(method, path, params=params, body=body)
         if response.status_code != 200:
             raise self._error_for(method, path, response)
-        return self._parse(model, method, path, response)
+        parsed = self._parse(model, method, path, response)
+        _drop_body(response)
+        return parsed
 
     # ------------------------------------------------------------------ identity
 
