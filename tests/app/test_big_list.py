@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from typing import Any
 
 import httpx
@@ -20,9 +21,11 @@ import pytest
 from tests.bench.common import populate_store
 from tests.harness import LocalCloud
 from tests.support.app import local_context, until
+from tui.api import models as m
 from tui.api import paging
 from tui.api.client import BentoCloudClient
 from tui.api.errors import ServerError
+from tui.api.sharing import SharedParts
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen
 from tui.widgets.deployment_table import DeploymentTable
@@ -168,3 +171,32 @@ async def test_a_parsed_page_leaves_no_body_to_the_collector(big: LocalCloud) ->
         gc.garbage.clear()
     assert len(page.items) == 500
     assert all(size == 0 for size in bodies), bodies
+
+
+def test_shared_parse_gives_what_the_plain_parse_gives(big: LocalCloud) -> None:
+    with big.client() as http:
+        body = http.get("/api/v1/clusters/default/deployments", params={"count": 50}).content
+    plain = m.DeploymentListSchema.model_validate_json(body, context={"lenient": True})
+    shared = SharedParts()
+    page = shared.parse_deployment_list(body)
+    assert page == plain and len(page.items) == 50
+    first, second = (d.latest_revision.targets[0] for d in page.items[:2])
+    assert first.bento is second.bento and page.items[0].cluster is page.items[1].cluster
+    # a part that differs under the same uid and time is not shared: it is shown as sent
+    data = json.loads(body)
+    data["items"][1]["latest_revision"]["targets"][0]["bento"]["description"] = "[b]changed"
+    again = shared.parse_deployment_list(json.dumps(data).encode())
+    bentos = [d.latest_revision.targets[0].bento for d in again.items[:3]]
+    assert bentos[1].description == "[b]changed" and bentos[1] is not bentos[0]
+    assert bentos[0] is bentos[2] is first.bento
+
+
+@pytest.mark.parametrize("hostile", [
+    b"not json", b"[1, 2]", b'{"total": 1, "items": [7]}',
+    b'{"total": 1, "items": [{"name": "x", "latest_revision": {"targets": [{"bento": "str"}]}}]}',
+])
+def test_shared_parse_refuses_what_the_plain_parse_refuses(hostile: bytes) -> None:
+    with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError
+        m.DeploymentListSchema.model_validate_json(hostile, context={"lenient": True})
+    with pytest.raises(ValueError):
+        SharedParts().parse_deployment_list(hostile)

@@ -13,7 +13,7 @@ import json
 import logging
 import socket
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # httpx is imported on first use: it costs ~100 ms of every s
     import httpx
 
     from tui.api.prefetch import Prefetch
+    from tui.api.sharing import SharedParts
 
 log = logging.getLogger(__name__)
 
@@ -359,10 +360,13 @@ class BentoCloudClient:
                 secrets=(self._token,),
             ) from None
 
-    def _parse(self, model: type[M], method: str, path: str, response: httpx.Response) -> M:
+    def _parse(self, model: type[M], method: str, path: str, response: httpx.Response,
+               fast: Callable[[bytes], M] | None = None) -> M:
         try:  # pydantic-core parses and validates the bytes in one pass: ~3x faster on lists
+            if fast is not None:
+                return fast(response.content)
             return model.model_validate_json(response.content, context={"lenient": True})
-        except ValidationError:
+        except (ValidationError, ValueError, RecursionError):
             pass  # the two-step path below says exactly what is wrong
         data = self._decode(method, path, response)
         try:
@@ -385,11 +389,12 @@ class BentoCloudClient:
         *,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        fast: Callable[[bytes], M] | None = None,
     ) -> M:
         response = await self._send(method, path, params=params, body=body)
         if response.status_code != 200:
             raise self._error_for(method, path, response)
-        parsed = self._parse(model, method, path, response)
+        parsed = self._parse(model, method, path, response, fast)
         _drop_body(response)
         return parsed
 
@@ -502,12 +507,16 @@ class BentoCloudClient:
         count: int | None = None,
         search: str | None = None,
         q: str | None = None,
+        shared: SharedParts | None = None,
     ) -> m.DeploymentListSchema:
+        """A page of the cluster's deployments; with `shared`, their repeated parts (creators,
+        cluster, bentos) are one object each, shared with what `shared` has seen."""
         return await self._call(
             m.DeploymentListSchema,
             "GET",
             f"/api/v1/clusters/{_seg(cluster)}/deployments",
             params=_params(start=start, count=count, search=search, q=q),
+            fast=shared.parse_deployment_list if shared is not None else None,
         )
 
     def deployment_pages(
@@ -518,12 +527,14 @@ class BentoCloudClient:
         size: int = paging.NEXT_PAGE,
         q: str | None = None,
         search: str | None = None,
+        shared: SharedParts | None = None,
     ) -> AsyncGenerator[tuple[int, Sequence[m.DeploymentSchema]], None]:
         """Every deployment of the cluster as pages of (total, items), in order (tui.api.paging:
         the pages after the first are fetched a few at once)."""
 
         async def fetch(start: int, count: int) -> tuple[int, Sequence[m.DeploymentSchema]]:
-            page = await self.list_deployments(cluster, start=start, count=count, search=search, q=q)
+            page = await self.list_deployments(cluster, start=start, count=count, search=search, q=q,
+                                               shared=shared)
             return page.total, page.items
 
         return paging.pages(fetch, first, size)

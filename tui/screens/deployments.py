@@ -150,11 +150,10 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         first = True
         seen: list[m.DeploymentSchema] = []
         self._loading = True
-        pages = session.client.deployment_pages(session.cluster, first=PAGE_SIZE)
+        pages = session.client.deployment_pages(session.cluster, first=PAGE_SIZE, shared=self._shared)
         try:
             with collector.paused():
-                async for total, page in pages:
-                    shared = [self._shared.deployment(d) for d in page]
+                async for total, shared in pages:  # parsed with their repeated parts shared
                     seen.extend(shared)
                     self._expected = max(total, len(seen))
                     self.table.upsert_many(shared)
