@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from tui import actions
+from tui import actions, collector
 from tui.api import models as m
 from tui.api.contexts import Context, ContextError, list_contexts
 from tui.api.errors import describe_failure
@@ -126,8 +126,6 @@ class BentoTUI(App[int]):
         with it off), with everything start-up made frozen out of its passes."""
         import gc
 
-        from tui import collector
-
         if not collector.enabled():
             gc.freeze()
             collector.enable()  # now, or when the list being read is in (tui/collector.py)
@@ -137,8 +135,6 @@ class BentoTUI(App[int]):
         passes, which otherwise walk every one of 10,000 deployments now and then and stall
         a keystroke for 100 ms or more."""
         import gc
-
-        from tui import collector
 
         # Once only: a later freeze would also pin whatever cyclic garbage sits in the oldest
         # generation by then, for good (re-reads every refresh_interval against BentoCloud).

@@ -32,8 +32,9 @@ PARALLEL = 4  # pages in flight after the first: 10,000 deployments in 5 round t
 
 async def pages(fetch: Fetch[T], first: int = FIRST_PAGE, size: int = NEXT_PAGE,
                 parallel: int = PARALLEL) -> AsyncGenerator[tuple[int, Sequence[T]], None]:
-    """Every page of the list as (the total the server gave with it, its items), in order; an error of any page is raised when its turn comes
-    (the pages before it have been yielded), and the pages still in flight are cancelled."""
+    """Every page of the list as (the total the server gave with it, its items), in order.
+    A page's error is raised when its turn comes (the pages before it have been yielded), and
+    the pages still in flight are cancelled."""
     total, items = await fetch(0, first)
     yield total, items
     start = len(items)
