@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from tui import actions
+from tui import actions, collector
 from tui.api import models as m
 from tui.api.contexts import Context, ContextError, list_contexts
 from tui.api.errors import describe_failure
@@ -131,9 +131,9 @@ class BentoTUI(App[int]):
         with it off), with everything start-up made frozen out of its passes."""
         import gc
 
-        if not gc.isenabled():
+        if not collector.enabled():
             gc.freeze()
-            gc.enable()
+            collector.enable()  # now, or when the list being read is in (tui/collector.py)
         if not self._screens_preloaded:
             self._screens_preloaded = True
             self.set_timer(PRELOAD_AFTER_S, self._preload_screens)
@@ -151,9 +151,12 @@ class BentoTUI(App[int]):
 
         # Once only: a later freeze would also pin whatever cyclic garbage sits in the oldest
         # generation by then, for good (re-reads every refresh_interval against BentoCloud).
-        if gc.isenabled() and not self._list_frozen:
+        if collector.enabled() and not self._list_frozen:
             self._list_frozen = True
-            gc.collect(1)  # the young garbage goes first; the rest is the list and the app
+            if gc.isenabled():
+                gc.collect(1)  # the young garbage goes first; the rest is the list and the app
+            # else the list was read with the collector paused (tui/collector.py): all of it is
+            # young, and a pass over it would cost ~0.5 s to find the few cycles a load makes
             gc.freeze()
 
     # ------------------------------------------------------------------ theme and keymap

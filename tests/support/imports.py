@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("api", ("tui", "tui.api")),
     ("localcloud", ("tui.localcloud",)),
     ("documents", ("tui.documents",)),
-    ("core", ("tui.session", "tui.messages", "tui.config", "tui.clipboard", "tui.read_only",
+    ("core", ("tui.session", "tui.messages", "tui.config", "tui.clipboard", "tui.read_only", "tui.collector",
               "tui.watchlist")),
     ("widgets", ("tui.widgets",)),
     # what watching needs beside the screens: alert rules (their text cleaned by

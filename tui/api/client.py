@@ -13,13 +13,14 @@ import json
 import logging
 import socket
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
 from tui.api import models as m
+from tui.api import paging
 from tui.api.errors import (
     ApiError,
     BadResponse,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # httpx is imported on first use: it costs ~100 ms of every s
     import httpx
 
     from tui.api.prefetch import Prefetch
+    from tui.api.sharing import SharedParts
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +148,15 @@ def is_route_absent(response: httpx.Response) -> bool:
     except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes
         return True
     return not (isinstance(body, dict) and "error" in body)
+
+
+def _drop_body(response: Any) -> None:
+    """Let a parsed answer's body go now.  An httpx response sits in a reference cycle with its
+    connection-pool stream, so its body (~5 MB for a page of 1,000 deployments) lives until the
+    collector's next pass; while a big list is read that collector is paused, and the freeze
+    after it would keep every page's body for good (measured: +45 MB with 10,000 deployments)."""
+    if isinstance(getattr(response, "_content", None), bytes):
+        response._content = b""
 
 
 class PrefetchedResponse:
@@ -338,10 +349,13 @@ class BentoCloudClient:
                 secrets=(self._token,),
             ) from None
 
-    def _parse(self, model: type[M], method: str, path: str, response: httpx.Response) -> M:
+    def _parse(self, model: type[M], method: str, path: str, response: httpx.Response,
+               fast: Callable[[bytes], M] | None = None) -> M:
         try:  # pydantic-core parses and validates the bytes in one pass: ~3x faster on lists
+            if fast is not None:
+                return fast(response.content)
             return model.model_validate_json(response.content, context={"lenient": True})
-        except ValidationError:
+        except (ValidationError, ValueError, RecursionError):
             pass  # the two-step path below says exactly what is wrong
         data = self._decode(method, path, response)
         try:
@@ -364,11 +378,14 @@ class BentoCloudClient:
         *,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        fast: Callable[[bytes], M] | None = None,
     ) -> M:
         response = await self._send(method, path, params=params, body=body)
         if response.status_code != 200:
             raise self._error_for(method, path, response)
-        return self._parse(model, method, path, response)
+        parsed = self._parse(model, method, path, response, fast)
+        _drop_body(response)
+        return parsed
 
     # ------------------------------------------------------------------ identity
 
@@ -479,13 +496,37 @@ class BentoCloudClient:
         count: int | None = None,
         search: str | None = None,
         q: str | None = None,
+        shared: SharedParts | None = None,
     ) -> m.DeploymentListSchema:
+        """A page of the cluster's deployments; with `shared`, their repeated parts (creators,
+        cluster, bentos) are one object each, shared with what `shared` has seen."""
         return await self._call(
             m.DeploymentListSchema,
             "GET",
             f"/api/v1/clusters/{_seg(cluster)}/deployments",
             params=_params(start=start, count=count, search=search, q=q),
+            fast=shared.parse_deployment_list if shared is not None else None,
         )
+
+    def deployment_pages(
+        self,
+        cluster: str,
+        *,
+        first: int = paging.FIRST_PAGE,
+        size: int = paging.NEXT_PAGE,
+        q: str | None = None,
+        search: str | None = None,
+        shared: SharedParts | None = None,
+    ) -> AsyncGenerator[tuple[int, Sequence[m.DeploymentSchema]], None]:
+        """Every deployment of the cluster as pages of (total, items), in order (tui.api.paging:
+        the pages after the first are fetched a few at once)."""
+
+        async def fetch(start: int, count: int) -> tuple[int, Sequence[m.DeploymentSchema]]:
+            page = await self.list_deployments(cluster, start=start, count=count, search=search, q=q,
+                                               shared=shared)
+            return page.total, page.items
+
+        return paging.pages(fetch, first, size)
 
     async def iter_deployments(
         self,
@@ -495,16 +536,13 @@ class BentoCloudClient:
         search: str | None = None,
     ) -> AsyncIterator[m.DeploymentSchema]:
         """Every deployment of the cluster, fetching `page_size` at a time."""
-        start = 0
-        while True:
-            page = await self.list_deployments(
-                cluster, start=start, count=page_size, search=search, q=q
-            )
-            for item in page.items:
-                yield item
-            start += len(page.items)
-            if not page.items or start >= page.total:
-                return
+        pages = self.deployment_pages(cluster, first=page_size, size=page_size, q=q, search=search)
+        try:
+            async for _total, page in pages:
+                for item in page:
+                    yield item
+        finally:
+            await pages.aclose()
 
     async def get_deployment(
         self, cluster: str, name: str, namespace: str | None = None

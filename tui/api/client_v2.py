@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from pydantic import TypeAdapter, ValidationError
 
-from tui.api import deployment_view
+from tui.api import deployment_view, paging
 from tui.api import models as m
 from tui.api import models_v2 as v2
 from tui.api.client import BentoCloudClient, _params
@@ -96,15 +96,19 @@ class DeploymentsV2:
     async def iter_all(self, *, cluster: str | None = None, page_size: int = 500,
                    search: str | None = None, q: str | None = None
                    ) -> AsyncIterator[v2.DeploymentFullSchemaV2]:
-        """Every deployment, `page_size` at a time."""
-        start = 0
-        while True:
-            page = await self.list_page(cluster=cluster, start=start, count=page_size, search=search, q=q)
-            for item in page.items:
-                yield item
-            start += len(page.items)
-            if not page.items or start >= page.total:
-                return
+        """Every deployment, `page_size` at a time (tui.api.paging: a few pages at once)."""
+
+        async def fetch(start: int, count: int) -> tuple[int, Sequence[v2.DeploymentFullSchemaV2]]:
+            page = await self.list_page(cluster=cluster, start=start, count=count, search=search, q=q)
+            return page.total, page.items
+
+        pages = paging.pages(fetch, page_size, page_size)
+        try:
+            async for _total, items in pages:
+                for item in items:
+                    yield item
+        finally:
+            await pages.aclose()
 
     async def get(self, name: str, cluster: str | None = None) -> v2.DeploymentFullSchemaV2:
         return await self._call(v2.DeploymentFullSchemaV2, "GET", f"{V2_BASE}/{_seg(name)}",

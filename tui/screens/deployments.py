@@ -20,6 +20,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from tui import collector
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.sharing import SharedParts
@@ -104,6 +105,8 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self._shared = SharedParts()  # one copy of the creators, clusters and bentos of the list
         self._live_started = False
         self._loading = False
+        self._expected: int | None = None  # while loading: how many the server said there are
+        self._unfinished: str | None = None  # why the list read last is not whole
         self._pushed_during_resync: list[set[str]] = []
 
     # The table, not the first focusable widget: the filter box was focused for a moment while
@@ -140,7 +143,9 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(exclusive=True, group="list-load", exit_on_error=False)
     async def load(self) -> None:
-        """Read the whole list page by page; the first page paints at once."""
+        """Read the whole list (tui.api.paging): the first page paints at once, each further
+        page joins the table as it arrives, the summary counting up; keys are answered between
+        pages.  The garbage collector is paused meanwhile (tui/collector.py)."""
         session = self.app.session
         if session is None:
             return
@@ -148,39 +153,55 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         first = True
         seen: list[m.DeploymentSchema] = []
         self._loading = True
+        pages = session.client.deployment_pages(session.cluster, first=PAGE_SIZE, shared=self._shared)
         try:
-            async for deployment in session.client.iter_deployments(session.cluster, page_size=PAGE_SIZE):
-                seen.append(self._shared.deployment(deployment))
-                if first and len(seen) >= min(PAGE_SIZE, 60):
-                    self.table.upsert_many(seen)
+            with collector.paused():
+                async for total, shared in pages:  # parsed with their repeated parts shared
+                    seen.extend(shared)
+                    self._expected = max(total, len(seen))
+                    self.table.upsert_many(shared)
                     self._after_data()
-                    self.call_after_refresh(self.app.startup_finished)
-                    self._start_live()
-                    first = False
-                elif len(seen) % PAGE_SIZE == 0:
-                    self.table.upsert_many(seen[-PAGE_SIZE:])
-                    self._after_data()
-                    await asyncio.sleep(0)
+                    if first:
+                        first = False
+                        self.call_after_refresh(self.app.startup_finished)
+                        self._start_live()
+                    await asyncio.sleep(0)  # paint this page, answer keys
+                self._loading = False
+                self._expected = None
+                self._unfinished = None
+                self.table.replace_all(seen)
+                self._after_data()
+                if len(seen) > PAGE_SIZE:
+                    self.app.list_loaded()  # while paused: the collector never walks the list
         except ConnectionFailed as exc:
             self.post_message(ConnectionChanged("reconnecting", exc.message))
-            self._show_empty(f"Cannot reach {session.endpoint}: {exc.message}. Retrying…")
+            self._load_failed(f"Cannot reach {session.endpoint}: {exc.message}. Retrying…")
             return
         except UnauthorizedError as exc:
             self.app.token_refused(exc.message)
             return
         except ApiError as exc:
-            self.notify(exc.message, title="Could not list deployments", severity="error")
+            self._load_failed(exc.message, "Could not list deployments")
             return
         finally:
+            await pages.aclose()
             self._loading = False
             self._start_live()
-        self.table.replace_all(seen)
-        self._after_data()
         self.call_after_refresh(self.app.startup_finished)
-        if len(seen) > PAGE_SIZE:
-            self.call_after_refresh(self.app.list_loaded)
         self.post_message(ConnectionChanged("connected"))
         self._sync_subscription()
+
+    def _load_failed(self, message: str, title: str = "") -> None:
+        """A page that failed: the rows read before it stay, and the summary says the list is
+        not whole (ctrl+r reads it again)."""
+        if not self.table.total:
+            self._show_empty(message)
+        if title or self.table.total:
+            self.notify(message, title=title or "Could not list all deployments", severity="error")
+        if self.table.total:
+            self._unfinished = message
+        self._expected = None
+        self._paint_summary()
 
     def _start_live(self) -> None:
         """The live subscription starts once the first rows are on screen (its websocket stack
@@ -250,6 +271,10 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         text = f" {total} deployment{'s' if total != 1 else ''}"
         if table.filter_text:
             text = f" {shown} of {total} deployment{'s' if total != 1 else ''} match “{table.filter_text}”"
+        if self._expected is not None and self._expected > total:
+            text += f" · loading, {self._expected} in all…"
+        elif self._unfinished:
+            text += " · not all: the list stopped (ctrl+r reads it again)"
         # Said here as well as by the header's ▲/▼: age has no column at 80 columns.
         text += f" · sorted by {SORT_NAMES.get(table.sort_key, table.sort_key)} "
         text += "▼" if table.sort_desc else "▲"
