@@ -17,8 +17,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.conformance.conftest import BENTOML_VERSION, BentomlCLI, _clean_env
 from tests.harness import LocalCloud, wait_for
+from tests.support.bentoml_cli import BENTOML_VERSION, BentomlCLI, clean_env
 from tests.support.fixtures import FIXTURES
 
 # A cold install of bentoml (in the first test to need it) can take minutes.
@@ -34,7 +34,7 @@ class CLI:
 
     def __init__(self, tool: BentomlCLI, home: Path, cloud: LocalCloud) -> None:
         self.tool, self.home, self.cloud = tool, home, cloud
-        self.env = _clean_env()
+        self.env = clean_env()
         self.env.update({
             "BENTOML_HOME": str(home),
             "BENTOML_DO_NOT_TRACK": "True",
@@ -222,5 +222,5 @@ def test_bentoml_1_1_11_login_with_a_wrong_token(cli: CLI, cloud: LocalCloud) ->
 
 def test_the_cli_is_bentoml_1_1_11(bentoml_cli: BentomlCLI) -> None:
     out = subprocess.run([str(bentoml_cli.bindir / "bentoml"), "--version"], capture_output=True,
-                         text=True, stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT_S, env=_clean_env())
+                         text=True, stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT_S, env=clean_env())
     assert out.returncode == 0 and f"bentoml, version {BENTOML_VERSION}" in out.stdout, out

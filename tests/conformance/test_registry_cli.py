@@ -20,9 +20,9 @@ import httpx
 import psutil
 import pytest
 
-from tests.conformance.conftest import BentomlCLI
 from tests.conformance.test_bentoml_cli import CLI, COMMAND_TIMEOUT_S
 from tests.harness import ROOT, LocalCloud, wait_for
+from tests.support.bentoml_cli import BentomlCLI
 
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1500)]
 

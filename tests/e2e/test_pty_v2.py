@@ -9,13 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_pty import BENTOTUI, Terminal, control_plane_cleanup, env  # noqa: F401 (fixtures)
+from tests.support.pty import BENTOTUI, Pty
 
 
 @pytest.mark.timeout(120)
-def test_v2_create_run_terminate_delete_by_keys(tmp_path: Path, env: dict[str, str],  # noqa: F811
-                                                 control_plane_cleanup: list[int]) -> None:  # noqa: F811
-    term = Terminal([str(BENTOTUI), "--local", "--api-version", "v2"], env, cwd=tmp_path)
+def test_v2_create_run_terminate_delete_by_keys(tmp_path: Path, env: dict[str, str],
+                                                 control_plane_cleanup: list[int]) -> None:
+    term = Pty([str(BENTOTUI), "--local", "--api-version", "v2"], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         home = Path(env["BENTOTUI_HOME"])
