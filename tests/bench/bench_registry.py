@@ -32,8 +32,8 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench.common import r, temp_home  # noqa: E402
-from tests.conformance.conftest import _clean_env, ensure_bentoml_venv  # noqa: E402
 from tests.harness import ROOT, LocalCloud  # noqa: E402
+from tests.support.bentoml_cli import clean_env, ensure_bentoml_venv  # noqa: E402
 
 
 class RssSampler(threading.Thread):
@@ -55,7 +55,7 @@ def main() -> None:
     args = parser.parse_args()
     venv = ensure_bentoml_venv()
     work = temp_home("bench-registry")
-    env = _clean_env()
+    env = clean_env()
     env.update({"BENTOML_HOME": str(work / "bentoml"), "BENTOML_DO_NOT_TRACK": "True",
                 "NO_COLOR": "1", "COLUMNS": "200"})
     source = work / "src"

@@ -45,10 +45,10 @@ N = 100
 def bentoml_cli(home: Path, cloud: LocalCloud) -> tuple[list[str], dict[str, str]]:
     """The bentoml 1.1.11 CLI (installed once into its cached venv, as the conformance tests
     do), logged in to `cloud` with its own BENTOML_HOME."""
-    from tests.conformance.conftest import _clean_env, ensure_bentoml_venv
+    from tests.support.bentoml_cli import clean_env, ensure_bentoml_venv
 
     venv = ensure_bentoml_venv()
-    env = _clean_env()
+    env = clean_env()
     env.update({"BENTOML_HOME": str(home / "bentoml-home"), "BENTOML_DO_NOT_TRACK": "True",
                 "COLUMNS": "200", "NO_COLOR": "1"})
     (home / "bentoml-home").mkdir(parents=True, exist_ok=True)

@@ -1,153 +1,20 @@
-"""The real bentoml CLIs (1.1.11 and the latest 1.4.x), each in a virtualenv of its own, cached.
-
-bentoml 1.1.11 pins libraries far older than the project's, and 1.4 pins others, so neither goes
-into the project's virtualenv. The first run creates `~/.cache/bentotui-tests/bentoml-<V>-venv`
-(one pip install from PyPI, a minute or two); later runs reuse it once `bin/bentoml --version`
-answers `bentoml, version <V>`. The venv is built in a temporary directory beside it and renamed into
-place only when complete, so an interrupted install is never reused. A failed install (no network,
-say) fails the tests with pip's output; it never skips them.
-"""
+"""Fixtures of the conformance tests: the real bentoml CLIs (tests/support/bentoml_cli.py),
+each installed once into a cached virtualenv of its own."""
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
-BENTOML_VERSION = "1.1.11"
-# The 1.4 line as tested (latest 1.4.x on PyPI when it was pinned; `pip index versions bentoml`).
-BENTOML_14_VERSION = "1.4.40"
-CACHE_ROOT = Path(os.environ.get("BENTOTUI_TEST_CACHE", Path.home() / ".cache" / "bentotui-tests"))
-
-
-def venv_dir(version: str) -> Path:
-    """Where the cached virtualenv of bentoml==`version` lives."""
-    return CACHE_ROOT / f"bentoml-{version}-venv"
-
-
-VENV_DIR = venv_dir(BENTOML_VERSION)
-INSTALL_TIMEOUT_S = 1200
-# Variables of the surrounding environment that must not leak into the bentoml CLI's.
-_DROP = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "BENTO_CLOUD_API_KEY", "BENTO_CLOUD_API_ENDPOINT",
-         "BENTOML_CONFIG", "BENTOML_HOME", "FORCE_COLOR", "PYTHONSTARTUP")
-
-
-def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _DROP}
-    env["PIP_NO_INPUT"] = "1"
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    return env
-
-
-def _version_ok(venv: Path, version: str = BENTOML_VERSION) -> bool:
-    exe = venv / "bin" / "bentoml"
-    if not exe.exists():
-        return False
-    try:
-        out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=120,
-                             stdin=subprocess.DEVNULL, env=_clean_env())
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and f"bentoml, version {version}" in out.stdout
-
-
-def _relocate_scripts(bindir: Path, old: Path, new: Path) -> None:
-    """Point the console scripts' shebangs (and activate scripts) at the renamed venv."""
-    old_b, new_b = os.fsencode(str(old)), os.fsencode(str(new))
-    for path in bindir.iterdir():
-        if path.is_symlink() or not path.is_file():
-            continue
-        data = path.read_bytes()
-        if old_b in data and b"\0" not in data[:4096]:
-            path.write_bytes(data.replace(old_b, new_b))
-
-
-def _run_install_step(cmd: list[str], what: str, version: str = BENTOML_VERSION) -> None:
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S,
-                              stdin=subprocess.DEVNULL, env=_clean_env())
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"{what} timed out after {INSTALL_TIMEOUT_S} s: {' '.join(cmd)}\n"
-                    f"{exc.stdout or ''}\n{exc.stderr or ''}", pytrace=False)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + "\n" + proc.stderr).strip().splitlines()[-40:])
-        pytest.fail(
-            f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}\n\n"
-            f"The conformance tests need bentoml=={version} from PyPI the first time they run "
-            f"(it is then cached in {venv_dir(version)}). Is the package index reachable?",
-            pytrace=False,
-        )
-
-
-def ensure_bentoml_venv(venv: Path | None = None, version: str = BENTOML_VERSION) -> Path:
-    """Return a virtualenv with bentoml==`version`, creating it if the cached one is missing or broken."""
-    venv = venv or venv_dir(version)
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another test session may be installing it right now
-        if _version_ok(venv, version):
-            return venv
-        for stale in venv.parent.glob(f".{venv.name}.tmp-*"):  # left by an interrupted install
-            shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{venv.name}.tmp-", dir=venv.parent))
-        try:
-            python = os.environ.get("BENTOTUI_BENTOML_PYTHON", "python3")
-            if shutil.which(python) is None:
-                python = sys.executable
-            _run_install_step([python, "-m", "venv", "--prompt", venv.name, str(tmp)],
-                              "creating the bentoml virtualenv", version)
-            _run_install_step(
-                [str(tmp / "bin" / "python"), "-m", "pip", "install", "--no-input", "--progress-bar",
-                 "off", "--disable-pip-version-check", f"bentoml=={version}"],
-                f"pip install bentoml=={version}", version,
-            )
-            if venv.exists() or venv.is_symlink():
-                shutil.rmtree(venv, ignore_errors=True)
-            os.rename(tmp, venv)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        _relocate_scripts(venv / "bin", tmp, venv)
-        if not _version_ok(venv, version):
-            pytest.fail(f"{venv}/bin/bentoml --version does not print 'bentoml, version "
-                        f"{version}' right after installing it", pytrace=False)
-        return venv
-
-
-@dataclass
-class BentomlCLI:
-    venv: Path
-    install_seconds: float
-    reused: bool
-    version: str = BENTOML_VERSION
-
-    @property
-    def bindir(self) -> Path:
-        return self.venv / "bin"
-
-
-def _cli(version: str) -> BentomlCLI:
-    reused = _version_ok(venv_dir(version), version)
-    started = time.monotonic()
-    venv = ensure_bentoml_venv(version=version)
-    return BentomlCLI(venv, time.monotonic() - started, reused, version)
+from tests.support.bentoml_cli import BENTOML_14_VERSION, BENTOML_VERSION, BentomlCLI, cli_of
 
 
 @pytest.fixture(scope="session")
 def bentoml_cli() -> BentomlCLI:
-    return _cli(BENTOML_VERSION)
+    return cli_of(BENTOML_VERSION)
 
 
 @pytest.fixture(scope="session")
 def bentoml14_cli() -> BentomlCLI:
     """The latest 1.4.x CLI (its first install is timed in `install_seconds`)."""
-    return _cli(BENTOML_14_VERSION)
+    return cli_of(BENTOML_14_VERSION)
 

@@ -19,9 +19,8 @@ import httpx
 import pytest
 import yaml
 
-from tests.conformance.conftest import BENTOML_14_VERSION, BentomlCLI
-from tests.conformance.test_bentoml_cli import CLI, deployment_file
 from tests.harness import LocalCloud, wait_for
+from tests.support.bentoml_cli import BENTOML_14_VERSION, CLI, BentomlCLI, deployment_file
 from tui.api import models_v2 as v2
 
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1500)]

@@ -9,7 +9,6 @@ the exit code and the output, then the effect on the server through the API.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -17,72 +16,19 @@ import httpx
 import pytest
 import yaml
 
-from tests.conformance.conftest import BENTOML_VERSION, BentomlCLI, _clean_env
 from tests.harness import LocalCloud, wait_for
-from tests.support.fixtures import FIXTURES
+from tests.support.bentoml_cli import BENTOML_VERSION, CLI, COMMAND_TIMEOUT_S, BentomlCLI, clean_env, deployment_file
 
 # A cold install of bentoml (in the first test to need it) can take minutes.
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1500)]
 
 NAME = "iris-demo"
 DEPLOYMENT = f"/api/v1/clusters/default/namespaces/yatai/deployments/{NAME}"
-COMMAND_TIMEOUT_S = 120
-
-
-class CLI:
-    """Runs `bentoml …` with its own BENTOML_HOME; failures name the step and show the output."""
-
-    def __init__(self, tool: BentomlCLI, home: Path, cloud: LocalCloud) -> None:
-        self.tool, self.home, self.cloud = tool, home, cloud
-        self.env = _clean_env()
-        self.env.update({
-            "BENTOML_HOME": str(home),
-            "BENTOML_DO_NOT_TRACK": "True",
-            "PATH": str(tool.bindir) + os.pathsep + os.environ.get("PATH", ""),
-            "COLUMNS": "200",  # the list table must not wrap
-            "NO_COLOR": "1",
-        })
-
-    def __call__(self, step: str, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        cmd = [str(self.tool.bindir / "bentoml"), *args]
-        try:
-            proc = subprocess.run(cmd, env=self.env, stdin=subprocess.DEVNULL, capture_output=True,
-                                  text=True, timeout=COMMAND_TIMEOUT_S, cwd=self.home)
-        except subprocess.TimeoutExpired as exc:
-            pytest.fail(f"[{step}] `bentoml {' '.join(args)}` did not finish in {COMMAND_TIMEOUT_S} s\n"
-                        f"--- stdout\n{exc.stdout}\n--- stderr\n{exc.stderr}\n"
-                        f"--- server log\n{self.cloud.log_tail()}", pytrace=False)
-        if (proc.returncode == 0) != ok:
-            expected = "exit 0" if ok else "a non-zero exit"
-            self.fail(step, proc, f"expected {expected}, got exit {proc.returncode}")
-        return proc
-
-    def fail(self, step: str, proc: subprocess.CompletedProcess[str], why: str) -> None:
-        pytest.fail(f"[{step}] `bentoml {' '.join(proc.args[1:])}`: {why}\n"
-                    f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}\n"
-                    f"--- server log (tail)\n{self.cloud.log_tail()}", pytrace=False)
-
-    def expect(self, step: str, proc: subprocess.CompletedProcess[str], *needles: str) -> None:
-        out = proc.stdout + proc.stderr
-        for needle in needles:
-            if needle not in out:
-                self.fail(step, proc, f"output does not contain {needle!r}")
-
-
 @pytest.fixture
 def cli(bentoml_cli: BentomlCLI, cloud: LocalCloud, tmp_path: Path) -> CLI:
     home = tmp_path / "bentoml-home"
     home.mkdir()
     return CLI(bentoml_cli, home, cloud)
-
-
-def deployment_file(directory: Path, fixture: str, version: str) -> Path:
-    """The docs' example file with only the bento version changed to one the registry has."""
-    body = json.loads((FIXTURES / fixture).read_text())
-    body["targets"][0]["bento"] = version
-    path = directory / fixture
-    path.write_text(json.dumps(body, indent=2))
-    return path
 
 
 def get(http: httpx.Client, step: str, path: str, status: int = 200) -> dict:
@@ -222,5 +168,5 @@ def test_bentoml_1_1_11_login_with_a_wrong_token(cli: CLI, cloud: LocalCloud) ->
 
 def test_the_cli_is_bentoml_1_1_11(bentoml_cli: BentomlCLI) -> None:
     out = subprocess.run([str(bentoml_cli.bindir / "bentoml"), "--version"], capture_output=True,
-                         text=True, stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT_S, env=_clean_env())
+                         text=True, stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT_S, env=clean_env())
     assert out.returncode == 0 and f"bentoml, version {BENTOML_VERSION}" in out.stdout, out

@@ -8,7 +8,6 @@ bento and model directories.
 
 from __future__ import annotations
 
-import filecmp
 import json
 import shutil
 import subprocess
@@ -20,29 +19,12 @@ import httpx
 import psutil
 import pytest
 
-from tests.conformance.conftest import BentomlCLI
-from tests.conformance.test_bentoml_cli import CLI, COMMAND_TIMEOUT_S
 from tests.harness import ROOT, LocalCloud, wait_for
+from tests.support.bentoml_cli import CLI, COMMAND_TIMEOUT_S, BentomlCLI, same_tree
 
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1500)]
 
 SOURCE = ROOT / "tests" / "fixtures" / "greeter_bento"
-
-
-def same_tree(left: Path, right: Path) -> list[str]:
-    """Paths that differ (or exist on one side only) between two directories, by content."""
-    problems: list[str] = []
-
-    def walk(cmp: filecmp.dircmp[str], where: Path) -> None:
-        problems.extend(str(where / n) for n in cmp.left_only + cmp.right_only + cmp.funny_files)
-        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files,
-                                               shallow=False)
-        problems.extend(str(where / n) for n in mismatch + errors)
-        for name, sub in cmp.subdirs.items():
-            walk(sub, where / name)
-
-    walk(filecmp.dircmp(left, right), Path("."))
-    return problems
 
 
 def login(cli: CLI, cloud: LocalCloud) -> None:

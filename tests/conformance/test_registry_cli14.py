@@ -19,10 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conformance.conftest import BentomlCLI
-from tests.conformance.test_bentoml_cli import CLI, COMMAND_TIMEOUT_S
-from tests.conformance.test_registry_cli import same_tree
 from tests.harness import ROOT, LocalCloud, wait_for
+from tests.support.bentoml_cli import CLI, COMMAND_TIMEOUT_S, BentomlCLI, same_tree
 
 pytestmark = [pytest.mark.conformance, pytest.mark.timeout(1500)]
 

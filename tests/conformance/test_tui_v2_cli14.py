@@ -14,10 +14,9 @@ import pytest
 
 from tests.app.test_editor_v2 import v2_app, v2_get
 from tests.app.test_mutations import on_list, select_row
-from tests.conformance.conftest import BentomlCLI
-from tests.conformance.test_bentoml_cli import CLI
 from tests.harness import LocalCloud
 from tests.support.app import bento_version, until
+from tests.support.bentoml_cli import CLI, BentomlCLI
 from tui.screens.confirm import ConfirmByName, ConfirmScreen
 from tui.widgets.deployment_table import DeploymentTable
 

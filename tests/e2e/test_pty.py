@@ -8,170 +8,17 @@ plane with `bentotui local stop` and checks that no process it caused is left.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import select
-import signal
-import struct
 import subprocess
-import sys
-import termios
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import psutil
-import pyte
 import pytest
 
-from tests.harness import FAST_RUNTIME
-
-BENTOTUI = Path(sys.executable).parent / "bentotui"
-COLUMNS, LINES = 80, 24
-NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
-
-
-class Terminal:
-    """A process on a pty, and a pyte screen fed with everything it writes."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
-        self.screen = pyte.Screen(COLUMNS, LINES)
-        self.stream = pyte.ByteStream(self.screen)
-        self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
-
-        def controlling_tty() -> None:  # runs in the child after setsid: the pty becomes its tty
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-        self.proc = subprocess.Popen(
-            argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
-            start_new_session=True, preexec_fn=controlling_tty, close_fds=True,
-        )
-        os.close(slave)
-        self.raw = bytearray()
-
-    # ------------------------------------------------------------------ reading
-
-    def pump(self, timeout: float = 0.05) -> None:
-        """Feed whatever the program wrote within `timeout` to the screen."""
-        ready, _, _ = select.select([self.master], [], [], timeout)
-        while ready:
-            try:
-                data = os.read(self.master, 65536)
-            except OSError:  # EIO: the program closed the pty (it exited)
-                return
-            if not data:
-                return
-            self.raw += data
-            self.stream.feed(data)
-            ready, _, _ = select.select([self.master], [], [], 0)
-
-    def text(self) -> str:
-        return "\n".join(line.rstrip() for line in self.screen.display)
-
-    def dump(self) -> str:
-        border = "+" + "-" * COLUMNS + "+"
-        return "\n".join([border, *(f"|{line}|" for line in self.screen.display), border])
-
-    def wait_for(self, predicate: Callable[[str], object], what: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.pump()
-            if predicate(self.text()):
-                return
-            if self.proc.poll() is not None:
-                self.pump()
-                break
-        state = "running" if self.proc.poll() is None else f"exited with {self.proc.returncode}"
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} "
-                             f"(bentotui {state}); the screen:\n{self.dump()}")
-
-    def wait_for_text(self, text: str, timeout: float = 20.0) -> None:
-        self.wait_for(lambda screen: text in screen, repr(text), timeout)
-
-    def line_with(self, text: str) -> str | None:
-        return next((line for line in self.screen.display if text in line), None)
-
-    # ------------------------------------------------------------------ writing
-
-    def press(self, *keys: str) -> None:
-        for key in keys:
-            os.write(self.master, key.encode())
-            self.pump(0.02)
-
-    def wait_exit(self, timeout: float = 15.0) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.pump()
-            code = self.proc.poll()
-            if code is not None:
-                return code
-        raise AssertionError(f"bentotui did not exit within {timeout:.0f} s; the screen:\n{self.dump()}")
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
-        os.close(self.master)
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("BENTO_CLOUD_", "TEXTUAL", "PYTEST")) and k not in ("COLORTERM", "NO_COLOR")}
-    env.update(FAST_RUNTIME)
-    env.update({
-        "TERM": "xterm-256color",
-        "BENTOTUI_HOME": str(tmp_path / "bentotui-home"),
-        "BENTOML_HOME": str(tmp_path / "bentoml-home"),
-        "BENTOML_DO_NOT_TRACK": "True",
-        "COLUMNS": str(COLUMNS),
-        "LINES": str(LINES),
-    })
-    return env
-
-
-@pytest.fixture
-def control_plane_cleanup(env: dict[str, str]) -> Iterator[list[int]]:
-    """Pids the test learns of (control plane and replicas).  At the end, whatever control
-    plane the app started is stopped with `bentotui local stop` (even when the test failed
-    before it learnt the pid), and anything that survived even that is killed."""
-    pids: list[int] = []
-    yield pids
-    pidfile = Path(env["BENTOTUI_HOME"]) / "server.json"
-    try:
-        daemon = json.loads(pidfile.read_text())["pid"]
-        pids.append(daemon)
-        pids.extend(p.pid for p in psutil.Process(daemon).children(recursive=True))
-    except (FileNotFoundError, ValueError, KeyError, psutil.NoSuchProcess):
-        pass
-    if _alive(pids):
-        subprocess.run([str(BENTOTUI), "local", "stop"], env=env, capture_output=True, timeout=30)
-    for pid in _wait_gone(pids, 5):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def _alive(pids: list[int]) -> list[int]:
-    alive = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                alive.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return alive
-
-
-def _wait_gone(pids: list[int], timeout: float = 20.0) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while _alive(pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return _alive(pids)
+from tests.support.app import create
+from tests.support.processes import alive, wait_gone
+from tests.support.pty import BENTOTUI, Pty
 
 
 @pytest.mark.timeout(90)
@@ -180,7 +27,7 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
     assert BENTOTUI.exists(), f"the console script is not installed at {BENTOTUI}"
     home = Path(env["BENTOTUI_HOME"])
     assert not (Path(env["BENTOML_HOME"]) / ".yatai.yaml").exists()
-    term = Terminal([str(BENTOTUI)], env, cwd=tmp_path)
+    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
     try:
         # 1. it starts the local control plane itself and shows the (empty) list
         term.wait_for(lambda s: "NAME" in s and "STATUS" in s and "0 deployments" in s,
@@ -197,19 +44,8 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
         # 2. deployments created elsewhere (the HTTP API) appear and go live without a key
         with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
                           timeout=30) as http:
-            version = http.get("/api/v1/bento_repositories/iris_classifier").json()["latest_bento"]["version"]
-
-            def create(name: str, deploy: bool) -> None:
-                body = {"name": name, "mode": "deployment",
-                        "targets": [{"bento_repository": "iris_classifier", "bento": version,
-                                     "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}}}]}
-                if not deploy:
-                    body["do_not_deploy"] = True
-                response = http.post("/api/v1/clusters/default/deployments", json=body)
-                assert response.status_code == 200, response.text
-
-            create("e2e-idle", deploy=False)
-            create("e2e-iris", deploy=True)
+            create(http, "e2e-idle", deploy=False)
+            create(http, "e2e-iris")
         term.wait_for_text("e2e-iris")
         term.wait_for(lambda s: "running" in (term.line_with("e2e-iris") or ""),
                       "e2e-iris to be running", timeout=30)
@@ -276,9 +112,9 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
 
     # 7. the control plane outlives the TUI (it is a daemon); `local stop` ends it and its replicas
     started = list(control_plane_cleanup)
-    assert _alive([daemon]), "the control plane should keep running after the TUI quits"
+    assert alive([daemon]), "the control plane should keep running after the TUI quits"
     stop = subprocess.run([str(BENTOTUI), "local", "stop"], env=env, capture_output=True,
                           text=True, timeout=30)
     assert stop.returncode == 0 and "stopped" in stop.stdout, stop
-    assert _wait_gone(started) == [], f"processes left after `bentotui local stop`: {_alive(started)}"
+    assert wait_gone(started) == [], f"processes left after `bentotui local stop`: {alive(started)}"
     assert not (home / "server.json").exists()

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_pty import BENTOTUI, Terminal, control_plane_cleanup, env  # noqa: F401 (fixtures)
+from tests.support.app import create
+from tests.support.pty import BENTOTUI, Pty
 
 
 @pytest.mark.timeout(90)
-def test_ctrl_p_opens_the_palette_and_read_only_shows(tmp_path: Path, env: dict[str, str],  # noqa: F811
-                                                        control_plane_cleanup: list[int]) -> None:  # noqa: F811
-    term = Terminal([str(BENTOTUI), "--read-only"], env, cwd=tmp_path)
+def test_ctrl_p_opens_the_palette_and_read_only_shows(tmp_path: Path, env: dict[str, str],
+                                                        control_plane_cleanup: list[int]) -> None:
+    term = Pty([str(BENTOTUI), "--read-only"], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         term.press("\x10")  # ctrl+p
@@ -33,7 +34,7 @@ def test_ctrl_p_opens_the_palette_and_read_only_shows(tmp_path: Path, env: dict[
 
 @pytest.mark.timeout(120)
 def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
-        tmp_path: Path, env: dict[str, str], control_plane_cleanup: list[int]) -> None:  # noqa: F811
+        tmp_path: Path, env: dict[str, str], control_plane_cleanup: list[int]) -> None:
     import json
     import os
     import re
@@ -42,13 +43,13 @@ def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
 
     import httpx
 
-    from tests.e2e.test_pty import NS
     from tests.harness import wait_for
+    from tests.support.reliability import NS
 
     config = tmp_path / "config.toml"
     config.write_text("[alerts]\ndesktop = true\n")
     env = {**env, "BENTOTUI_CONFIG": str(config)}
-    term = Terminal([str(BENTOTUI)], env, cwd=tmp_path)
+    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         home = Path(env["BENTOTUI_HOME"])
@@ -57,11 +58,7 @@ def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
         token = (home / "token").read_text().strip()
         with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
                           timeout=30) as http:
-            version = http.get("/api/v1/bento_repositories/iris_classifier").json()["latest_bento"]["version"]
-            body = {"name": "pty-watch", "mode": "deployment",
-                    "targets": [{"bento_repository": "iris_classifier", "bento": version,
-                                 "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}}}]}
-            assert http.post("/api/v1/clusters/default/deployments", json=body).status_code == 200
+            create(http, "pty-watch")
             term.wait_for(lambda s: "running" in (term.line_with("pty-watch") or ""),
                           "pty-watch running", timeout=40)
             term.press("W")
@@ -96,12 +93,12 @@ def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
 
 @pytest.mark.timeout(150)
 def test_s_scales_and_the_new_replica_count_shows(  # issue 15, item 3
-        tmp_path: Path, env: dict[str, str], control_plane_cleanup: list[int]) -> None:  # noqa: F811
+        tmp_path: Path, env: dict[str, str], control_plane_cleanup: list[int]) -> None:
     import json
 
     import httpx
 
-    term = Terminal([str(BENTOTUI)], env, cwd=tmp_path)
+    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         home = Path(env["BENTOTUI_HOME"])
@@ -110,11 +107,7 @@ def test_s_scales_and_the_new_replica_count_shows(  # issue 15, item 3
         token = (home / "token").read_text().strip()
         with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
                           timeout=30) as http:
-            version = http.get("/api/v1/bento_repositories/iris_classifier").json()["latest_bento"]["version"]
-            body = {"name": "pty-scale", "mode": "deployment",
-                    "targets": [{"bento_repository": "iris_classifier", "bento": version,
-                                 "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}}}]}
-            assert http.post("/api/v1/clusters/default/deployments", json=body).status_code == 200
+            create(http, "pty-scale")
         term.wait_for(lambda s: "1/1" in (term.line_with("pty-scale") or ""),
                       "pty-scale at 1/1", timeout=40)
         term.press("s")
@@ -147,7 +140,7 @@ def test_s_scales_and_the_new_replica_count_shows(  # issue 15, item 3
 
 
 
-def border_colours(term: Terminal) -> tuple[str, str] | None:
+def border_colours(term: Pty) -> tuple[str, str] | None:
     """The left-border colours of the min and max boxes on the apiserver row (the v2 service
     name: the default mode against the control plane is v2): the focused box's differs."""
     row = next((y for y, line in enumerate(term.screen.display) if "apiserver" in line), None)

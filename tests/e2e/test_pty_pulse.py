@@ -11,16 +11,16 @@ import httpx
 import psutil
 import pytest
 
-from tests.e2e.test_pty import BENTOTUI, Terminal, control_plane_cleanup, env  # noqa: F401 (fixtures)
+from tests.support.app import create
+from tests.support.pty import BENTOTUI, Pty
 
-CREATE = "/api/v1/clusters/default/deployments"
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
 
 
 @pytest.mark.timeout(120)
-def test_pulse_in_a_pty(tmp_path: Path, env: dict[str, str],  # noqa: F811
-                        control_plane_cleanup: list[int]) -> None:  # noqa: F811
-    term = Terminal([str(BENTOTUI)], env, cwd=tmp_path)
+def test_pulse_in_a_pty(tmp_path: Path, env: dict[str, str],
+                        control_plane_cleanup: list[int]) -> None:
+    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         home = Path(env["BENTOTUI_HOME"])
@@ -29,14 +29,8 @@ def test_pulse_in_a_pty(tmp_path: Path, env: dict[str, str],  # noqa: F811
         token = (home / "token").read_text().strip()
         with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
                           timeout=30) as http:
-            version = http.get("/api/v1/bento_repositories/iris_classifier").json()["latest_bento"]["version"]
-            for name, deploy in (("pp-idle", False), ("pp-iris", True)):
-                body = {"name": name, "mode": "deployment",
-                        "targets": [{"bento_repository": "iris_classifier", "bento": version,
-                                     "config": {"hpa_conf": {"min_replicas": 1, "max_replicas": 1}}}]}
-                if not deploy:
-                    body["do_not_deploy"] = True
-                assert http.post(CREATE, json=body).status_code == 200
+            create(http, "pp-idle", deploy=False)
+            create(http, "pp-iris")
             term.wait_for(lambda s: "running" in (term.line_with("pp-iris") or ""), "pp-iris running", 40)
             control_plane_cleanup.extend(p.pid for p in psutil.Process(server["pid"]).children(recursive=True))
 

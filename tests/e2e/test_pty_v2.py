@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_pty import BENTOTUI, Terminal, control_plane_cleanup, env  # noqa: F401 (fixtures)
+from tests.support.pty import BENTOTUI, Pty
 
 
 @pytest.mark.timeout(240)
-def test_v2_create_run_terminate_delete_by_keys(tmp_path: Path, env: dict[str, str],  # noqa: F811
-                                                 control_plane_cleanup: list[int]) -> None:  # noqa: F811
-    term = Terminal([str(BENTOTUI), "--local"], env, cwd=tmp_path)  # --api-version auto
+def test_v2_create_run_terminate_delete_by_keys(tmp_path: Path, env: dict[str, str],
+                                                 control_plane_cleanup: list[int]) -> None:
+    term = Pty([str(BENTOTUI), "--local"], env, cwd=tmp_path)  # --api-version auto
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         home = Path(env["BENTOTUI_HOME"])
@@ -89,7 +89,7 @@ def test_v2_create_run_terminate_delete_by_keys(tmp_path: Path, env: dict[str, s
         term.close()
 
 
-def labels_background(term: Terminal) -> str | None:
+def labels_background(term: Pty) -> str | None:
     """The background of the v2 form's Labels box (it changes when the box has the focus)."""
     row = next((y for y, line in enumerate(term.screen.display) if line.startswith(" Labels")), None)
     return None if row is None else term.screen.buffer[row][16].bg

@@ -15,9 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.test_pty import BENTOTUI, NS
 from tests.harness import LocalCloud
 from tests.support.app import create
+from tests.support.pty import BENTOTUI
+from tests.support.reliability import NS
 
 
 class Lines:
