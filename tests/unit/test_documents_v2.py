@@ -52,3 +52,14 @@ def test_yaml_and_json_are_the_same_document() -> None:
 def test_an_update_cannot_rename() -> None:
     check = doc.check_document('{"name": "other", "bento": "r:v"}', editing="mine")
     assert check.problems == ["name: a deployment cannot be renamed (it is 'mine')"]
+
+
+def test_a_bento_that_is_no_bentoml_tag_is_named_before_anything_is_sent() -> None:
+    """bentoml's own tag rule (1.4 refuses the rest before sending): the form says so at once."""
+    for bento in ("team=ml, ops", "iris classifier:v1", "a-:v1", "iris:" + "v" * 64, "iris:"):
+        data = doc.apply_field(doc.apply_field(doc.create_template(), "name", "d"), "bento", bento)
+        check = doc.check_document(json.dumps(data))
+        assert not check.valid and any(p.startswith("bento:") for p in check.problems), (bento, check.problems)
+    for bento in ("iris_classifier:abc123", "Iris.v2:ABC-1", "greeter"):  # bentoml lowercases
+        data = doc.apply_field(doc.apply_field(doc.create_template(), "name", "d"), "bento", bento)
+        assert doc.check_document(json.dumps(data)).valid, bento

@@ -8,11 +8,15 @@ v2 mapping used by the local control plane (one store, two APIs) lives in `tui.a
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tui.api import models as m
+
+TAG_PART = re.compile(r"[a-z0-9]([-._a-z0-9]*[a-z0-9])?")  # bentoml's tag_fmt
+TAG_MAX_LENGTH = 63
 
 SCALED_TO_ZERO = "scaled-to-zero"
 # Every status a v2 server reports: v1's plus `scaled-to-zero` (never sent to v1 clients).
@@ -123,9 +127,17 @@ class UpdateDeploymentV2(DeploymentConfigV2):
     @field_validator("bento")
     @classmethod
     def _bento_is_a_tag(cls, bento: str) -> str:
+        """BentoML's own tag rule (bentoml/_internal/tag.py), so the form says at once what
+        `bentoml deploy` would refuse: each part at most 63 lowercase alphanumerics, `_`, `-`,
+        `.`, starting and ending alphanumeric."""
         repo, sep, version = bento.partition(":")
         if not repo or (sep and not version):
             raise ValueError(f'bento {bento!r} is not "repository:version"')
+        for part in (repo, version) if sep else (repo,):
+            if len(part) > TAG_MAX_LENGTH or not TAG_PART.fullmatch(part.lower()):
+                raise ValueError(f"bento {bento!r} is not a BentoML tag: {part!r} must be at most "
+                                 f"{TAG_MAX_LENGTH} lowercase letters, digits, '_', '-' or '.', "
+                                 "starting and ending with a letter or digit")
         return bento
 
     @property
