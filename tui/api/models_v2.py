@@ -208,8 +208,10 @@ class DeploymentFullSchemaV2(DeploymentSchemaV2):
     urls: list[str] = Field(default_factory=list)
 
 
-class DeploymentListV2(m.ListSchema[DeploymentFullSchemaV2]):
-    """GET /api/v2/deployments."""
+class DeploymentListV2(m.ListEnvelope):
+    """GET /api/v2/deployments (concrete, not `ListSchema[...]`: start-up time, see ListEnvelope)."""
+
+    items: list[DeploymentFullSchemaV2] = Field(default_factory=list)
 
 
 class GPUConfig(m.WireModel):
