@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tui.api import models as m
+from tui.api.api_version import SCALED_TO_ZERO
 
-SCALED_TO_ZERO = "scaled-to-zero"
 # Every status a v2 server reports: v1's plus `scaled-to-zero` (never sent to v1 clients).
 V2_STATUSES = tuple(s.value for s in m.DeploymentStatus) + (SCALED_TO_ZERO,)
 

@@ -43,10 +43,12 @@ class KeysFooter(Footer):
             else:
                 yield widget
         pinned = palette + help_keys  # help last: the right end, where it is never cut
+        # update=False: the keys are not mounted yet and get styled when they are; restyling
+        # each here cost ~15 ms of start-up (the footer recomposes with every bindings change).
         for key in pinned:
-            key.remove_class(PALETTE_CLASS)  # its own `dock: right` would overlap again
-            key.add_class("-pinned")
+            key.remove_class(PALETTE_CLASS, update=False)  # its own `dock: right` would overlap again
+            key.add_class("-pinned", update=False)
         for key in palette:
-            key.add_class("-palette")
+            key.add_class("-palette", update=False)
         if pinned:
             yield Horizontal(*pinned, id="footer-pinned")
