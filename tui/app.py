@@ -32,6 +32,7 @@ from tui.screens.breakpoints import CRAMPED_WIDTH
 from tui.screens.deployments import DeploymentsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.pickers import PickerScreen
+from tui.screens.stylesheets import STYLES
 from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.footer import KeysFooter
@@ -39,9 +40,6 @@ from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
 
 log = logging.getLogger(__name__)
 
-STYLES = Path(__file__).parent / "styles"
-if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside tui/
-    STYLES = Path(__file__).parent.parent / "styles"
 
 RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
 MAX_PROBLEMS_SHOWN = 3  # problems in the configuration notification; the rest are counted
@@ -51,8 +49,7 @@ PRELOAD_AFTER_S = 0.3  # after the first list is painted: the detail screen's co
 
 class BentoTUI(App[int]):
     TITLE = "bentotui"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "detail.tcss", STYLES / "editor.tcss",
-                STYLES / "confirm.tcss", STYLES / "interact.tcss", STYLES / "scale.tcss"]
+    CSS_PATH = STYLES / "app.tcss"  # each screen reads its own file when first shown
     COMMAND_PALETTE_BINDING = "ctrl+p"
     COMMANDS = App.COMMANDS | {BentoCommands}
 
