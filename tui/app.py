@@ -137,8 +137,14 @@ class BentoTUI(App[int]):
 
     def _preload_screens(self) -> None:
         """The detail screen's code, loaded while the user reads the list, not after the first
-        enter (~50-150 ms that the detail would otherwise paint later, and send its requests later)."""
-        import tui.screens.detail  # noqa: F401  # deferred: start-up time (loaded once the list is up)
+        enter (~50-150 ms that the detail would otherwise paint later, and send its requests later).
+        Its styles too: read at the first push, they would restyle the whole app then."""
+        from tui.screens.detail import DetailScreen  # deferred: start-up time (loaded once the list is up)
+
+        path = str(DetailScreen.CSS_PATH)
+        if not self.stylesheet.has_source(path):
+            self.stylesheet.read(path)
+            self.stylesheet.reparse()  # no restyle: nothing shown yet is a DetailScreen
 
     def list_loaded(self) -> None:
         """A full list was read: keep its (long-lived, acyclic) models out of the collector's

@@ -11,6 +11,9 @@ from pathlib import Path
 from textual.screen import Screen
 
 import tui.screens
+from tests.harness import LocalCloud
+from tests.support.app import until
+from tui.api.contexts import resolve_context
 from tui.app import BentoTUI
 from tui.screens.stylesheets import STYLES
 
@@ -43,3 +46,17 @@ def test_every_stylesheet_is_named_by_a_screen() -> None:
     files = {p.name for p in STYLES.glob("*.tcss")}
     assert files - {"app.tcss"} <= named, files - {"app.tcss"} - named
     assert {"detail.tcss", "editor.tcss", "confirm.tcss", "interact.tcss", "scale.tcss"} <= named
+
+
+async def test_the_detail_styles_are_read_once_the_list_is_up(cloud: LocalCloud) -> None:
+    """Not at start-up, and not at the first enter either (reading them then restyled the whole
+    app): BentoTUI._preload_screens reads them while the user reads the list."""
+    from tui.screens.detail import DetailScreen
+
+    detail = str(DetailScreen.CSS_PATH)
+    app = BentoTUI(resolve_context(endpoint=cloud.endpoint, api_token=cloud.token))
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not app.stylesheet.has_source(detail)
+        await until(lambda: app.connection_state == "connected", 15, pilot, "the list")
+        await until(lambda: app.stylesheet.has_source(detail), 5, pilot, "the detail's styles")
+        assert any("DetailScreen" in str(rule.selector_set) for rule in app.stylesheet.rules)
