@@ -27,15 +27,11 @@ from textual.worker import NoActiveWorker, Worker, get_current_worker
 
 from tui.api import models as m
 from tui.api.client import BentoCloudClient
-from tui.api.deployment_view import revision_body_v2
 from tui.api.errors import ApiError
-from tui.documents.scaling import Wanted, replicas_v1, replicas_v2, scaled_v1, scaled_v2
 from tui.documents.v1 import document_of_revision
 from tui.messages import Flow
 from tui.read_only import READ_ONLY_ACTIONS, READ_ONLY_MESSAGE, refused_read_only  # noqa: F401 (kept importable from here)
 from tui.screens.confirm import ConfirmByName, ConfirmScreen
-from tui.screens.revision_diff import RevisionDiffScreen
-from tui.screens.scale import ScaleScreen
 from tui.session import Session, SessionError
 from tui.widgets.humanize import revision_label
 from tui.widgets.safe_text import clean
@@ -288,6 +284,8 @@ async def _start_v2(app: BentoTUI, client: BentoCloudClient,
 async def _rollback_v2(app: BentoTUI, client: BentoCloudClient, dep: m.DeploymentSchema,
                        revision: m.DeploymentRevisionSchema) -> m.DeploymentSchema | None:
     """v2: PUT the revision's config (bento and services) as the whole new config."""
+    from tui.api.deployment_view import revision_body_v2  # deferred: start-up time (v2 models)
+
     body = revision_body_v2(dep, revision)
     if body is None:
         app.notify("that revision has no targets", title="Roll back", severity="error")
@@ -344,6 +342,10 @@ async def scale_deployment(app: BentoTUI, dep: m.DeploymentSchema) -> m.Deployme
     """The scale dialog: min / max replicas per component, sent as a new revision (v1: PATCH
     with the current targets, v2: PUT with the current config).  A refusal stays in the dialog
     with what was typed; success closes it."""
+    from tui.api.deployment_view import revision_body_v2  # deferred: start-up time (v2 models)
+    from tui.documents.scaling import Wanted, replicas_v1, replicas_v2, scaled_v1, scaled_v2  # deferred: start-up time
+    from tui.screens.scale import ScaleScreen  # deferred: start-up time
+
     if refused_read_only(app, "scaling"):
         return None
     if dep.status in TERMINATED:
@@ -410,6 +412,8 @@ async def diff_revisions(app: BentoTUI, dep: m.DeploymentSchema,
                          rev_a: m.DeploymentRevisionSchema | str,
                          rev_b: m.DeploymentRevisionSchema | str) -> None:
     """A unified diff of two revisions' targets (older first); `R` there rolls back."""
+
+    from tui.screens.revision_diff import RevisionDiffScreen  # deferred: start-up time (v2 models)
 
     a = await _revision(app, dep, rev_a)
     b = await _revision(app, dep, rev_b)

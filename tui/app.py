@@ -32,6 +32,7 @@ from tui.screens.breakpoints import CRAMPED_WIDTH
 from tui.screens.deployments import DeploymentsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.pickers import PickerScreen
+from tui.screens.stylesheets import STYLES
 from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.footer import KeysFooter
@@ -39,9 +40,6 @@ from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
 
 log = logging.getLogger(__name__)
 
-STYLES = Path(__file__).parent / "styles"
-if not STYLES.is_dir():  # running from a source checkout: styles/ sits beside tui/
-    STYLES = Path(__file__).parent.parent / "styles"
 
 RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
 MAX_PROBLEMS_SHOWN = 3  # problems in the configuration notification; the rest are counted
@@ -51,8 +49,7 @@ PRELOAD_AFTER_S = 0.3  # after the first list is painted: the detail screen's co
 
 class BentoTUI(App[int]):
     TITLE = "bentotui"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "detail.tcss", STYLES / "editor.tcss",
-                STYLES / "confirm.tcss", STYLES / "interact.tcss", STYLES / "scale.tcss"]
+    CSS_PATH = STYLES / "app.tcss"  # each screen reads its own file when first shown
     COMMAND_PALETTE_BINDING = "ctrl+p"
     COMMANDS = App.COMMANDS | {BentoCommands}
 
@@ -140,8 +137,14 @@ class BentoTUI(App[int]):
 
     def _preload_screens(self) -> None:
         """The detail screen's code, loaded while the user reads the list, not after the first
-        enter (~50-150 ms that the detail would otherwise paint later, and send its requests later)."""
-        import tui.screens.detail  # noqa: F401  # deferred: start-up time (loaded once the list is up)
+        enter (~50-150 ms that the detail would otherwise paint later, and send its requests later).
+        Its styles too: read at the first push, they would restyle the whole app then."""
+        from tui.screens.detail import DetailScreen  # deferred: start-up time (loaded once the list is up)
+
+        path = str(DetailScreen.CSS_PATH)
+        if not self.stylesheet.has_source(path):
+            self.stylesheet.read(path)
+            self.stylesheet.reparse()  # no restyle: nothing shown yet is a DetailScreen
 
     def list_loaded(self) -> None:
         """A full list was read: keep its (long-lived, acyclic) models out of the collector's

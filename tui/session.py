@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tui.api.api_version import Flavour, api_flavour
 from tui.api.client import BentoCloudClient
-from tui.api.client_v2 import DeploymentsV2, Flavour, api_flavour
 from tui.api.contexts import Context
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
 from tui.api.prefetch import Prefetch
+
+if TYPE_CHECKING:
+    from tui.api.client_v2 import DeploymentsV2
 
 # Once the clusters are in, how long the first screen still waits for the flavour's answer;
 # after that it opens on v1 (which every BentoCloud still serves) rather than paint late.
@@ -51,6 +54,8 @@ class Session:
     @property
     def v2(self) -> DeploymentsV2:
         """The v2 deployment calls, on the same connection as `client`."""
+        from tui.api.client_v2 import DeploymentsV2  # deferred: start-up time (v2 models load when used)
+
         return DeploymentsV2(self.client)
 
     @property

@@ -52,3 +52,40 @@ def test_the_app_loads_without_httpx() -> None:
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def _loaded_by_importing_the_app(expression: str) -> str:
+    """`expression` evaluated in a fresh interpreter that imported what `bentotui` imports before
+    the first paint (the cli, the context, the app)."""
+    code = f"import sys, tui.cli, tui.api.contexts, tui.app; print({expression})"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+V2_MODULES = ("tui.api.models_v2", "tui.api.flavours", "tui.api.client_v2", "tui.api.deployment_view",
+              "tui.documents.scaling", "tui.documents.v2", "tui.screens.scale", "tui.screens.revision_diff")
+
+
+def test_the_app_loads_without_the_v2_models() -> None:
+    """The v2 models, conversions and calls load with the first v2 screen or action, not on the
+    way to the first list (which the detection and `scaled-to-zero` alone need:
+    tui/api/api_version.py); one module-level import of them would add ~20 ms to every start."""
+    found = _loaded_by_importing_the_app(f"sorted(m for m in {V2_MODULES!r} if m in sys.modules)")
+    assert found == "[]"
+    assert _loaded_by_importing_the_app("'tui.api.api_version' in sys.modules") == "True"
+
+
+def test_importing_the_app_builds_no_model() -> None:
+    """Every model defers its validator to its first use (defer_build, and no `ListSchema[...]`
+    subscripted at import, which builds the generic at once): only what the first page
+    validates gets built, after the requests have gone out."""
+    expression = ("sorted(c.__qualname__ for c in __import__('gc').get_objects() "
+                  "if isinstance(c, type) and issubclass(c, __import__('pydantic').BaseModel) "
+                  "and c.__module__.startswith('tui') and c.__pydantic_complete__)")
+    assert _loaded_by_importing_the_app(expression) == "[]"
+    # and the control: the check does see a built model
+    built = ("(__import__('tui.api.models').api.models.DeploymentListSchema.model_validate({}), "
+             "'DeploymentListSchema' in " + expression + ")[1]")
+    assert _loaded_by_importing_the_app(built) == "True"

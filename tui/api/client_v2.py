@@ -8,7 +8,6 @@ context's `api_version`) says so; `deployment_views` gives screens one view mode
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -19,57 +18,23 @@ from pydantic import TypeAdapter, ValidationError
 from tui.api import deployment_view, paging
 from tui.api import models as m
 from tui.api import models_v2 as v2
+from tui.api.api_version import (  # noqa: F401 (importable from here, as before)
+    FLAVOURS,
+    V2_BASE,
+    Flavour,
+    api_flavour,
+    forget_flavour,
+    parse_flavour,
+)
 from tui.api.client import BentoCloudClient, _params
 from tui.api.errors import BadResponse, NotFoundError, RequestRejected
 from tui.api.streams import ReconnectingStream, parse_pods
 
-Flavour = deployment_view.Flavour
-FLAVOURS: tuple[Flavour, ...] = ("v1", "v2")
-V2_BASE = "/api/v2/deployments"
 
 @functools.cache
 def _instance_types() -> TypeAdapter[list[v2.InstanceTypeSchema]]:
     """Built on first use (schema building costs start-up time)."""
     return TypeAdapter(list[v2.InstanceTypeSchema])
-_detected: dict[str, Flavour] = {}  # endpoint -> flavour, asked once per process
-_detect_locks: dict[str, asyncio.Lock] = {}
-
-
-def parse_flavour(value: str | None) -> Flavour | None:
-    """An override from a flag or a context: "v1", "v2", or None/"" / "auto" (detect)."""
-    if value in (None, "", "auto"):
-        return None
-    for flavour in FLAVOURS:
-        if value == flavour:
-            return flavour
-    raise ValueError(f"api version must be v1 or v2, not {value!r}")
-
-
-async def api_flavour(client: BentoCloudClient, override: str | None = None) -> Flavour:
-    """The endpoint's API flavour: the override if given, else detected once per endpoint."""
-    forced = parse_flavour(override)
-    if forced is not None:
-        return forced
-    if client.endpoint in _detected:
-        return _detected[client.endpoint]
-    async with _detect_locks.setdefault(client.endpoint, asyncio.Lock()):
-        if client.endpoint not in _detected:
-            _detected[client.endpoint] = await _detect(client)
-    return _detected[client.endpoint]
-
-
-async def _detect(client: BentoCloudClient) -> Flavour:
-    response = await client._send("GET", V2_BASE, params={"count": 1})
-    if response.status_code == 200:
-        return "v2"
-    if response.status_code in (404, 405):
-        return "v1"
-    raise client._error_for("GET", V2_BASE, response)  # 403, 5xx: say so, do not guess
-
-
-def forget_flavour(endpoint: str) -> None:
-    """Ask again next time (after the endpoint was upgraded, say)."""
-    _detected.pop(endpoint.rstrip("/"), None)
 
 
 def _seg(value: str) -> str:

@@ -43,7 +43,7 @@ class ContextError(Exception):
 class YataiContext(BaseModel):
     """One entry of `contexts` in `.yatai.yaml`."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # start-up time
 
     name: str
     endpoint: str
@@ -54,7 +54,7 @@ class YataiContext(BaseModel):
 class YataiConfig(BaseModel):
     """The whole `.yatai.yaml` (bentoml's `CloudClientConfig`)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # start-up time
 
     contexts: list[YataiContext] = Field(default_factory=list)
     current_context_name: str | None = None
@@ -67,7 +67,7 @@ class Context(BaseModel):
     """A resolved place to connect to. `endpoint` is None for the local control plane
     until it is started (see `with_endpoint`). The token never shows in repr/str."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)  # start-up time
 
     name: str
     endpoint: str | None = None

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, TypedDict
+from typing import TypedDict
 
 from tui.api import flavours
 from tui.api import models as m
 from tui.api import models_v2 as v2
-
-Flavour = Literal["v1", "v2"]
+from tui.api.api_version import Flavour, v2_status  # noqa: F401 (importable from here, as before)
 
 
 @dataclass(frozen=True)
@@ -58,15 +57,6 @@ class DeploymentView:
     @property
     def terminated(self) -> bool:
         return self.status == m.DeploymentStatus.TERMINATED.value
-
-
-def v2_status(d: m.DeploymentSchema) -> str:
-    """The status a v2 server reports for a deployment read through v1: `scaled-to-zero` for a
-    running On-Demand Function with no replica ready or wanted (the replica counts are the
-    local control plane's extension; without them the v1 status stands)."""
-    at_zero = (d.status == m.DeploymentStatus.RUNNING and d.mode == m.DeploymentMode.FUNCTION
-               and d.replicas is not None and d.replicas.desired == 0 and d.replicas.ready == 0)
-    return v2.SCALED_TO_ZERO if at_zero else d.status.value
 
 
 def revision_body_v2(d: m.DeploymentSchema,

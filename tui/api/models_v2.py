@@ -14,11 +14,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tui.api import models as m
+from tui.api.api_version import SCALED_TO_ZERO
 
 TAG_PART = re.compile(r"[a-z0-9]([-._a-z0-9]*[a-z0-9])?")  # bentoml's tag_fmt
 TAG_MAX_LENGTH = 63
 
-SCALED_TO_ZERO = "scaled-to-zero"
 # Every status a v2 server reports: v1's plus `scaled-to-zero` (never sent to v1 clients).
 V2_STATUSES = tuple(s.value for s in m.DeploymentStatus) + (SCALED_TO_ZERO,)
 
@@ -220,8 +220,10 @@ class DeploymentFullSchemaV2(DeploymentSchemaV2):
     urls: list[str] = Field(default_factory=list)
 
 
-class DeploymentListV2(m.ListSchema[DeploymentFullSchemaV2]):
-    """GET /api/v2/deployments."""
+class DeploymentListV2(m.ListEnvelope):
+    """GET /api/v2/deployments (concrete, not `ListSchema[...]`: start-up time, see ListEnvelope)."""
+
+    items: list[DeploymentFullSchemaV2] = Field(default_factory=list)
 
 
 class GPUConfig(m.WireModel):

@@ -3,7 +3,6 @@ first.  The names and reasons come from servers: shown through `safe`, never as 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -13,14 +12,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.screens.stylesheets import STYLES
 from tui.widgets.footer import KeysFooter
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe
 from tui.widgets.worker_errors import ReportsWorkerErrors
-
-STYLES = Path(__file__).parent.parent / "styles"  # as tui/app.py finds it, wheel or checkout
-if not STYLES.is_dir():
-    STYLES = Path(__file__).parent.parent.parent / "styles"
 
 if TYPE_CHECKING:
     from tui.alerts import AlertHistory

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from tui.api import models as m
 from tui.api.errors import ApiError
+from tui.screens.stylesheets import STYLES
 from tui.widgets.bento_state import bento_state, unpickable
 from tui.widgets.footer import KeysFooter
 from tui.widgets.humanize import local
@@ -35,6 +36,8 @@ SEARCH_DEBOUNCE_S = 0.15
 
 class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
     """Dismisses with ``(repository, version)`` or None."""
+
+    CSS_PATH = STYLES / "editor.tcss"  # read when first shown (tui/screens/stylesheets.py)
 
     BINDINGS = [
         Binding("escape", "back", "Back / cancel", id="bento_picker.back"),

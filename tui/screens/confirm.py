@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from tui.screens.stylesheets import STYLES
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import safe, safe_block
 from tui.widgets.worker_errors import ReportsWorkerErrors
@@ -38,6 +39,8 @@ PLACEHOLDER = "type the name to confirm"
 
 class ConfirmByName(ReportsWorkerErrors, ModalScreen[bool]):
     """Type the deployment's name to confirm a destructive action."""
+
+    CSS_PATH = STYLES / "confirm.tcss"  # read when first shown (tui/screens/stylesheets.py)
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm_name.cancel")]
 
@@ -113,6 +116,8 @@ class ConfirmByName(ReportsWorkerErrors, ModalScreen[bool]):
 
 class ConfirmScreen(ReportsWorkerErrors, ModalScreen[bool]):
     """A plain yes/no question: `y` confirms, `n` or `escape` cancels."""
+
+    CSS_PATH = STYLES / "confirm.tcss"  # read when first shown (tui/screens/stylesheets.py)
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),

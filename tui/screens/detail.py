@@ -36,6 +36,7 @@ from tui.api.streams import (
 from tui.messages import ConnectionChanged, FlowRequested
 from tui.screens.breakpoints import CRAMPED_WIDTH
 from tui.screens.hidden_keys import answer_hidden_key
+from tui.screens.stylesheets import STYLES
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.event_log import EventList, EventsView
 from tui.widgets.footer import KeysFooter
@@ -104,6 +105,8 @@ def no_replica_reason(deployment: m.DeploymentSchema | None) -> str:
 
 
 class DetailScreen(ReportsWorkerErrors, Screen[None]):
+    CSS_PATH = STYLES / "detail.tcss"  # read when first shown (tui/screens/stylesheets.py)
+
     BINDINGS = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding("l", "show_tab('logs')", "Logs", id="detail.logs"),

@@ -45,6 +45,7 @@ from tui.documents.v1 import (
 )
 from tui.messages import OpenDeployment
 from tui.screens.breakpoints import apply_horizontal_breakpoints
+from tui.screens.stylesheets import STYLES
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_form import DeploymentForm
 from tui.widgets.footer import KeysFooter
@@ -65,6 +66,8 @@ def render_document(data: dict[str, Any]) -> str:
 
 class EditorScreen(ReportsWorkerErrors, Screen[m.DeploymentSchema | None]):
     """Create (POST) or update (PATCH, a new revision) one deployment."""
+
+    CSS_PATH = STYLES / "editor.tcss"  # read when first shown (tui/screens/stylesheets.py)
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 

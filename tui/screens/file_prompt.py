@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from tui.screens.stylesheets import STYLES
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import safe
 from tui.widgets.worker_errors import ReportsWorkerErrors
@@ -19,6 +20,8 @@ from tui.widgets.worker_errors import ReportsWorkerErrors
 
 class FilePrompt(ReportsWorkerErrors, ModalScreen[Path | None]):
     """An Input for a path; Enter answers it (`~` expanded), esc cancels."""
+
+    CSS_PATH = STYLES / "editor.tcss"  # read when first shown (tui/screens/stylesheets.py)
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="file_prompt.cancel")]
 

@@ -25,6 +25,7 @@ from tui.api import models as m
 from tui.api.endpoint import TOKEN_ENV, EndpointResult, call_endpoint, curl_command, endpoint_url, json_problem
 from tui.api.errors import ApiError
 from tui.screens.breakpoints import apply_horizontal_breakpoints
+from tui.screens.stylesheets import STYLES
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_inputs import SafeTextArea
@@ -70,6 +71,8 @@ def sample_body(api: m.BentoApiSchema | None) -> str:
 
 
 class InteractScreen(ReportsWorkerErrors, Screen[None]):
+    CSS_PATH = STYLES / "interact.tcss"  # read when first shown (tui/screens/stylesheets.py)
+
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     BINDINGS = [

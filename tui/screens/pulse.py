@@ -11,7 +11,6 @@ Request rate, error rate and p95 latency come from the metrics extension, asked 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from rich.text import Text
@@ -23,6 +22,7 @@ from textual.widgets import Static
 
 from tui.api import models as m
 from tui.api.errors import ApiError, NotFoundError
+from tui.screens.stylesheets import STYLES
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.deployment_table import replicas_text
 from tui.widgets.fleet import QUIET, fleet_summary, pulse_order, spark
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from tui.app import BentoTUI
     from tui.screens.deployments import DeploymentsScreen
 
-_HERE = Path(__file__).resolve().parent.parent
-STYLES = _HERE / "styles" if (_HERE / "styles").is_dir() else _HERE.parent / "styles"
 
 LIVE_CHECK_S = 0.5
 METRICS_S = 5.0

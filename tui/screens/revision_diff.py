@@ -17,6 +17,7 @@ from tui.api import models as m
 from tui.api.deployment_view import revision_body_v2
 from tui.documents.v1 import document_of_revision, drop_empty_objects
 from tui.messages import FlowRequested
+from tui.screens.stylesheets import STYLES
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.footer import KeysFooter
 from tui.widgets.humanize import revision_label
@@ -73,6 +74,8 @@ def colour_diff(lines: list[str]) -> Text:
 
 class RevisionDiffScreen(ReportsWorkerErrors, Screen[None]):
     """Older revision on the left of the diff (`-`), newer on the right (`+`)."""
+
+    CSS_PATH = STYLES / "interact.tcss"  # read when first shown (tui/screens/stylesheets.py)
 
     BINDINGS = [
         Binding("escape,q", "close", "Close", id="diff.close"),

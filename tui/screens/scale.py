@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from tui.documents.scaling import Replicas, Wanted, parse_bounds
+from tui.screens.stylesheets import STYLES
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import safe, safe_block
 from tui.widgets.worker_errors import ReportsWorkerErrors
@@ -31,6 +32,8 @@ def _text(value: int | None) -> str:
 
 class ScaleScreen(ReportsWorkerErrors, ModalScreen[bool]):
     """Min and max replicas of each component of one deployment."""
+
+    CSS_PATH = STYLES / "scale.tcss"  # read when first shown (tui/screens/stylesheets.py)
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="scale.cancel"),

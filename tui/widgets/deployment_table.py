@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.api.deployment_view import v2_status
+from tui.api.api_version import v2_status
 from tui.api.models import DeploymentSchema
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe
