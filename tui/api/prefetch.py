@@ -20,6 +20,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -30,6 +31,7 @@ from tui.api.wire import ORGANIZATION_HEADER, TOKEN_HEADER, USER_AGENT
 FIRST_PAGE = 500  # tui.screens.deployments.PAGE_SIZE: the page the list asks for first
 CLUSTERS_PAGE = 100  # BentoCloudClient.list_clusters' default count
 WAIT_S = 5.0  # how long a request waits for its prefetched answer before going itself
+MAX_RESPONSE = 32 * 1024 * 1024  # bytes: a 500-deployment page is ~2 MB; more is a broken server
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 GUESSED_CLUSTER = "default"  # whose first page is asked for before the clusters answer
@@ -61,7 +63,12 @@ def parse_response(raw: bytes) -> bytes | None:
     if "chunked" in headers.get("transfer-encoding", "").lower():
         return _unchunk(body)
     if "content-length" in headers:
-        length = int(headers["content-length"])
+        try:
+            length = int(headers["content-length"])
+        except ValueError:
+            return None
+        if length < 0:
+            return None
         return body[:length] if len(body) >= length else None  # cut short: ask again
     return body
 
@@ -72,7 +79,12 @@ def _unchunk(body: bytes) -> bytes | None:
         size_line, sep, rest = body.partition(b"\r\n")
         if not sep:
             return None
-        size = int(size_line.split(b";", 1)[0].strip() or b"x", 16)
+        try:
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            return None
+        if size < 0:
+            return None
         if size == 0:
             return b"".join(out)
         if len(rest) < size + 2:
@@ -182,7 +194,8 @@ class Prefetch:
 
     def _get(self, key: Key) -> bytes | None:
         """`GET` over a plain socket, `Connection: close`, read to the end: the body of a 200,
-        else None.  Not http.client: it imports the email package (~20-50 ms of the start)."""
+        else None (also past MAX_RESPONSE bytes or WAIT_S in all: a hostile server cannot keep
+        the thread or the memory).  Not http.client: it imports the email package (~20-50 ms of the start)."""
         _, path, params = key
         url = urlsplit(self.endpoint)
         host, port = url.hostname or "127.0.0.1", url.port or 80
@@ -191,10 +204,22 @@ class Prefetch:
         lines = [f"GET {target} HTTP/1.1", f"Host: {authority}", "Connection: close",
                  "Accept-Encoding: identity", *(f"{k}: {v}" for k, v in self.headers.items())]
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        deadline = time.monotonic() + WAIT_S
         chunks: list[bytes] = []
+        received = 0
         with socket.create_connection((host, port), timeout=WAIT_S) as sock:
             sock.sendall(request)
-            while data := sock.recv(65536):
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None  # a trickle past the app's wait: the app asks itself
+                sock.settimeout(left)
+                data = sock.recv(65536)
+                if not data:
+                    break
+                received += len(data)
+                if received > MAX_RESPONSE:
+                    return None  # no page is this big: the app asks itself, with its own bounds
                 chunks.append(data)
         return parse_response(b"".join(chunks))
 
