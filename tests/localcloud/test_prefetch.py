@@ -15,8 +15,8 @@ from tui.localcloud.daemon import running_endpoint
 from tui.localcloud.paths import StatePaths
 
 
-def test_only_plain_http_without_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Prefetch.start_for("https://cloud.example", "t") is None
+def test_only_http_and_https_without_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Prefetch.start_for("ftp://cloud.example", "t") is None
     assert Prefetch.start_for(None, "t") is None
     assert Prefetch.start_for("http://127.0.0.1:1", None) is None
     monkeypatch.setenv("HTTP_PROXY", "http://proxy:3128")
