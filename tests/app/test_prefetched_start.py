@@ -4,9 +4,12 @@ refused is said exactly as without them, and the token is on no screen."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.test_detail import screen_text
 from tests.harness import LocalCloud
 from tests.support.app import until
+from tests.support.tls import TlsForwarder
 from tui.api.contexts import resolve_context
 from tui.api.prefetch import Prefetch
 from tui.app import BentoTUI
@@ -38,3 +41,33 @@ async def test_a_refused_prefetch_is_said_as_without_it(cloud: LocalCloud) -> No
         assert "r to try again" in text and "--api-token" in text, text
         assert token not in screen_text(app)
         assert app.connection_state == "refused"
+
+
+async def test_the_first_list_comes_from_the_prefetch_over_https(
+        cloud: LocalCloud, forwarder: TlsForwarder, trusted: None) -> None:
+    context = resolve_context(endpoint=forwarder.endpoint, api_token=cloud.token)
+    prefetch = Prefetch.start_for(forwarder.endpoint, cloud.token)
+    assert prefetch is not None
+    app = BentoTUI(context, prefetch=prefetch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.connection_state == "connected" and "deployment" in screen_text(app),
+                    15, pilot, "the list")
+        await pilot.pause(0.5)  # let the footer's recompose settle before the app is torn down
+        assert prefetch.used
+        assert cloud.token not in screen_text(app)
+
+
+async def test_an_untrusted_certificate_is_said_as_without_the_prefetch(
+        cloud: LocalCloud, forwarder: TlsForwarder, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    context = resolve_context(endpoint=forwarder.endpoint, api_token=cloud.token)
+    prefetch = Prefetch.start_for(forwarder.endpoint, cloud.token)
+    assert prefetch is not None
+    app = BentoTUI(context, prefetch=prefetch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: "TLS error" in " ".join(screen_text(app).split()), 15, pilot,
+                    "the TLS error")
+        assert not prefetch.used
+        assert forwarder.forwarded == 0  # not a byte of a request (nor the token) was sent
+        assert cloud.token not in screen_text(app)

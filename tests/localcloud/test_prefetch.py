@@ -15,8 +15,8 @@ from tui.localcloud.daemon import running_endpoint
 from tui.localcloud.paths import StatePaths
 
 
-def test_only_plain_http_without_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Prefetch.start_for("https://cloud.example", "t") is None
+def test_only_http_and_https_without_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Prefetch.start_for("ftp://cloud.example", "t") is None
     assert Prefetch.start_for(None, "t") is None
     assert Prefetch.start_for("http://127.0.0.1:1", None) is None
     monkeypatch.setenv("HTTP_PROXY", "http://proxy:3128")
@@ -155,3 +155,89 @@ def test_responses_it_keeps_and_those_it_leaves_to_the_client() -> None:
 def test_a_token_that_is_no_header_value_is_not_sent() -> None:
     assert Prefetch.start_for("http://127.0.0.1:1", "tok\r\nX-Evil: 1") is None
     assert Prefetch.start_for("http://127.0.0.1:1/\nx", "t") is None
+
+
+class HostileServer:
+    """A stand-in server (the real one cannot be made hostile): it answers every request with
+    `answer(conn)`, and records when each connection was closed by the client."""
+
+    def __init__(self, answer) -> None:  # noqa: ANN001 - a callable of a socket
+        import socket
+        import threading
+
+        self.answer = answer
+        self.closed_by_client = threading.Event()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.endpoint = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import threading
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn) -> None:  # noqa: ANN001
+        with conn:
+            conn.recv(65536)
+            try:
+                self.answer(conn)
+            except OSError:
+                self.closed_by_client.set()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _endless(conn) -> None:  # noqa: ANN001 - a 200 with no length that never ends
+    conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+    while True:
+        conn.sendall(b"x" * 65536)
+
+
+def _trickle(conn) -> None:  # noqa: ANN001 - a byte every 50 ms, forever
+    import time
+
+    conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+    while True:
+        conn.sendall(b"x")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("answer", [_endless, _trickle], ids=["gigabytes", "trickle"])
+def test_a_hostile_answer_is_given_up_within_the_bounds(monkeypatch: pytest.MonkeyPatch,
+                                                        answer) -> None:  # noqa: ANN001
+    """Past MAX_RESPONSE bytes or WAIT_S in all the prefetch lets go of the connection and
+    answers None: the app then asks itself, with its own bounds and messages."""
+    import time
+
+    from tui.api import prefetch as module
+
+    monkeypatch.setattr(module, "WAIT_S", 1.0)
+    monkeypatch.setattr(module, "MAX_RESPONSE", 1024 * 1024, raising=False)
+    server = HostileServer(answer)
+    try:
+        began = time.monotonic()
+        prefetch = Prefetch.start_for(server.endpoint, "t")
+        assert prefetch is not None
+        future = prefetch._future(module.request_key("GET", "/api/v1/info"))
+        assert future.result(timeout=10) is None  # the thread's own answer, not a waiter's timeout
+        assert time.monotonic() - began < 2.5
+        assert server.closed_by_client.wait(5)  # the connection was let go, not left reading
+    finally:
+        server.close()
+
+
+def test_lengths_that_do_not_parse_are_not_kept() -> None:
+    from tui.api.prefetch import parse_response
+
+    assert parse_response(b"HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\nabcd") is None
+    assert parse_response(b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\nabcd") is None
+    assert parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          b"zz\r\nabc\r\n0\r\n\r\n") is None
+    assert parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          b"-3\r\nabc\r\n0\r\n\r\n") is None

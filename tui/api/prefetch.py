@@ -10,8 +10,11 @@ exact requests from it, once each, when the app gets to them; anything else, or 
 answer 200, goes over the network as usual.  The app re-reads the first page once its live
 subscription is up, so nothing that changed in between is missed.
 
-Only plain-http endpoints without a proxy in the environment are prefetched (the local control
-plane, an in-cluster Yatai): the same request then goes to the same place httpx would send it.
+Only endpoints without a proxy in the environment are prefetched: the same request then goes to
+the same place httpx would send it.  https verifies the certificate and the host name against
+exactly what the app's httpx client trusts (`tls_context`: SSL_CERT_FILE, else SSL_CERT_DIR,
+else certifi's bundle); a handshake it would refuse sends nothing, and the app then meets the
+same refusal itself and says so.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -30,7 +34,8 @@ from tui.api.wire import ORGANIZATION_HEADER, TOKEN_HEADER, USER_AGENT
 FIRST_PAGE = 500  # tui.screens.deployments.PAGE_SIZE: the page the list asks for first
 CLUSTERS_PAGE = 100  # BentoCloudClient.list_clusters' default count
 WAIT_S = 5.0  # how long a request waits for its prefetched answer before going itself
-PROXY_VARS = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+MAX_RESPONSE = 32 * 1024 * 1024  # bytes: a 500-deployment page is ~2 MB; more is a broken server
+PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 GUESSED_CLUSTER = "default"  # whose first page is asked for before the clusters answer
 
@@ -41,9 +46,10 @@ def request_key(method: str, path: str, params: dict[str, Any] | None = None) ->
     return (method.upper(), path, tuple(sorted((k, str(v)) for k, v in (params or {}).items())))
 
 
-def parse_response(raw: bytes) -> bytes | None:
+def parse_response(raw: bytes, framed_only: bool = False) -> bytes | None:
     """The body of a complete HTTP/1.1 response with status 200 (Content-Length, chunked, or
-    read to the close), else None."""
+    read to the close, unless `framed_only`: a TLS close without its close_notify could be a
+    cut), else None."""
     head, sep, body = raw.partition(b"\r\n\r\n")
     if not sep:
         return None
@@ -61,9 +67,14 @@ def parse_response(raw: bytes) -> bytes | None:
     if "chunked" in headers.get("transfer-encoding", "").lower():
         return _unchunk(body)
     if "content-length" in headers:
-        length = int(headers["content-length"])
+        try:
+            length = int(headers["content-length"])
+        except ValueError:
+            return None
+        if length < 0:
+            return None
         return body[:length] if len(body) >= length else None  # cut short: ask again
-    return body
+    return None if framed_only else body
 
 
 def _unchunk(body: bytes) -> bytes | None:
@@ -72,13 +83,33 @@ def _unchunk(body: bytes) -> bytes | None:
         size_line, sep, rest = body.partition(b"\r\n")
         if not sep:
             return None
-        size = int(size_line.split(b";", 1)[0].strip() or b"x", 16)
+        try:
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            return None
+        if size < 0:
+            return None
         if size == 0:
             return b"".join(out)
         if len(rest) < size + 2:
             return None
         out.append(rest[:size])
         body = rest[size + 2:]
+
+
+def tls_context() -> Any:
+    """The `ssl.SSLContext` httpx makes for `verify=True` with its default `trust_env` (the
+    app's client, tui/api/client.py): no laxer, no stricter.  `ssl` is imported here, in the
+    thread (asyncio imports it anyway, a moment later)."""
+    import ssl
+
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def first_page_key(cluster: str) -> Key:
@@ -108,7 +139,7 @@ class Prefetch:
     def start_for(cls, endpoint: str | None, token: str | None,
                   organization: str | None = None) -> Prefetch | None:
         """A started prefetch for this endpoint, or None where it does not apply."""
-        if not endpoint or not token or not endpoint.startswith("http://"):
+        if not endpoint or not token or not endpoint.startswith(("http://", "https://")):
             return None
         if any(os.environ.get(var) for var in PROXY_VARS):
             return None
@@ -181,22 +212,47 @@ class Prefetch:
         return answer
 
     def _get(self, key: Key) -> bytes | None:
-        """`GET` over a plain socket, `Connection: close`, read to the end: the body of a 200,
-        else None.  Not http.client: it imports the email package (~20-50 ms of the start)."""
+        """`GET` over a plain (or TLS, for https) socket, `Connection: close`, read to the end: the body of a 200,
+        else None (also past MAX_RESPONSE bytes or WAIT_S in all: a hostile server cannot keep
+        the thread or the memory).  Not http.client: it imports the email package (~20-50 ms of the start)."""
         _, path, params = key
         url = urlsplit(self.endpoint)
-        host, port = url.hostname or "127.0.0.1", url.port or 80
+        secure = url.scheme == "https"
+        default_port = 443 if secure else 80
+        host, port = url.hostname or "127.0.0.1", url.port or default_port
         target = url.path.rstrip("/") + path + (("?" + urlencode(params)) if params else "")
-        authority = (f"[{host}]" if ":" in host else host) + ("" if port == 80 else f":{port}")
+        authority = (f"[{host}]" if ":" in host else host) + ("" if port == default_port else f":{port}")
         lines = [f"GET {target} HTTP/1.1", f"Host: {authority}", "Connection: close",
                  "Accept-Encoding: identity", *(f"{k}: {v}" for k, v in self.headers.items())]
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        deadline = time.monotonic() + WAIT_S
         chunks: list[bytes] = []
-        with socket.create_connection((host, port), timeout=WAIT_S) as sock:
-            sock.sendall(request)
-            while data := sock.recv(65536):
-                chunks.append(data)
-        return parse_response(b"".join(chunks))
+        received = 0
+        ragged = False  # the TLS stream ended without close_notify (common; httpx accepts it too)
+        with socket.create_connection((host, port), timeout=WAIT_S) as raw:
+            # the handshake verifies before a byte of the request (and its token) is sent
+            sock = tls_context().wrap_socket(raw, server_hostname=host) if secure else raw
+            with sock:
+                sock.sendall(request)
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return None  # a trickle past the app's wait: the app asks itself
+                    sock.settimeout(left)
+                    try:
+                        data = sock.recv(65536)
+                    except OSError as exc:
+                        if type(exc).__name__ != "SSLEOFError":
+                            raise
+                        ragged = True
+                        break
+                    if not data:
+                        break
+                    received += len(data)
+                    if received > MAX_RESPONSE:
+                        return None  # no page is this big: the app asks itself, with its own bounds
+                    chunks.append(data)
+        return parse_response(b"".join(chunks), framed_only=ragged)
 
 
     # ------------------------------------------------------------------ the client's side
