@@ -91,3 +91,28 @@ def test_shared_parts_keep_every_value() -> None:
                                                          "updated_at": T0 + timedelta(days=1)})
     shared.deployment(changed)
     assert changed.cluster.description == "moved" and changed.cluster is not first.cluster
+
+
+async def test_pages_merged_in_give_the_order_a_full_sort_gives() -> None:
+    """While a list is read, each page is merged into the sorted rows (no re-sort of all of
+    them): under every sort, ties included, the rows are exactly those a full sort gives, each
+    once, filtered over everything read so far."""
+    rng = random.Random(11)
+    all_deployments = [deployment(i) for i in range(600)]
+    for sort in SORTS:
+        app = TableApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            table = app.query_one(DeploymentTable)
+            table.set_sort(sort)
+            order = all_deployments[:]
+            rng.shuffle(order)
+            for start in range(0, len(order), 70):
+                table.upsert_many(order[start:start + 70])
+                table.set_filter("run" if start % 140 else "")
+                assert table.rows == expected(table), (sort, start)
+                assert len(set(table.rows)) == len(table.rows)
+            table.set_filter("")
+            assert table.rows == expected(table) and len(table.rows) == 600
+            table.set_sort(sort)  # the other direction: a full sort again
+            assert table.rows == expected(table)
+            await pilot.pause()

@@ -218,6 +218,8 @@ class RequestModel(BaseModel):
         known = _KNOWN_KEYS.get(cls)
         if known is None:
             known = _KNOWN_KEYS[cls] = _known_keys(cls)
+        if known.issuperset(data):  # the usual case: nothing to drop, no copy
+            return data
         return {k: v for k, v in data.items() if k in known}
 
     def to_wire(self) -> dict[str, Any]:

@@ -143,6 +143,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         # re-lowercases: every item's filter text, and all uids in sort order (None = stale).
         self._haystacks: dict[str, str] = {}
         self._ordered: list[str] | None = None
+        self._sort_keys: dict[str, Any] = {}  # uid -> its sort key, while `_ordered` is valid
         self._strips: dict[tuple[object, ...], tuple[DeploymentSchema, Strip]] = {}
         self.filter_text = ""
         self.v2_statuses = False  # the session is on the v2 API: show `scaled-to-zero`
@@ -190,22 +191,44 @@ class DeploymentTable(ScrollView, can_focus=True):
 
     def upsert_many(self, deployments: Iterable[DeploymentSchema]) -> None:
         changed_order = False
+        added: list[str] = []
         repaint_only: list[str] = []
         for d in deployments:
             old = self._items.get(d.uid)
             self._items[d.uid] = d
             self._haystacks.pop(d.uid, None)
             self._natural = None
-            if old is None or self._position_changes(old, d):
+            if old is None:
+                added.append(d.uid)
+            elif self._position_changes(old, d):
                 changed_order = True
             else:
                 repaint_only.append(d.uid)
-        if changed_order:
+        if added and not changed_order and self._ordered is not None:
+            self._merge_in(added)  # a page of a list being read: no re-sort of the rows before
+            self._rebuild()
+        elif added or changed_order:
             self._ordered = None
             self._rebuild()
         else:
             for uid in repaint_only:
                 self._refresh_uid(uid)
+
+    def _merge_in(self, added: list[str]) -> None:
+        """New rows into the sorted order: their sort keys computed once (kept for the next
+        page), the two sorted runs merged by timsort in one pass.  The order is exactly what
+        sorting all items would give (a stable sort; the rows before come first among equals,
+        as they came first into `_items`)."""
+        keys = self._sort_keys
+        key = SORTS[self.sort_key]
+        items = self._items
+        if len(keys) != len(items) - len(added):
+            keys.clear()
+            keys.update((uid, key(d)) for uid, d in items.items())
+        else:
+            keys.update((uid, key(items[uid])) for uid in added)
+        assert self._ordered is not None
+        self._ordered = sorted(self._ordered + added, key=keys.__getitem__, reverse=self.sort_desc)
 
     def upsert(self, deployment: DeploymentSchema) -> None:
         self.upsert_many([deployment])
@@ -272,6 +295,7 @@ class DeploymentTable(ScrollView, can_focus=True):
             if self._ordered is None:
                 ordered = sorted(self._items.values(), key=SORTS[self.sort_key], reverse=self.sort_desc)
                 self._ordered = [d.uid for d in ordered]
+                self._sort_keys.clear()
             candidates = self._ordered
         if self.filter_text:
             words = self.filter_text.lower().split()
