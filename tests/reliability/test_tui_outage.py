@@ -53,10 +53,10 @@ async def test_outage_under_the_list_and_a_detail_screen(tmp_path: Path) -> None
                     return [e["metadata"]["uid"] for e in http.get(f"{NS}/watched/kube_events").json()]
 
             def shown_uids() -> list[str]:
-                return [e.metadata.uid for _, _, e in events.list.events]
+                return [e.metadata.uid for _, _, e in events.event_list.events]
 
             await until(lambda: screen.deployment and screen.deployment.status.value == "running"
-                        and any(e.reason == "Ready" for _, _, e in events.list.events),
+                        and any(e.reason == "Ready" for _, _, e in events.event_list.events),
                         60, pilot, "running, with its Ready event shown")
 
             down_at = time.monotonic()
