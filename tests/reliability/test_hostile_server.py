@@ -253,11 +253,14 @@ async def test_poisoned_events_and_log_lines_show_escaped(cloud: LocalCloud) -> 
         screen: DetailScreen = app.screen  # type: ignore[assignment]
         await pilot.press("3")
         await until(lambda: screen.events_view.loaded, pilot=pilot, what="events loaded")
+        if screen.tabs.active != "events":  # a key pressed while the detail was still mounting
+            await pilot.press("3")
+        await until(lambda: screen.tabs.active == "events", pilot=pilot, what="the Events tab")
         screen.events_view.add([event])
         await pilot.pause(0.4)
         events = screen_text(app)
         await pilot.press("6")
-        await pilot.pause(0.2)
+        await until(lambda: screen.tabs.active == "logs", pilot=pilot, what="the Logs tab")
         screen.logs_view.start("replica-x")
         screen.logs_view.replace([f"no CSI here {CLIPBOARD}{WINDOW_TITLE}{BIDI}",
                                   f"\x1b[31mred\x1b[0m then {CLEAR}{MARKUP}"])
