@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.app import create
+from tests.support.processes import local_api
 from tests.support.pty import BENTOTUI, Pty
 
 
@@ -35,13 +36,10 @@ def test_ctrl_p_opens_the_palette_and_read_only_shows(tmp_path: Path, env: dict[
 @pytest.mark.timeout(120)
 def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
         tmp_path: Path, env: dict[str, str], control_plane_cleanup: list[int]) -> None:
-    import json
     import os
     import re
     import signal
     import time
-
-    import httpx
 
     from tests.harness import wait_for
     from tests.support.reliability import NS
@@ -52,12 +50,7 @@ def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
     term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
-        home = Path(env["BENTOTUI_HOME"])
-        server = json.loads((home / "server.json").read_text())
-        control_plane_cleanup.append(server["pid"])
-        token = (home / "token").read_text().strip()
-        with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
-                          timeout=30) as http:
+        with local_api(env, control_plane_cleanup) as http:
             create(http, "pty-watch")
             term.wait_for(lambda s: "running" in (term.line_with("pty-watch") or ""),
                           "pty-watch running", timeout=40)
@@ -94,19 +87,12 @@ def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
 @pytest.mark.timeout(150)
 def test_s_scales_and_the_new_replica_count_shows(  # issue 15, item 3
         tmp_path: Path, env: dict[str, str], control_plane_cleanup: list[int]) -> None:
-    import json
 
-    import httpx
 
     term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
-        home = Path(env["BENTOTUI_HOME"])
-        server = json.loads((home / "server.json").read_text())
-        control_plane_cleanup.append(server["pid"])
-        token = (home / "token").read_text().strip()
-        with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
-                          timeout=30) as http:
+        with local_api(env, control_plane_cleanup) as http:
             create(http, "pty-scale")
         term.wait_for(lambda s: "1/1" in (term.line_with("pty-scale") or ""),
                       "pty-scale at 1/1", timeout=40)

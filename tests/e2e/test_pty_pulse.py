@@ -3,15 +3,14 @@ a change made elsewhere shows there without a key, and an idle pulse writes noth
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
 
 from tests.support.app import create
+from tests.support.processes import local_api
 from tests.support.pty import BENTOTUI, Pty
 
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
@@ -23,16 +22,12 @@ def test_pulse_in_a_pty(tmp_path: Path, env: dict[str, str],
     term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
     try:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
-        home = Path(env["BENTOTUI_HOME"])
-        server = json.loads((home / "server.json").read_text())
-        control_plane_cleanup.append(server["pid"])
-        token = (home / "token").read_text().strip()
-        with httpx.Client(base_url=server["endpoint"], headers={"X-YATAI-API-TOKEN": token},
-                          timeout=30) as http:
+        with local_api(env, control_plane_cleanup) as http:
             create(http, "pp-idle", deploy=False)
             create(http, "pp-iris")
             term.wait_for(lambda s: "running" in (term.line_with("pp-iris") or ""), "pp-iris running", 40)
-            control_plane_cleanup.extend(p.pid for p in psutil.Process(server["pid"]).children(recursive=True))
+            daemon = psutil.Process(control_plane_cleanup[0])  # local_api put the daemon's pid first
+            control_plane_cleanup.extend(p.pid for p in daemon.children(recursive=True))
 
             term.press("p")
             term.wait_for(lambda s: "2 deployments · 1/1 replicas ready" in s, "the pulse summary")
