@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -18,27 +18,38 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from tui import actions, collector
-from tui.api import models as m
+from tui import collector
 from tui.api.contexts import Context, ContextError, list_contexts
 from tui.api.errors import describe_failure
 from tui.api.prefetch import Prefetch
-from tui.clipboard import copy
-from tui.commands import BentoCommands
 from tui.config import Settings, load_settings
 from tui.keymap import binding_scopes, check_keymap
 from tui.messages import ConnectionChanged, FlowRequested, OpenDeployment, WorkerFailed
 from tui.screens.breakpoints import CRAMPED_WIDTH
 from tui.screens.deployments import DeploymentsScreen
-from tui.screens.help import HelpScreen
-from tui.screens.pickers import PickerScreen
 from tui.screens.stylesheets import STYLES
-from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
 
+# The rest of the app (the models, the session and its client, the flows, the palette's
+# commands, the alerts) loads right after the first paint, not before it: `bentotui` paints
+# the prefetched first page from slim rows (tui/api/slim_rows.py) without pydantic.
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from tui.alert_service import AlertService
+    from tui.api import models as m
+    from tui.session import Session
+
 log = logging.getLogger(__name__)
+
+
+def _bento_commands() -> type[Provider]:
+    """The palette's own commands, loaded when the palette first opens (Textual calls this)."""
+    from tui.commands import BentoCommands  # deferred: start-up time
+
+    return BentoCommands
 
 
 RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
@@ -51,7 +62,7 @@ class BentoTUI(App[int]):
     TITLE = "bentotui"
     CSS_PATH = STYLES / "app.tcss"  # each screen reads its own file when first shown
     COMMAND_PALETTE_BINDING = "ctrl+p"
-    COMMANDS = App.COMMANDS | {BentoCommands}
+    COMMANDS = App.COMMANDS | {_bento_commands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -85,9 +96,8 @@ class BentoTUI(App[int]):
         self.context = context
         self.settings = settings or load_settings()
         self.session: Session | None = None
-        from tui.alert_service import AlertService  # deferred: start-up time
-
-        self.alerts = AlertService(self)  # listens to watched deployments on every screen
+        self._alerts: AlertService | None = None
+        self._early_screen: DeploymentsScreen | None = None  # painted from slim rows, no session yet
         self._list_frozen = False
         self._screens_preloaded = False
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
@@ -98,6 +108,15 @@ class BentoTUI(App[int]):
                                  else self.settings.read_only_reason)
         self.set_reactive(BentoTUI.context_label, context.name)
         self.set_reactive(BentoTUI.endpoint_label, context.endpoint or "")
+
+    @property
+    def alerts(self) -> AlertService:
+        """Listens to watched deployments on every screen; made with the first session."""
+        if self._alerts is None:
+            from tui.alert_service import AlertService  # deferred: start-up time
+
+            self._alerts = AlertService(self)
+        return self._alerts
 
     def compose(self) -> ComposeResult:
         self.set_class(self.size.width < CRAMPED_WIDTH, "-cramped")
@@ -114,7 +133,28 @@ class BentoTUI(App[int]):
         self.set_timer(5.0, self.startup_finished)  # in case the list never paints
         problems = [*self.settings.problems, *self._choose_theme(), *self._apply_keymap()]
         self._report_configuration(problems)
-        self.connect()
+        if self._prefetch is not None:
+            self.paint_first_page()
+        else:
+            self.connect()
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def paint_first_page(self) -> None:
+        """The prefetched first page on screen as slim rows, before pydantic, the models and the
+        session are imported; those load right after the paint (`connect`), and the same page
+        parsed by the models replaces the slim rows, uid for uid.  Without a usable page:
+        `connect` at once, as without a prefetch."""
+        from tui.api.slim_rows import first_page  # deferred: only a prefetched start needs it
+
+        assert self._prefetch is not None
+        page = await first_page(self._prefetch, self.context.api_version)
+        if page is None:
+            self.call_later(self.connect)
+            return
+        screen = DeploymentsScreen(page)
+        self._early_screen = screen
+        await self.push_screen(screen)
+        screen.call_after_refresh(self.connect)  # the rest of the start, once this is painted
 
     def notify(self, message: object, *, title: object = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -213,6 +253,8 @@ class BentoTUI(App[int]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self, cluster: str | None = None) -> None:
+        from tui.session import SessionError, open_session, refused_advice  # deferred: start-up time
+
         attempt = 0
         while True:
             try:
@@ -221,6 +263,7 @@ class BentoTUI(App[int]):
                 session = await open_session(self.context, cluster, prefetch=prefetch)
                 break
             except SessionError as exc:
+                self._drop_early_screen()
                 if exc.refused:  # the same token again cannot help: wait for the user
                     self._retry_wanted.clear()
                     self.connection_state = "refused"
@@ -246,20 +289,34 @@ class BentoTUI(App[int]):
         self.connection_state = "connected"
         if old is not None:
             await old.close()
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        await self.push_screen(DeploymentsScreen())
+        early, self._early_screen = self._early_screen, None
+        if early is not None and early in self.screen_stack and early.first is not None \
+                and early.first.cluster == session.cluster:
+            early.load()  # the full models replace the slim rows of the first paint, uid for uid
+        else:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            await self.push_screen(DeploymentsScreen())
         if session.flavour_note:
             self.notify(session.flavour_note, title="API version", severity="warning",
                         markup=False, timeout=15)
         self.alerts.session_opened(session)
         self.mark_watched()
 
+    def _drop_early_screen(self) -> None:
+        """The session did not open: the slim rows go, the connection's message shows."""
+        early, self._early_screen = self._early_screen, None
+        if early is not None:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+
     def token_refused(self, message: str) -> None:
         """The server refused the token in the middle of a session: say it once, with what
         to do; the streams have stopped (they do not retry a refused token)."""
         if self.connection_state == "refused":
             return
+        from tui.session import refused_advice  # deferred: start-up time
+
         self.connection_state = "refused"
         said = message[:1].upper() + message[1:]
         self.notify(f"{said}. To fix it: {refused_advice(self.context)}. "
@@ -316,10 +373,14 @@ class BentoTUI(App[int]):
 
     def on_flow_requested(self, message: FlowRequested) -> None:
         """A screen asked for a flow (tui/actions.py): run it in a worker on the app."""
+        from tui import actions  # deferred: start-up time
+
         message.stop()
         actions.requested(self, message.flow, message.deployment, message.args, message.done)
 
     def on_open_deployment(self, message: OpenDeployment) -> None:
+        from tui import actions  # deferred: start-up time
+
         message.stop()
         actions.show_deployment(self, message.deployment)
 
@@ -371,6 +432,8 @@ class BentoTUI(App[int]):
     def copy_text(self, text: str, what: str = "text", shown: str | None = None,
                   warning: str = "") -> None:
         """Copy by OSC 52 and pyperclip (tui/clipboard.py), and say what really happened."""
+        from tui.clipboard import copy  # deferred: start-up time
+
         _, how = copy(self, text)
         shown = text if shown is None else shown
         message = f"{what[:1].upper()}{what[1:]} {how}" + (f":\n{shown}" if shown else ".")
@@ -382,6 +445,8 @@ class BentoTUI(App[int]):
     def pick_cluster(self) -> None:
         if self.session is None:
             return
+        from tui.screens.pickers import PickerScreen  # deferred: start-up time
+
         clusters = self.session.clusters
 
         def chosen(value: str | None) -> None:
@@ -398,6 +463,8 @@ class BentoTUI(App[int]):
             return
         if self.context.source in ("flag", "env"):  # given on the command line: switch back to it
             contexts.insert(0, self.context)
+        from tui.screens.pickers import PickerScreen  # deferred: start-up time
+
         by_label = {f"{c.name}  {c.endpoint or '(local control plane)'}": c for c in contexts}
         current = next((label for label, c in by_label.items() if c.name == self.context.name), None)
 
@@ -435,10 +502,15 @@ class BentoTUI(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette's system commands plus the mutation flows for the deployment in view."""
+        from tui import actions  # deferred: start-up time
+
         yield from super().get_system_commands(screen)
-        yield from actions.palette_commands(self, screen)
+        if screen is not self._early_screen:  # its flows need the full rows, not the slim ones
+            yield from actions.palette_commands(self, screen)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen  # deferred: start-up time
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
