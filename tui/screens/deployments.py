@@ -405,8 +405,10 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
                 self.table.remove_deployment(uid)
                 self._after_data()
             return
+        from tui.api import models  # loaded by now: the pushes come after the full first page
+
         try:
-            deployment = m.parse_response(m.DeploymentSchema, push.payload)
+            deployment = models.parse_response(models.DeploymentSchema, push.payload)
         except Exception:  # a payload we cannot read must not break the stream
             return
         if deployment.cluster.name != self.app.session.cluster:  # type: ignore[union-attr]
