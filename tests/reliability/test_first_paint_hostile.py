@@ -33,7 +33,7 @@ def prefetched(endpoint: str, token: str) -> BentoTUI:
 
 
 async def test_a_poisoned_first_page_paints_escaped_from_the_slim_rows(
-        cloud: LocalCloud, poisoning_endpoint: str) -> None:
+        cloud: LocalCloud, poisoning_endpoint: str) -> None:  # noqa: F811 - the fixture
     with cloud.client() as http:
         assert http.post(CREATE, json=body(latest_version(http), "hostile-first",
                                            deploy=False)).status_code == 200
@@ -50,7 +50,7 @@ async def test_a_poisoned_first_page_paints_escaped_from_the_slim_rows(
 
 
 @pytest.mark.parametrize("hostile_endpoint", list(ANSWERS), indirect=True)
-async def test_a_hostile_first_answer_goes_the_normal_way(hostile_endpoint: str) -> None:
+async def test_a_hostile_first_answer_goes_the_normal_way(hostile_endpoint: str) -> None:  # noqa: F811
     """Nesting past the parser, bytes that are not UTF-8, error bodies: no slim rows, the normal
     path's message, no crash."""
     app = prefetched(hostile_endpoint, "tok")
