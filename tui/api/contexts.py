@@ -104,9 +104,10 @@ def load_yatai_config(
         return _empty_config()
     if not isinstance(data, dict):
         raise ContextError(f"{path}: expected a mapping with `contexts`, got {type(data).__name__}")
-    from pydantic import ValidationError  # deferred: start-up time (only a context file needs it)
+    # deferred: start-up time (only a context file needs pydantic and the models)
+    from pydantic import ValidationError
 
-    from tui.api.models import describe_validation_error
+    from tui.api.models import describe_validation_error  # deferred: start-up time, as above
     from tui.api.yatai_file import YataiConfig
 
     try:
