@@ -299,6 +299,8 @@ class Prefetch:
             future = self._answers.get(key)
         if future is None:
             return None
+        if future.done():  # the usual case: no trip through the event loop (each costs a frame)
+            return future.result() if not future.cancelled() and future.exception() is None else None
         try:
             # shielded: a first paint that gives up waiting must not cancel the client's answer
             return await asyncio.shield(asyncio.wrap_future(future))

@@ -2,7 +2,7 @@
 
 On loopback the prefetch (tui/api/prefetch.py) holds the first page's bytes long before the app
 could parse them with the models (pydantic and `tui.api.models` cost ~85 ms of a ~0.4 s start).
-`first_page` reads them with `json.loads` into `SlimDeployment`s: frozen, slotted, every field
+`first_page` reads them with `json.loads` into `SlimDeployment`s: immutable, slotted, every field
 type-checked, every string and count bounded.  Anything it does not expect makes it give up
 (None), never raise: the app then takes the normal path, and loses nothing but the head start.
 Right after the paint the app parses the same bytes with the full models and replaces these
@@ -19,9 +19,8 @@ import asyncio
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from tui.api.enums import DeploymentMode, DeploymentStatus
 
@@ -94,32 +93,29 @@ class ListedDeployment(Protocol):
 
 
 # ------------------------------------------------------------------ the slim rows
+# NamedTuples: immutable and without a __dict__ like frozen slotted dataclasses, and ~1 ms to
+# define where six dataclasses cost ~7 ms of the start (each execs its generated methods).
 
 
-@dataclass(frozen=True, slots=True)
-class SlimHpa:
+class SlimHpa(NamedTuple):
     min_replicas: int | None
     max_replicas: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class SlimConfig:
+class SlimConfig(NamedTuple):
     hpa_conf: SlimHpa | None
 
 
-@dataclass(frozen=True, slots=True)
-class SlimTarget:
+class SlimTarget(NamedTuple):
     config: SlimConfig
 
 
-@dataclass(frozen=True, slots=True)
-class SlimReplicas:
+class SlimReplicas(NamedTuple):
     ready: int
     desired: int
 
 
-@dataclass(frozen=True, slots=True)
-class SlimDeployment:
+class SlimDeployment(NamedTuple):
     """One row of the first paint; replaced by its `DeploymentSchema` right after."""
 
     uid: str
@@ -135,8 +131,7 @@ class SlimDeployment:
     target: SlimTarget | None
 
 
-@dataclass(frozen=True, slots=True)
-class SlimPage:
+class SlimPage(NamedTuple):
     rows: tuple[SlimDeployment, ...]
     total: int  # how many the server says the list holds
     cluster: str
