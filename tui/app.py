@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
     from tui.alert_service import AlertService
     from tui.api import models as m
+    from tui.api.slim_rows import SlimPage
     from tui.session import Session
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,11 @@ class BentoTUI(App[int]):
         self.session: Session | None = None
         self._alerts: AlertService | None = None
         self._early_screen: DeploymentsScreen | None = None  # painted from slim rows, no session yet
+        self._first_page: SlimPage | None = None
+        if prefetch is not None:  # already in (on loopback, it is by now): one screen to style
+            from tui.api.slim_rows import first_page_now  # deferred: only a prefetched start needs it
+
+            self._first_page = first_page_now(prefetch, context.api_version)
         self._list_frozen = False
         self._screens_preloaded = False
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
@@ -120,9 +127,13 @@ class BentoTUI(App[int]):
 
     def compose(self) -> ComposeResult:
         self.set_class(self.size.width < CRAMPED_WIDTH, "-cramped")
-        yield ContextBar()
-        yield Static("Connecting…", id="connecting")
-        yield KeysFooter()
+        if self._first_page is not None:
+            return  # the list is the first screen (on_mount); these come only if it is needed
+        yield from self._connecting_widgets()
+
+    def _connecting_widgets(self) -> list[Widget]:
+        """The base screen: what is shown while connecting, and why a connection failed."""
+        return [ContextBar(), Static("Connecting…", id="connecting"), KeysFooter()]
 
     def on_resize(self, event: events.Resize) -> None:
         """Narrower than 80 columns: `-cramped` (styles/app.tcss) packs footers and tabs tighter
@@ -133,10 +144,19 @@ class BentoTUI(App[int]):
         self.set_timer(5.0, self.startup_finished)  # in case the list never paints
         problems = [*self.settings.problems, *self._choose_theme(), *self._apply_keymap()]
         self._report_configuration(problems)
-        if self._prefetch is not None:
+        if self._first_page is not None:
+            self._show_first_page(self._first_page)
+        elif self._prefetch is not None:
             self.paint_first_page()
         else:
             self.connect()
+
+    def _show_first_page(self, page: SlimPage) -> None:
+        """The list from the slim rows, then the rest of the start once it is painted."""
+        screen = DeploymentsScreen(page)
+        self._early_screen = screen
+        self.push_screen(screen)
+        screen.call_after_refresh(self.connect)  # the session and the models, after this paint
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def paint_first_page(self) -> None:
@@ -151,10 +171,7 @@ class BentoTUI(App[int]):
         if page is None:
             self.call_later(self.connect)
             return
-        screen = DeploymentsScreen(page)
-        self._early_screen = screen
-        await self.push_screen(screen)
-        screen.call_after_refresh(self.connect)  # the rest of the start, once this is painted
+        self._show_first_page(page)
 
     def notify(self, message: object, *, title: object = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -309,6 +326,7 @@ class BentoTUI(App[int]):
         if early is not None:
             while len(self.screen_stack) > 1:
                 self.pop_screen()
+            self._show_connecting("Connecting…")
 
     def token_refused(self, message: str) -> None:
         """The server refused the token in the middle of a session: say it once, with what
@@ -332,6 +350,9 @@ class BentoTUI(App[int]):
         return True
 
     def _show_connecting(self, text: str) -> None:
+        base = self.screen_stack[0] if self.screen_stack else None
+        if base is not None and not base.query("#connecting"):  # the list was the first screen
+            base.mount_all(self._connecting_widgets())
         try:
             # The text may quote an error body from whatever answered at the endpoint.
             self.query_one("#connecting", Static).update(safe_block(text, limit=1000))

@@ -290,6 +290,20 @@ class Prefetch:
         except Exception:  # noqa: BLE001
             return False
 
+    def answered(self, key: Key) -> bool:
+        """Whether this request has its answer (or its failure) in: `peek` would not wait."""
+        with self._lock:
+            future = self._answers.get(key)
+        return future is not None and future.done()
+
+    def answer_now(self, key: Key) -> bytes | None:
+        """The 200 body of this request if it is in, else None; never waits, never takes it."""
+        with self._lock:
+            future = self._answers.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+            return None
+        return future.result()
+
     async def peek(self, key: Key) -> bytes | None:
         """The prefetched 200 body of this request once it is in, without taking it (the first
         paint reads the page the client then takes: tui/api/slim_rows.py), else None."""
@@ -300,7 +314,7 @@ class Prefetch:
         if future is None:
             return None
         if future.done():  # the usual case: no trip through the event loop (each costs a frame)
-            return future.result() if not future.cancelled() and future.exception() is None else None
+            return self.answer_now(key)
         try:
             # shielded: a first paint that gives up waiting must not cancel the client's answer
             return await asyncio.shield(asyncio.wrap_future(future))

@@ -264,6 +264,21 @@ def first_cluster(body: bytes | None) -> str | None:
         return None
 
 
+def first_page_now(prefetch: Prefetch, api_version: str | None) -> SlimPage | None:
+    """`first_page` when the prefetch holds every answer it needs already (on loopback, by the
+    time Textual is imported), else None: no waiting, so the app knows before composing."""
+    from tui.api.prefetch import CLUSTERS_KEY, FLAVOUR_KEY, first_page_key  # deferred: a cycle
+
+    cluster = first_cluster(prefetch.answer_now(CLUSTERS_KEY))
+    if cluster is None:
+        return None
+    body = prefetch.answer_now(first_page_key(cluster))
+    if body is None or (api_version is None and not prefetch.answered(FLAVOUR_KEY)):
+        return None
+    v2 = api_version == "v2" or (api_version is None and prefetch.answer_now(FLAVOUR_KEY) is not None)
+    return slim_page(body, cluster, v2)
+
+
 async def first_page(prefetch: Prefetch, api_version: str | None) -> SlimPage | None:
     """The prefetched first page as slim rows, waited for up to WAIT_S, without taking the
     answers (the session's client takes them, as it would have); None where that is not sure
