@@ -58,6 +58,10 @@ RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
 MAX_PROBLEMS_SHOWN = 3  # problems in the configuration notification; the rest are counted
 MAX_PROBLEM_CHARS = 80  # a line of it; fewer on narrow terminals, so that it fits 60x20
 PRELOAD_AFTER_S = 0.3  # after the first list is painted: the detail screen's code is loaded then
+# After the first paint from slim rows, before the session's imports (~0.15 s that hold the
+# interpreter): the driver's writer thread puts the frame on the terminal meanwhile; started at
+# once, the imports kept it from the terminal for 30-100 ms.
+FLUSH_S = 0.02
 
 
 class BentoTUI(App[int]):
@@ -156,7 +160,8 @@ class BentoTUI(App[int]):
         screen = DeploymentsScreen(page)
         self._early_screen = screen
         self.push_screen(screen)
-        screen.call_after_refresh(self.connect)  # the session and the models, after this paint
+        # the session and the models, once this paint is on the terminal
+        screen.call_after_refresh(lambda: self.set_timer(FLUSH_S, self.connect))
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def paint_first_page(self) -> None:
