@@ -103,7 +103,8 @@ async def test_the_full_rows_replace_the_slim_ones_under_the_cursor(seeded: Loca
         assert app.screen is screen, "opened with a slim row"
         del app.connect  # the real one, as after the paint
         app.connect()
-        await until(lambda: isinstance(app.screen, DetailScreen), 15, pilot, "the held enter")
+        await until(lambda: isinstance(app.screen, DetailScreen) and "About" in screen_text(app), 15, pilot,
+                    "the held enter")  # mounted whole: leaving while its tabs mount is a Textual race
         detail = app.screen
         assert isinstance(detail, DetailScreen) and detail.deployment_name == name
         assert isinstance(detail.deployment, m.DeploymentSchema)

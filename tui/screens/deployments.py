@@ -180,7 +180,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         """The session's first page replaced the slim rows: run the keys held meanwhile."""
         held, self._held = self._held, None
         for action in held or ():
-            action()
+            self.call_later(action)  # in order, each as if its key were pressed now
 
     def _drop_slim_rows(self) -> None:
         """The full read failed: no slim row stays on screen as if it were read."""
