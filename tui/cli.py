@@ -134,7 +134,7 @@ def _early_target(args: argparse.Namespace) -> tuple[str, str] | None:
     (.yatai.yaml) may name the current context: that takes YAML and the models to read, so then
     the requests go out after resolving, as do a named --context's."""
     # deferred: start-up time (the module is cheap now, but `local` commands never need it)
-    from tui.api.contexts import DEFAULT_CLOUD_ENDPOINT, ENV_API_KEY, ENV_ENDPOINT, yatai_config_path
+    from tui.api.contexts import DEFAULT_CLOUD_ENDPOINT, ENV_API_KEY, ENV_ENDPOINT, no_login_file
 
     if args.local:
         return _running_local()
@@ -146,12 +146,7 @@ def _early_target(args: argparse.Namespace) -> tuple[str, str] | None:
         return None
     if os.environ.get(ENV_API_KEY):
         return os.environ.get(ENV_ENDPOINT) or DEFAULT_CLOUD_ENDPOINT, os.environ[ENV_API_KEY]
-    try:
-        if yatai_config_path().exists():
-            return None
-    except OSError:
-        return None
-    return _running_local()
+    return _running_local() if no_login_file() else None
 
 
 def _running_local() -> tuple[str, str] | None:

@@ -130,9 +130,15 @@ FIRST_PAINT = textwrap.dedent("""
     from tui.api.prefetch import Prefetch
     from tui.api.contexts import resolve_context
 
-    endpoint, token = sys.argv[1], sys.argv[2]
-    prefetch = Prefetch.start_for(endpoint, token)
-    context = resolve_context(endpoint=endpoint, api_token=token)
+    if sys.argv[1] == "--local-home":  # plain `bentotui`: its home's control plane
+        from tui.cli import _early_target, build_parser
+
+        prefetch = Prefetch.start_for(*_early_target(build_parser().parse_args([])))
+        context = resolve_context()
+    else:
+        endpoint, token = sys.argv[1], sys.argv[2]
+        prefetch = Prefetch.start_for(endpoint, token)
+        context = resolve_context(endpoint=endpoint, api_token=token)
     from tui.app import BentoTUI
     from tui.config import Settings
     from tui.widgets.deployment_table import DeploymentTable
@@ -161,13 +167,18 @@ FIRST_PAINT = textwrap.dedent("""
 """)
 
 
-def test_the_first_paint_imports_no_pydantic(seeded: LocalCloud) -> None:
-    """A fresh interpreter, started as `bentotui --endpoint … --api-token …` is: when the first
-    row is painted, neither pydantic, the models, httpx, the session nor the flows are loaded;
-    they are once the session is open (so this check can fail)."""
-    out = subprocess.run([sys.executable, "-c", FIRST_PAINT, seeded.endpoint, seeded.token],
-                         capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+@pytest.mark.parametrize("plain", [False, True], ids=["endpoint-flags", "plain-local-home"])
+def test_the_first_paint_imports_no_pydantic(seeded: LocalCloud, plain: bool) -> None:
+    """A fresh interpreter, started as `bentotui --endpoint … --api-token …` is, or as plain
+    `bentotui` with the control plane's home: when the first row is painted, neither pydantic,
+    the models, httpx, the session nor the flows are loaded; they are once the session is open
+    (so this check can fail)."""
+    argv = ["--local-home"] if plain else [seeded.endpoint, seeded.token]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    if plain:
+        env["BENTOTUI_HOME"] = str(seeded.home)
+    out = subprocess.run([sys.executable, "-c", FIRST_PAINT, *argv],
+                         capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["loaded"] == []

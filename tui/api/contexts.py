@@ -190,9 +190,22 @@ def resolve_context(
             api_token=environ[ENV_API_KEY],
             source="env",
         )
+    if no_login_file(environ):
+        return local_context()  # without reading YAML or making a model: the start paints sooner
     config = load_yatai_config(environ=environ)
     if config.current_context_name:
         entry = config.get(config.current_context_name)
         if entry is not None:
             return _from_yatai(entry)
     return local_context()
+
+
+def no_login_file(environ: Mapping[str, str] = os.environ) -> bool:
+    """No `.yatai.yaml` at all (any other trouble with it is load_yatai_config's to report)."""
+    try:
+        yatai_config_path(environ).stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
