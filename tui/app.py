@@ -149,7 +149,9 @@ class BentoTUI(App[int]):
         problems = [*self.settings.problems, *self._choose_theme(), *self._apply_keymap()]
         self._report_configuration(problems)
         if self._first_page is not None:
-            self._show_first_page(self._first_page)
+            # after the app's mount: pushed during it, the list was painted once inside Textual's
+            # mount batch (a frame thrown away, ~10-30 ms) before the frame that is shown
+            self.call_later(self._show_first_page, self._first_page)
         elif self._prefetch is not None:
             self.paint_first_page()
         else:
