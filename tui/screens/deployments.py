@@ -548,6 +548,8 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             event.stop()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("mutate", "clear_filter", "pick_cluster") and not self.is_mounted:
+            return False  # asked before the screen is composed (its table, its filter): no row yet
         if action == "mutate":
             if self.app.read_only:
                 return False
