@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -15,43 +15,60 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from tui import actions, collector
-from tui.api import models as m
+from tui import collector
 from tui.api.contexts import Context, ContextError, list_contexts
 from tui.api.errors import describe_failure
 from tui.api.prefetch import Prefetch
-from tui.clipboard import copy
-from tui.commands import BentoCommands
 from tui.config import Settings, load_settings
 from tui.keymap import binding_scopes, check_keymap
 from tui.messages import ConnectionChanged, FlowRequested, OpenDeployment, WorkerFailed
 from tui.screens.breakpoints import CRAMPED_WIDTH
 from tui.screens.deployments import DeploymentsScreen
-from tui.screens.help import HelpScreen
-from tui.screens.pickers import PickerScreen
 from tui.screens.stylesheets import STYLES
-from tui.session import Session, SessionError, open_session, refused_advice
 from tui.widgets.context_bar import ContextBar
 from tui.widgets.footer import KeysFooter
 from tui.widgets.safe_text import clean, clean_block, is_unsafe, safe_block
 
+# The rest of the app (the models, the session and its client, the flows, the palette's
+# commands, the alerts) loads right after the first paint, not before it: `bentotui` paints
+# the prefetched first page from slim rows (tui/api/slim_rows.py) without pydantic.
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from tui.alert_service import AlertService
+    from tui.api import models as m
+    from tui.api.slim_rows import SlimPage
+    from tui.session import Session
+
 log = logging.getLogger(__name__)
+
+
+def _bento_commands() -> type[Provider]:
+    """The palette's own commands, loaded when the palette first opens (Textual calls this)."""
+    from tui.commands import BentoCommands  # deferred: start-up time
+
+    return BentoCommands
 
 
 RETRY_DELAYS = (1.0, 2.0, 3.0, 5.0)
 MAX_PROBLEMS_SHOWN = 3  # problems in the configuration notification; the rest are counted
 MAX_PROBLEM_CHARS = 80  # a line of it; fewer on narrow terminals, so that it fits 60x20
 PRELOAD_AFTER_S = 0.3  # after the first list is painted: the detail screen's code is loaded then
+# After the first paint from slim rows, before the session's imports (~0.15 s that hold the
+# interpreter): the driver's writer thread puts the frame on the terminal meanwhile; started at
+# once, the imports kept it from the terminal for 30-100 ms.
+FLUSH_S = 0.02
 
 
 class BentoTUI(App[int]):
     TITLE = "bentotui"
     CSS_PATH = STYLES / "app.tcss"  # each screen reads its own file when first shown
     COMMAND_PALETTE_BINDING = "ctrl+p"
-    COMMANDS = App.COMMANDS | {BentoCommands}
+    COMMANDS = App.COMMANDS | {_bento_commands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -85,9 +102,13 @@ class BentoTUI(App[int]):
         self.context = context
         self.settings = settings or load_settings()
         self.session: Session | None = None
-        from tui.alert_service import AlertService  # deferred: start-up time
+        self._alerts: AlertService | None = None
+        self._early_screen: DeploymentsScreen | None = None  # painted from slim rows, no session yet
+        self._first_page: SlimPage | None = None
+        if prefetch is not None:  # already in (on loopback, it is by now): one screen to style
+            from tui.api.slim_rows import first_page_now  # deferred: only a prefetched start needs it
 
-        self.alerts = AlertService(self)  # listens to watched deployments on every screen
+            self._first_page = first_page_now(prefetch, context.api_version)
         self._list_frozen = False
         self._screens_preloaded = False
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
@@ -99,11 +120,24 @@ class BentoTUI(App[int]):
         self.set_reactive(BentoTUI.context_label, context.name)
         self.set_reactive(BentoTUI.endpoint_label, context.endpoint or "")
 
+    @property
+    def alerts(self) -> AlertService:
+        """Listens to watched deployments on every screen; made with the first session."""
+        if self._alerts is None:
+            from tui.alert_service import AlertService  # deferred: start-up time
+
+            self._alerts = AlertService(self)
+        return self._alerts
+
     def compose(self) -> ComposeResult:
         self.set_class(self.size.width < CRAMPED_WIDTH, "-cramped")
-        yield ContextBar()
-        yield Static("Connecting…", id="connecting")
-        yield KeysFooter()
+        if self._first_page is not None:
+            return  # the list is the first screen (on_mount); these come only if it is needed
+        yield from self._connecting_widgets()
+
+    def _connecting_widgets(self) -> list[Widget]:
+        """The base screen: what is shown while connecting, and why a connection failed."""
+        return [ContextBar(), Static("Connecting…", id="connecting"), KeysFooter()]
 
     def on_resize(self, event: events.Resize) -> None:
         """Narrower than 80 columns: `-cramped` (styles/app.tcss) packs footers and tabs tighter
@@ -114,7 +148,37 @@ class BentoTUI(App[int]):
         self.set_timer(5.0, self.startup_finished)  # in case the list never paints
         problems = [*self.settings.problems, *self._choose_theme(), *self._apply_keymap()]
         self._report_configuration(problems)
-        self.connect()
+        if self._first_page is not None:
+            # after the app's mount: pushed during it, the list was painted once inside Textual's
+            # mount batch (a frame thrown away, ~10-30 ms) before the frame that is shown
+            self.call_later(self._show_first_page, self._first_page)
+        elif self._prefetch is not None:
+            self.paint_first_page()
+        else:
+            self.connect()
+
+    def _show_first_page(self, page: SlimPage) -> None:
+        """The list from the slim rows, then the rest of the start once it is painted."""
+        screen = DeploymentsScreen(page)
+        self._early_screen = screen
+        self.push_screen(screen)
+        # the session and the models, once this paint is on the terminal
+        screen.call_after_refresh(lambda: self.set_timer(FLUSH_S, self.connect))
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def paint_first_page(self) -> None:
+        """The prefetched first page on screen as slim rows, before pydantic, the models and the
+        session are imported; those load right after the paint (`connect`), and the same page
+        parsed by the models replaces the slim rows, uid for uid.  Without a usable page:
+        `connect` at once, as without a prefetch."""
+        from tui.api.slim_rows import first_page  # deferred: only a prefetched start needs it
+
+        assert self._prefetch is not None
+        page = await first_page(self._prefetch, self.context.api_version)
+        if page is None:
+            self.call_later(self.connect)
+            return
+        self._show_first_page(page)
 
     def notify(self, message: object, *, title: object = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -213,6 +277,8 @@ class BentoTUI(App[int]):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def connect(self, cluster: str | None = None) -> None:
+        from tui.session import SessionError, open_session, refused_advice  # deferred: start-up time
+
         attempt = 0
         while True:
             try:
@@ -221,6 +287,7 @@ class BentoTUI(App[int]):
                 session = await open_session(self.context, cluster, prefetch=prefetch)
                 break
             except SessionError as exc:
+                self._drop_early_screen()
                 if exc.refused:  # the same token again cannot help: wait for the user
                     self._retry_wanted.clear()
                     self.connection_state = "refused"
@@ -246,20 +313,35 @@ class BentoTUI(App[int]):
         self.connection_state = "connected"
         if old is not None:
             await old.close()
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        await self.push_screen(DeploymentsScreen())
+        early, self._early_screen = self._early_screen, None
+        if early is not None and early in self.screen_stack and early.first is not None \
+                and early.first.cluster == session.cluster:
+            early.load()  # the full models replace the slim rows of the first paint, uid for uid
+        else:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            await self.push_screen(DeploymentsScreen())
         if session.flavour_note:
             self.notify(session.flavour_note, title="API version", severity="warning",
                         markup=False, timeout=15)
         self.alerts.session_opened(session)
         self.mark_watched()
 
+    def _drop_early_screen(self) -> None:
+        """The session did not open: the slim rows go, the connection's message shows."""
+        early, self._early_screen = self._early_screen, None
+        if early is not None:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            self._show_connecting("Connecting…")
+
     def token_refused(self, message: str) -> None:
         """The server refused the token in the middle of a session: say it once, with what
         to do; the streams have stopped (they do not retry a refused token)."""
         if self.connection_state == "refused":
             return
+        from tui.session import refused_advice  # deferred: start-up time
+
         self.connection_state = "refused"
         said = message[:1].upper() + message[1:]
         self.notify(f"{said}. To fix it: {refused_advice(self.context)}. "
@@ -275,6 +357,9 @@ class BentoTUI(App[int]):
         return True
 
     def _show_connecting(self, text: str) -> None:
+        base = self.screen_stack[0] if self.screen_stack else None
+        if base is not None and not base.query("#connecting"):  # the list was the first screen
+            base.mount_all(self._connecting_widgets())
         try:
             # The text may quote an error body from whatever answered at the endpoint.
             self.query_one("#connecting", Static).update(safe_block(text, limit=1000))
@@ -316,10 +401,14 @@ class BentoTUI(App[int]):
 
     def on_flow_requested(self, message: FlowRequested) -> None:
         """A screen asked for a flow (tui/actions.py): run it in a worker on the app."""
+        from tui import actions  # deferred: start-up time
+
         message.stop()
         actions.requested(self, message.flow, message.deployment, message.args, message.done)
 
     def on_open_deployment(self, message: OpenDeployment) -> None:
+        from tui import actions  # deferred: start-up time
+
         message.stop()
         actions.show_deployment(self, message.deployment)
 
@@ -371,6 +460,8 @@ class BentoTUI(App[int]):
     def copy_text(self, text: str, what: str = "text", shown: str | None = None,
                   warning: str = "") -> None:
         """Copy by OSC 52 and pyperclip (tui/clipboard.py), and say what really happened."""
+        from tui.clipboard import copy  # deferred: start-up time
+
         _, how = copy(self, text)
         shown = text if shown is None else shown
         message = f"{what[:1].upper()}{what[1:]} {how}" + (f":\n{shown}" if shown else ".")
@@ -382,6 +473,8 @@ class BentoTUI(App[int]):
     def pick_cluster(self) -> None:
         if self.session is None:
             return
+        from tui.screens.pickers import PickerScreen  # deferred: start-up time
+
         clusters = self.session.clusters
 
         def chosen(value: str | None) -> None:
@@ -398,6 +491,8 @@ class BentoTUI(App[int]):
             return
         if self.context.source in ("flag", "env"):  # given on the command line: switch back to it
             contexts.insert(0, self.context)
+        from tui.screens.pickers import PickerScreen  # deferred: start-up time
+
         by_label = {f"{c.name}  {c.endpoint or '(local control plane)'}": c for c in contexts}
         current = next((label for label, c in by_label.items() if c.name == self.context.name), None)
 
@@ -435,10 +530,15 @@ class BentoTUI(App[int]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette's system commands plus the mutation flows for the deployment in view."""
+        from tui import actions  # deferred: start-up time
+
         yield from super().get_system_commands(screen)
-        yield from actions.palette_commands(self, screen)
+        if screen is not self._early_screen:  # its flows need the full rows, not the slim ones
+            yield from actions.palette_commands(self, screen)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen  # deferred: start-up time
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 

@@ -126,17 +126,36 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _early_target(args: argparse.Namespace) -> tuple[str, str] | None:
-    """(endpoint, token) when the command line or the environment name them outright, known
-    without importing anything (tui.api.contexts pulls in pydantic and the models: ~0.25 s), so
-    the first requests can go out first.  The same precedence as resolve_context's first cases;
-    anything else (a bentoml context, the local control plane) is found after resolving."""
-    if args.local or args.context is not None:
-        return None
+    """(endpoint, token) where resolve_context will connect, when that is known from the command
+    line, the environment and the local control plane's files alone (no YAML, no pydantic), so
+    the first requests go out before anything else is imported.  The same precedence as
+    resolve_context: --local, then --endpoint/--api-token, then BENTO_CLOUD_API_KEY, then (no
+    bentoml login file) the local control plane when it is up.  A bentoml login file
+    (.yatai.yaml) may name the current context: that takes YAML and the models to read, so then
+    the requests go out after resolving, as do a named --context's."""
+    # deferred: start-up time (the module is cheap now, but `local` commands never need it)
+    from tui.api.contexts import DEFAULT_CLOUD_ENDPOINT, ENV_API_KEY, ENV_ENDPOINT, no_login_file
+
+    if args.local:
+        return _running_local()
     if args.endpoint is not None or args.api_token is not None:
         if not args.api_token:
             return None  # resolve_context says what is wrong
-        return args.endpoint or os.environ.get("BENTO_CLOUD_API_ENDPOINT") or "", args.api_token
-    return None
+        return args.endpoint or os.environ.get(ENV_ENDPOINT) or DEFAULT_CLOUD_ENDPOINT, args.api_token
+    if args.context is not None:
+        return None
+    if os.environ.get(ENV_API_KEY):
+        return os.environ.get(ENV_ENDPOINT) or DEFAULT_CLOUD_ENDPOINT, os.environ[ENV_API_KEY]
+    return _running_local() if no_login_file() else None
+
+
+def _running_local() -> tuple[str, str] | None:
+    """The local control plane's endpoint and token when it is up (its files say so), else None:
+    the app starts it, and asks then."""
+    from tui.localcloud.paths import StatePaths, bentotui_home  # deferred: start-up time (stdlib only)
+    from tui.localcloud.running import running_endpoint
+
+    return running_endpoint(StatePaths(bentotui_home()))
 
 
 def _run_tui(args: argparse.Namespace) -> int:
@@ -173,9 +192,7 @@ def _run_tui(args: argparse.Namespace) -> int:
     if early is None:
         endpoint, token = context.endpoint, context.api_token
         if context.is_local and not endpoint:  # a local control plane that is already up
-            from tui.localcloud.daemon import running_endpoint, state_paths  # deferred: start-up time
-
-            endpoint, token = running_endpoint(state_paths()) or (None, None)
+            endpoint, token = _running_local() or (None, None)
         prefetch = Prefetch.start_for(endpoint, token)
     from tui.app import run_app  # deferred: start-up time: Textual loads while the prefetch runs
 

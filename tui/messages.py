@@ -7,12 +7,13 @@ routes it (`BentoTUI.on_flow_requested`, `on_open_deployment`), so dependencies 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual.message import Message
 from textual.worker import Worker
 
-from tui.api import models as m
+if TYPE_CHECKING:
+    from tui.api import models as m
 
 ConnectionState = Literal["connecting", "connected", "reconnecting", "offline", "refused"]
 # The flows of tui/actions.py a screen may ask for (`FLOWS` there maps each to its coroutine).

@@ -18,16 +18,16 @@ async def test_refused_token_stops_and_says_what_to_do(cloud: LocalCloud, monkey
     host = cloud.endpoint.split("//", 1)[1]
     assert context.name == host
     calls = 0
-    from tui import app as app_module
+    from tui import session as session_module  # the app imports it when it connects
 
-    real_open = app_module.open_session
+    real_open = session_module.open_session
 
     async def counting_open(*args, **kwargs):
         nonlocal calls
         calls += 1
         return await real_open(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "open_session", counting_open)
+    monkeypatch.setattr(session_module, "open_session", counting_open)
     app = BentoTUI(context)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(lambda: "token was refused" in screen_text(app), 15, pilot, "the refusal")

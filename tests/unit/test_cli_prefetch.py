@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from tests.harness import LocalCloud
+from tui.api.contexts import resolve_context
 from tui.cli import _early_target, build_parser
 
 
@@ -23,13 +26,49 @@ def test_flags_name_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
     assert target("--api-token", "t") == ("http://env:2", "t")
 
 
-def test_everything_else_waits_for_the_context() -> None:
-    # --local and --context win over the flags in resolve_context: the prefetch must not go
-    # to the flags' endpoint with the flags' token then
-    assert target("--local", "--endpoint", "http://h:1", "--api-token", "t") is None
-    assert target("--context", "c", "--endpoint", "http://h:1", "--api-token", "t") is None
+def test_a_bentoml_login_or_a_named_context_waits_for_the_context(
+        monkeypatch: pytest.MonkeyPatch, isolated_homes: dict[str, Path]) -> None:
+    assert target("--context", "c") is None
+    # the flags win over --context in resolve_context: the prefetch goes where it connects
+    assert target("--context", "c", "--endpoint", "http://h:1", "--api-token", "t") == ("http://h:1", "t")
+    assert resolve_context(endpoint="http://h:1", api_token="t", context_name="c").endpoint == "http://h:1"
     assert target("--endpoint", "http://h:1") is None  # resolve_context reports the missing token
+    # a login file may name the current context: that takes YAML and the models to read
+    (isolated_homes["BENTOML_HOME"] / ".yatai.yaml").write_text("contexts: []\n")
     assert target() is None
+
+
+def test_the_environment_names_the_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENTO_CLOUD_API_KEY", "env-key")
+    assert target() == ("https://cloud.bentoml.com", "env-key")
+    monkeypatch.setenv("BENTO_CLOUD_API_ENDPOINT", "http://env:2")
+    assert target() == ("http://env:2", "env-key")
+    assert target("--api-token", "flag") == ("http://env:2", "flag")  # the flags come first
+
+
+def test_the_local_control_plane_is_the_target_when_it_is_up(
+        cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch, isolated_homes: dict[str, Path]) -> None:
+    """Plain `bentotui` (and --local) without a bentoml login: the home's running control plane,
+    from its files, as resolve_context then picks it."""
+    assert target() is None and target("--local") is None  # this home's is not running
+    monkeypatch.setenv("BENTOTUI_HOME", str(cloud.home))
+    assert target() == (cloud.endpoint, cloud.token)
+    assert target("--local", "--endpoint", "http://h:1", "--api-token", "t") == (cloud.endpoint, cloud.token)
+    assert resolve_context().is_local
+    (isolated_homes["BENTOML_HOME"] / ".yatai.yaml").write_text("contexts: []\n")
+    assert target("--local") == (cloud.endpoint, cloud.token)  # --local wins over the file
+    assert target() is None
+
+
+def test_plain_bentotui_finds_its_target_without_pydantic(cloud: LocalCloud) -> None:
+    code = ("import sys; from tui.cli import _early_target, build_parser; "
+            "print(_early_target(build_parser().parse_args([])) is not None, "
+            "sorted(m for m in ('pydantic', 'yaml', 'tui.localcloud.daemon', 'asyncio') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path),
+                              "BENTOTUI_HOME": str(cloud.home)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True []"
 
 
 def test_prefetch_starts_before_pydantic_is_imported() -> None:

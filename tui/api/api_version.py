@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Literal
 
-from tui.api import models as m
+from tui.api.enums import DeploymentMode, DeploymentStatus
 
 if TYPE_CHECKING:
     from tui.api.client import BentoCloudClient
+    from tui.api.slim_rows import ListedDeployment
 
 Flavour = Literal["v1", "v2"]
 FLAVOURS: tuple[Flavour, ...] = ("v1", "v2")
@@ -61,10 +62,10 @@ def forget_flavour(endpoint: str) -> None:
     _detected.pop(endpoint.rstrip("/"), None)
 
 
-def v2_status(d: m.DeploymentSchema) -> str:
+def v2_status(d: ListedDeployment) -> str:
     """The status a v2 server reports for a deployment read through v1: `scaled-to-zero` for a
     running On-Demand Function with no replica ready or wanted (the replica counts are the
     local control plane's extension; without them the v1 status stands)."""
-    at_zero = (d.status == m.DeploymentStatus.RUNNING and d.mode == m.DeploymentMode.FUNCTION
+    at_zero = (d.status == DeploymentStatus.RUNNING and d.mode == DeploymentMode.FUNCTION
                and d.replicas is not None and d.replicas.desired == 0 and d.replicas.ready == 0)
     return SCALED_TO_ZERO if at_zero else d.status.value

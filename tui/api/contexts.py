@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from tui.api.models import describe_validation_error
+if TYPE_CHECKING:
+    from tui.api.yatai_file import YataiConfig, YataiContext
 
 DEFAULT_CLOUD_ENDPOINT = "https://cloud.bentoml.com"
 LOCAL_CONTEXT_NAME = "local"
@@ -40,47 +40,30 @@ class ContextError(Exception):
         self.message = message
 
 
-class YataiContext(BaseModel):
-    """One entry of `contexts` in `.yatai.yaml`."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # start-up time
-
-    name: str
-    endpoint: str
-    api_token: str = Field(repr=False)
-    email: str | None = None
-
-
-class YataiConfig(BaseModel):
-    """The whole `.yatai.yaml` (bentoml's `CloudClientConfig`)."""
-
-    model_config = ConfigDict(extra="ignore", defer_build=True)  # start-up time
-
-    contexts: list[YataiContext] = Field(default_factory=list)
-    current_context_name: str | None = None
-
-    def get(self, name: str) -> YataiContext | None:
-        return next((c for c in self.contexts if c.name == name), None)
-
-
-class Context(BaseModel):
+@dataclass(frozen=True)
+class Context:
     """A resolved place to connect to. `endpoint` is None for the local control plane
-    until it is started (see `with_endpoint`). The token never shows in repr/str."""
+    until it is started (see `with_endpoint`). The token never shows in repr/str.
 
-    model_config = ConfigDict(frozen=True, defer_build=True)  # start-up time
+    A plain dataclass, not a pydantic model: `bentotui` resolves its context before the first
+    paint, which imports no pydantic (start-up time; the file's models are tui/api/yatai_file.py)."""
 
     name: str
     endpoint: str | None = None
-    api_token: str | None = Field(default=None, repr=False)
+    api_token: str | None = field(default=None, repr=False)
     email: str | None = None
-    source: Literal["flag", "env", "bentoml", "local"]
+    source: Literal["flag", "env", "bentoml", "local"] = field(kw_only=True)
     is_local: bool = False
     # "v1" / "v2" forces the API flavour (--api-version, config.toml [api_version]); None detects it.
     api_version: Literal["v1", "v2"] | None = None
 
     def with_endpoint(self, endpoint: str, api_token: str) -> Context:
         """This context once its endpoint is known (the local control plane, when started)."""
-        return self.model_copy(update={"endpoint": endpoint, "api_token": api_token})
+        return replace(self, endpoint=endpoint, api_token=api_token)
+
+    def model_copy(self, *, update: dict[str, Any]) -> Context:
+        """This context with some fields replaced (the name pydantic gives it; kept for callers)."""
+        return replace(self, **update)
 
 
 def bentoml_home(environ: Mapping[str, str] | None = None) -> Path:
@@ -103,7 +86,7 @@ def load_yatai_config(
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return YataiConfig()
+        return _empty_config()
     except (OSError, UnicodeDecodeError) as exc:
         raise ContextError(f"cannot read {path}: {exc}") from None
     import yaml  # here, not at the top: a start without a context file never needs it (~25 ms)
@@ -118,14 +101,26 @@ def load_yatai_config(
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ContextError(f"{path} is not valid YAML{where}: {problem}") from None
     if data is None:
-        return YataiConfig()
+        return _empty_config()
     if not isinstance(data, dict):
         raise ContextError(f"{path}: expected a mapping with `contexts`, got {type(data).__name__}")
+    # deferred: start-up time (only a context file needs pydantic and the models)
+    from pydantic import ValidationError
+
+    from tui.api.models import describe_validation_error  # deferred: start-up time, as above
+    from tui.api.yatai_file import YataiConfig
+
     try:
         return YataiConfig.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(describe_validation_error(exc))
         raise ContextError(f"{path} is not a bentoml context file: {problems}") from None
+
+
+def _empty_config() -> YataiConfig:
+    from tui.api.yatai_file import YataiConfig  # deferred: start-up time
+
+    return YataiConfig()
 
 
 def endpoint_label(endpoint: str) -> str:
@@ -195,9 +190,22 @@ def resolve_context(
             api_token=environ[ENV_API_KEY],
             source="env",
         )
+    if no_login_file(environ):
+        return local_context()  # without reading YAML or making a model: the start paints sooner
     config = load_yatai_config(environ=environ)
     if config.current_context_name:
         entry = config.get(config.current_context_name)
         if entry is not None:
             return _from_yatai(entry)
     return local_context()
+
+
+def no_login_file(environ: Mapping[str, str] = os.environ) -> bool:
+    """No `.yatai.yaml` at all (any other trouble with it is load_yatai_config's to report)."""
+    try:
+        yatai_config_path(environ).stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False

@@ -31,32 +31,15 @@ from pydantic import (
     model_validator,
 )
 
+from tui.api.enums import MODE_TITLES as MODE_TITLES  # re-exported: one of each
+from tui.api.enums import DeploymentMode as DeploymentMode
+from tui.api.enums import DeploymentStatus as DeploymentStatus
+
 # --------------------------------------------------------------------------- enums
 
 
-class DeploymentStatus(str, Enum):
-    UNKNOWN = "unknown"
-    NON_DEPLOYED = "non-deployed"
-    RUNNING = "running"
-    UNHEALTHY = "unhealthy"
-    FAILED = "failed"
-    DEPLOYING = "deploying"
-    TERMINATING = "terminating"
-    TERMINATED = "terminated"
-    IMAGE_BUILDING = "image-building"
-    IMAGE_BUILD_FAILED = "image-build-failed"
-    IMAGE_BUILD_SUCCEEDED = "image-build-succeeded"
-
-
-class DeploymentMode(str, Enum):
-    DEPLOYMENT = "deployment"  # "Online Service": never scales to zero
-    FUNCTION = "function"  # "On-Demand Function": may scale to zero, requests queued
-
-
-MODE_TITLES = {
-    DeploymentMode.DEPLOYMENT: "Online Service",
-    DeploymentMode.FUNCTION: "On-Demand Function",
-}
+# DeploymentStatus, DeploymentMode and MODE_TITLES live in tui/api/enums.py (no pydantic: the
+# first paint needs them); imported above, they are this module's as before.
 
 
 class DeploymentTargetType(str, Enum):

@@ -118,8 +118,9 @@ def first_page_key(cluster: str) -> Key:
 
 
 FLAVOUR_KEY = request_key("GET", "/api/v2/deployments", {"count": 1})  # client_v2's detection question
+CLUSTERS_KEY = request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE})
 FIRST_KEYS = (request_key("GET", "/api/v1/info"),
-              request_key("GET", "/api/v1/clusters", {"start": 0, "count": CLUSTERS_PAGE}),
+              CLUSTERS_KEY,
               first_page_key(GUESSED_CLUSTER),
               FLAVOUR_KEY)
 
@@ -288,6 +289,37 @@ class Prefetch:
             return await asyncio.wait_for(asyncio.wrap_future(future), WAIT_S) is not None
         except Exception:  # noqa: BLE001
             return False
+
+    def answered(self, key: Key) -> bool:
+        """Whether this request has its answer (or its failure) in: `peek` would not wait."""
+        with self._lock:
+            future = self._answers.get(key)
+        return future is not None and future.done()
+
+    def answer_now(self, key: Key) -> bytes | None:
+        """The 200 body of this request if it is in, else None; never waits, never takes it."""
+        with self._lock:
+            future = self._answers.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+            return None
+        return future.result()
+
+    async def peek(self, key: Key) -> bytes | None:
+        """The prefetched 200 body of this request once it is in, without taking it (the first
+        paint reads the page the client then takes: tui/api/slim_rows.py), else None."""
+        import asyncio
+
+        with self._lock:
+            future = self._answers.get(key)
+        if future is None:
+            return None
+        if future.done():  # the usual case: no trip through the event loop (each costs a frame)
+            return self.answer_now(key)
+        try:
+            # shielded: a first paint that gives up waiting must not cancel the client's answer
+            return await asyncio.shield(asyncio.wrap_future(future))
+        except Exception:  # noqa: BLE001
+            return None
 
     async def take_async(self, method: str, path: str, params: dict[str, Any] | None = None) -> bytes | None:
         import asyncio

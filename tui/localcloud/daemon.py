@@ -23,10 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from tui.localcloud.paths import StatePaths, bentotui_home, read_or_create_token
+
+# What finds a running control plane from its files, without this module's imports (the cli's
+# first requests need it early): here under the names this module always had.
+from tui.localcloud.running import DAEMON_LOCK as DAEMON_LOCK
+from tui.localcloud.running import alive as _alive
+from tui.localcloud.running import daemon_lock_held as _daemon_lock_held
+from tui.localcloud.running import read_pidfile as _read_pidfile
+from tui.localcloud.running import running_endpoint as running_endpoint
 from tui.localcloud.state import resume
 
 DEFAULT_PORT = 38510
-DAEMON_LOCK = "daemon.lock"  # held (flock) by the serving control plane for its lifetime
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 20.0
 ZOMBIE_GRACE_S = 5.0  # an exited daemon's parent (init, the TUI) reaps it within this
@@ -76,28 +83,6 @@ def runtime_settings_from_env(environ: dict[str, str] | os._Environ[str] = os.en
 # ----------------------------------------------------------------------------- status
 
 
-def _read_pidfile(paths: StatePaths) -> dict[str, Any] | None:
-    try:
-        return json.loads(paths.pidfile.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-
-
-def _daemon_lock_held(paths: StatePaths) -> bool:
-    """True while a control plane serves this home: it holds `daemon.lock` for its lifetime."""
-    try:
-        fd = os.open(paths.home / DAEMON_LOCK, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # closing drops a lock we may have taken
-    return False
-
-
 def _process_start_time(pid: int) -> float | None:
     import psutil
 
@@ -131,16 +116,6 @@ def _exited(pid: int) -> bool:
         return True
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _answers(endpoint: str, timeout: float = 1.0) -> bool:
     # The standard library, not httpx: `bentotui` asks this before its first screen, and
     # importing httpx costs ~100 ms.
@@ -156,19 +131,6 @@ def _answers(endpoint: str, timeout: float = 1.0) -> bool:
         return False
     finally:
         conn.close()
-
-
-def running_endpoint(paths: StatePaths) -> tuple[str, str] | None:
-    """(endpoint, token) of a daemon that looks up (its pid file names a live process), without
-    asking it anything: for starting the first requests early (tui/api/prefetch.py)."""
-    info = _read_pidfile(paths)
-    try:
-        if not info or not _alive(int(info["pid"])) or not _daemon_lock_held(paths):
-            return None
-        token = paths.token.read_text().strip()
-    except (OSError, KeyError, ValueError):
-        return None
-    return (str(info["endpoint"]), token) if token else None
 
 
 def status(paths: StatePaths) -> DaemonStatus:

@@ -7,7 +7,6 @@ file is 0600 so other users of a shared bastion host cannot read it.
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +72,8 @@ def read_or_create_token(paths: StatePaths) -> str:
             return token
     except FileNotFoundError:
         pass
+    import secrets  # deferred: start-up time (hashlib, hmac: ~4 ms that finding a running one does not need)
+
     token = "btui_" + secrets.token_urlsafe(32)
     fd = os.open(paths.token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

@@ -9,8 +9,9 @@ extension pushes creations and deletions too, and no polling happens.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -21,9 +22,9 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from tui import collector
-from tui.api import models as m
+from tui.api.enums import DeploymentStatus
 from tui.api.errors import ApiError, ConnectionFailed, UnauthorizedError
-from tui.api.sharing import SharedParts
+from tui.api.slim_rows import SlimDeployment, SlimPage
 from tui.messages import ConnectionChanged, FlowRequested
 from tui.screens.hidden_keys import answer_hidden_key
 from tui.widgets.context_bar import ContextBar
@@ -34,10 +35,12 @@ from tui.widgets.textual_compat import set_virtual_size_quietly
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from tui.api import models as m
+    from tui.api.sharing import SharedParts
     from tui.app import BentoTUI
 
 PAGE_SIZE = 500  # tui.api.prefetch.FIRST_PAGE asks for the same first page
-TERMINATED = {m.DeploymentStatus.TERMINATED, m.DeploymentStatus.TERMINATING}
+TERMINATED = {DeploymentStatus.TERMINATED, DeploymentStatus.TERMINATING}
 SORT_NAMES = {"name": "name", "status": "status", "created": "age", "updated": "updated"}
 LIVE_WHEN_HIDDEN = frozenset({"mutate"})  # keys that answer although the footer hides them
 
@@ -64,6 +67,24 @@ class FilterInput(Input):
 
     def watch_value(self, value: str) -> None:
         self._on_value(value)  # in the same call as the key that changed it: the same frame
+
+
+Action = TypeVar("Action", bound=Callable[..., Any])
+
+
+def after_full_rows(action: Action) -> Action:
+    """An action that needs the full models and the session: while the first paint's slim rows
+    are on screen (~0.1 s of a start), it is held and run once the full rows are in, so a key
+    pressed then is answered, not lost."""
+
+    @functools.wraps(action)
+    def run(self: DeploymentsScreen, *args: Any) -> Any:
+        if self._held is not None:
+            self._held.append(functools.partial(action, self, *args))
+            return None
+        return action(self, *args)
+
+    return run  # type: ignore[return-value]
 
 
 class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
@@ -100,9 +121,13 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
 
     app: BentoTUI
 
-    def __init__(self) -> None:
+    def __init__(self, first: SlimPage | None = None) -> None:
         super().__init__()
-        self._shared = SharedParts()  # one copy of the creators, clusters and bentos of the list
+        # The first page as slim rows (tui/api/slim_rows.py), painted before the session opens.
+        self.first = first
+        # Actions that need the full rows, held while the slim ones are shown (after_full_rows).
+        self._held: list[Callable[[], object]] | None = [] if first is not None else None
+        self._shared_parts: SharedParts | None = None
         self._live_started = False
         self._loading = False
         self._expected: int | None = None  # while loading: how many the server said there are
@@ -132,8 +157,38 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self._paint_header()
         # wide mode scrolls the rows sideways (←/→): the header follows
         self.watch(self.table, "scroll_x", lambda _: self._paint_header(), init=False)
+        if self.first is not None:  # no session yet: the app opens it once these are painted
+            self.table.v2_statuses = self.first.v2
+            self.table.upsert_many(self.first.rows)
+            self._expected = self.first.total
+            self._after_data()
+            return
         self._show_empty("Loading deployments…")
         self.load()  # starts the live subscription once the first rows are painted
+
+    @property
+    def _shared(self) -> SharedParts:
+        """One copy of the creators, clusters and bentos of the list (made with the first load:
+        it imports pydantic_core, which the first paint does without)."""
+        if self._shared_parts is None:
+            from tui.api.sharing import SharedParts  # deferred: start-up time
+
+            self._shared_parts = SharedParts()
+        return self._shared_parts
+
+    def _full_rows_in(self) -> None:
+        """The session's first page replaced the slim rows: run the keys held meanwhile."""
+        held, self._held = self._held, None
+        for action in held or ():
+            self.call_later(action)  # in order, each as if its key were pressed now
+
+    def _drop_slim_rows(self) -> None:
+        """The full read failed: no slim row stays on screen as if it were read."""
+        if self._held is None:
+            return
+        if any(isinstance(d, SlimDeployment) for d in self.table.all_items()):
+            self.table.replace_all([d for d in self.table.all_items() if not isinstance(d, SlimDeployment)])
+        self._held = None  # the held keys need full rows; there are none to act on
 
     @property
     def table(self) -> DeploymentTable:
@@ -149,7 +204,10 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None:
             return
-        self.table.v2_statuses = session.flavour == "v2"  # `scaled-to-zero` is a v2 status
+        v2 = session.flavour == "v2"  # `scaled-to-zero` is a v2 status
+        if v2 != self.table.v2_statuses:
+            self.table.v2_statuses = v2
+            self.table.refresh()
         first = True
         seen: list[m.DeploymentSchema] = []
         self._loading = True
@@ -165,6 +223,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
                         first = False
                         self.call_after_refresh(self.app.startup_finished)
                         self._start_live()
+                        self._full_rows_in()
                     await asyncio.sleep(0)  # paint this page, answer keys
                 self._loading = False
                 self._expected = None
@@ -178,6 +237,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             self._load_failed(f"Cannot reach {session.endpoint}: {exc.message}. Retrying…")
             return
         except UnauthorizedError as exc:
+            self._drop_slim_rows()
             self.app.token_refused(exc.message)
             return
         except ApiError as exc:
@@ -186,6 +246,9 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         finally:
             await pages.aclose()
             self._loading = False
+            if self._held is not None:  # not one full page came
+                self._drop_slim_rows()
+                self._after_data()
             self._start_live()
         self.call_after_refresh(self.app.startup_finished)
         self.post_message(ConnectionChanged("connected"))
@@ -194,6 +257,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
     def _load_failed(self, message: str, title: str = "") -> None:
         """A page that failed: the rows read before it stay, and the summary says the list is
         not whole (ctrl+r reads it again)."""
+        self._drop_slim_rows()
         if not self.table.total:
             self._show_empty(message)
         if title or self.table.total:
@@ -341,8 +405,10 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
                 self.table.remove_deployment(uid)
                 self._after_data()
             return
+        from tui.api import models  # loaded by now: the pushes come after the full first page
+
         try:
-            deployment = m.parse_response(m.DeploymentSchema, push.payload)
+            deployment = models.parse_response(models.DeploymentSchema, push.payload)
         except Exception:  # a payload we cannot read must not break the stream
             return
         if deployment.cluster.name != self.app.session.cluster:  # type: ignore[union-attr]
@@ -377,34 +443,41 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self.refresh_bindings()  # the footer's t / r / D follow the row
 
     @on(DeploymentTable.Selected)
+    @after_full_rows
     def _open_selected(self, event: DeploymentTable.Selected) -> None:
         self.app.open_deployment(event.deployment)
 
+    @after_full_rows
     def action_open(self) -> None:
         current = self.table.current
         if current is not None:
             self.app.open_deployment(current)
 
+    @after_full_rows
     def action_logs(self) -> None:
         current = self.table.current
         if current is not None:
             self.app.open_deployment(current, tab="logs")
 
+    @after_full_rows
     def action_json(self) -> None:
         current = self.table.current
         if current is not None:
             self.app.show_json(current)
 
+    @after_full_rows
     def action_copy_url(self) -> None:
         current = self.table.current
         if current is not None:
             self.app.copy_url(current)
 
+    @after_full_rows
     def action_toggle_watch(self) -> None:
         current = self.table.current
         if current is not None:
             self.app.toggle_watch(current.name)
 
+    @after_full_rows
     def action_refresh(self) -> None:
         self.load()
 
@@ -444,6 +517,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         else:
             self.table.focus()
 
+    @after_full_rows
     def action_mutate(self, what: str) -> None:
         """n / e / t / D / r: a flow of tui/actions.py (FlowRequested) on the row under the cursor,
         captured now so a refresh cannot change the target."""
@@ -457,12 +531,14 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         assert what in ("edit", "terminate", "delete", "restore", "scale"), what
         self.post_message(FlowRequested(what, target))  # type: ignore[arg-type]
 
+    @after_full_rows
     def action_pulse(self) -> None:
         """The whole fleet at a glance (tui/screens/pulse.py), live from this list."""
         from tui.screens.pulse import PulseScreen  # deferred: start-up time
 
         self.app.push_screen(PulseScreen(self))
 
+    @after_full_rows
     def action_pick_cluster(self) -> None:
         self.app.pick_cluster()
 
@@ -472,6 +548,8 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             event.stop()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("mutate", "clear_filter", "pick_cluster") and not self.is_mounted:
+            return False  # asked before the screen is composed (its table, its filter): no row yet
         if action == "mutate":
             if self.app.read_only:
                 return False
@@ -482,7 +560,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
                 return current is not None and not terminated
             if parameters in (("restore",), ("delete",)):
                 return terminated if parameters == ("delete",) else (
-                    current is not None and current.status == m.DeploymentStatus.TERMINATED)
+                    current is not None and current.status == DeploymentStatus.TERMINATED)
             return True
         if action == "clear_filter":
             return bool(self.table.filter_text) or self.query_one("#filter", Input).display

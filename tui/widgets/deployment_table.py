@@ -1,5 +1,8 @@
 """The deployment list: a keyed, virtual table that paints only the rows on screen.
 
+Rows are `ListedDeployment`s: the full models, or for the first paint of a start the slim rows
+read from the prefetched page before pydantic is imported (tui/api/slim_rows.py).
+
 Why not DataTable: with 10,000 deployments its `add_rows` alone takes seconds and `sort`
 moves the cursor to another row.  Here rows are deployments keyed by uid; the cursor is a
 uid, so refreshes, pushes, filters and sorts never move it to another deployment; painting
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -25,14 +28,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.api.api_version import v2_status
-from tui.api.models import DeploymentSchema
+from tui.api.slim_rows import ListedDeployment
 from tui.widgets.humanize import local
 from tui.widgets.safe_text import safe
 from tui.widgets.status import STATUS_RANK, mode_title, status_text, v2_status_text
 from tui.widgets.textual_compat import set_virtual_size_quietly
 
+if TYPE_CHECKING:
+    from tui.api.models import DeploymentSchema
 
-def replicas_text(d: DeploymentSchema) -> str:
+
+def replicas_text(d: ListedDeployment) -> str:
     if d.replicas is not None:
         return f"{d.replicas.ready}/{d.replicas.desired}"
     target = d.target
@@ -48,13 +54,13 @@ def short_time(dt: datetime | None) -> str:
     return local(dt).strftime("%m-%d %H:%M")
 
 
-def _when(d: DeploymentSchema) -> datetime:
+def _when(d: ListedDeployment) -> datetime:
     return d.updated_at or d.created_at
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-SORTS: dict[str, Callable[[DeploymentSchema], Any]] = {
+SORTS: dict[str, Callable[[ListedDeployment], Any]] = {
     "name": lambda d: d.name,
     "status": lambda d: (STATUS_RANK.get(d.status, 9), d.name),
     "created": lambda d: d.created_at or EPOCH,
@@ -89,12 +95,12 @@ NARROW_DROPS = ("updated", "mode")  # dropped in this order when the flexible co
 STRIP_CACHE_SIZE = 1000  # painted rows kept (a few screens' worth, any width)
 
 
-def haystack(d: DeploymentSchema) -> str:
+def haystack(d: ListedDeployment) -> str:
     """What the filter searches: the name, bento tag, status, mode and description."""
     return f"{d.name} {d.bento_tag} {d.status.value} {mode_title(d.mode)} {d.description or ''}".lower()
 
 
-def matches(d: DeploymentSchema, needle: str) -> bool:
+def matches(d: ListedDeployment, needle: str) -> bool:
     """Filter: every word must appear in the name, bento tag, status or mode."""
     text = haystack(d)
     return all(word in text for word in needle.lower().split())
@@ -125,7 +131,7 @@ class DeploymentTable(ScrollView, can_focus=True):
     wide: reactive[bool] = reactive(False)
 
     class Highlighted(Message):
-        def __init__(self, deployment: DeploymentSchema | None) -> None:
+        def __init__(self, deployment: ListedDeployment | None) -> None:
             super().__init__()
             self.deployment = deployment
 
@@ -136,7 +142,7 @@ class DeploymentTable(ScrollView, can_focus=True):
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
-        self._items: dict[str, DeploymentSchema] = {}
+        self._items: dict[str, ListedDeployment] = {}
         self._rows: list[str] = []  # uids in display order (filtered, sorted)
         self._index_cache: dict[str, int] | None = {}  # uid -> row; built when first needed
         # Kept between rebuilds so a filter keystroke over 10,000 rows neither re-sorts nor
@@ -144,7 +150,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         self._haystacks: dict[str, str] = {}
         self._ordered: list[str] | None = None
         self._sort_keys: dict[str, Any] = {}  # uid -> its sort key, while `_ordered` is valid
-        self._strips: dict[tuple[object, ...], tuple[DeploymentSchema, Strip]] = {}
+        self._strips: dict[tuple[object, ...], tuple[ListedDeployment, Strip]] = {}
         self.filter_text = ""
         self.v2_statuses = False  # the session is on the v2 API: show `scaled-to-zero`
         self.sort_key = "created"
@@ -167,17 +173,20 @@ class DeploymentTable(ScrollView, can_focus=True):
     def rows(self) -> list[str]:
         return list(self._rows)
 
+    # What the screens read is the full model: slim rows are on screen only during the first
+    # paint of a start, while the screen holds every action that reads rows (after_full_rows in
+    # tui/screens/deployments.py) until the full ones have replaced them.
     def get(self, uid: str) -> DeploymentSchema | None:
-        return self._items.get(uid)
+        return cast("DeploymentSchema | None", self._items.get(uid))
 
     @property
     def current(self) -> DeploymentSchema | None:
-        return self._items.get(self.cursor_uid) if self.cursor_uid else None
+        return self.get(self.cursor_uid) if self.cursor_uid else None
 
     def all_items(self) -> Iterable[DeploymentSchema]:
-        return self._items.values()
+        return cast("Iterable[DeploymentSchema]", self._items.values())
 
-    def replace_all(self, deployments: Iterable[DeploymentSchema]) -> None:
+    def replace_all(self, deployments: Iterable[ListedDeployment]) -> None:
         """A full list from the server: rows that vanished go, the cursor stays on its uid."""
         items = {d.uid: d for d in deployments}
         old = self._items
@@ -189,7 +198,7 @@ class DeploymentTable(ScrollView, can_focus=True):
             self._natural = None
         self._rebuild()
 
-    def upsert_many(self, deployments: Iterable[DeploymentSchema]) -> None:
+    def upsert_many(self, deployments: Iterable[ListedDeployment]) -> None:
         changed_order = False
         added: list[str] = []
         repaint_only: list[str] = []
@@ -230,7 +239,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         assert self._ordered is not None
         self._ordered = sorted(self._ordered + added, key=keys.__getitem__, reverse=self.sort_desc)
 
-    def upsert(self, deployment: DeploymentSchema) -> None:
+    def upsert(self, deployment: ListedDeployment) -> None:
         self.upsert_many([deployment])
 
     def remove_deployment(self, uid: str) -> None:
@@ -240,7 +249,7 @@ class DeploymentTable(ScrollView, can_focus=True):
             self._ordered = None
             self._rebuild()
 
-    def _position_changes(self, old: DeploymentSchema, new: DeploymentSchema) -> bool:
+    def _position_changes(self, old: ListedDeployment, new: ListedDeployment) -> bool:
         key = SORTS[self.sort_key]
         if key(old) != key(new):
             return True
@@ -483,7 +492,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         self._strips.clear()
         self.refresh()
 
-    def cell(self, d: DeploymentSchema, key: str) -> Text:
+    def cell(self, d: ListedDeployment, key: str) -> Text:
         if key == "name":
             if d.name in self.watched:
                 return Text.assemble(("*", "bold"), safe(d.name, style="bold"))
@@ -504,7 +513,7 @@ class DeploymentTable(ScrollView, can_focus=True):
             return Text(short_time(_when(d)), style="dim")
         return Text("")
 
-    def row_text(self, d: DeploymentSchema, width: int) -> Text:
+    def row_text(self, d: ListedDeployment, width: int) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
         cols = self.columns(width)
         for i, (col, w) in enumerate(cols):
@@ -532,7 +541,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         # so a pushed change is never shown stale).
         plain_cursor = cursor and self.app.native_ansi_color
         key = (d.uid, width, cursor, style, self.wide, self.sort_key, plain_cursor,
-               d.name in self.watched)
+               d.name in self.watched, self.v2_statuses)
         cached = self._strips.get(key)
         if cached is not None and cached[0] is d:
             return self._in_view(cached[1], view)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from tui.api.models import MODE_TITLES, DeploymentMode, DeploymentStatus
+from tui.api.enums import MODE_TITLES, DeploymentMode, DeploymentStatus
 
 S = DeploymentStatus
 
