@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -27,7 +27,10 @@ from textual.widgets import DataTable, RichLog, Static, TabbedContent, TabPane
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, NotFoundError
 from tui.api.streams import (
+    ReconnectingStream,
+    ResourceSubscription,
     StreamStatus,
+    open_subscription,
     subscribe_resources,
     tail_logs,
     watch_kube_events,
@@ -53,6 +56,7 @@ from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
+    from tui.session import Session
 
 TABS: tuple[tuple[str, str], ...] = (
     ("overview", "Overview"),
@@ -177,6 +181,47 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self._builder_offered = False  # the Logs tab offers the image builder's log
         self._notes: dict[str, str] = {}
         self._merged_pods: set[str] = set()  # the replicas the merged log view tails
+        self._first_get: asyncio.Task[m.DeploymentSchema] | None = None
+        self._opened: dict[str, ReconnectingStream[Any]] = {}  # started before mount, for the workers
+        self._live_was_down = False
+        self._open_early()
+
+    def _open_early(self) -> None:
+        """Send the GET and open the replica and event streams now, before this screen is
+        composed and painted, so that their round trip overlaps the paint instead of following
+        it (a 150 ms link: enter to everything shown in one round trip + the paint).  The
+        workers started on mount take them over; the live updates come from the list's open
+        subscription when it already pushes this deployment (no socket, no round trip)."""
+        d = self.deployment
+        try:
+            asyncio.get_running_loop()
+            session = self.app.session
+        except RuntimeError:  # made outside a running app (no loop, no active app): mount loads it
+            return
+        if d is None or session is None or session.client.closed:
+            return
+        self._first_get = asyncio.create_task(
+            session.client.get_deployment(d.cluster.name, d.name, d.kube_namespace))
+        # load() takes the answer; this only keeps an unawaited failure from being reported
+        self._first_get.add_done_callback(lambda task: task.cancelled() or task.exception())
+        self._opened["pods"] = self._pods_stream(session).start()
+        self._opened["events"] = watch_kube_events(session.client, d.cluster.name, d.kube_namespace,
+                                                   d.name).start()
+        if open_subscription(session.client, d.cluster.name, d.uid) is None:
+            self._opened["live"] = subscribe_resources(session.client, [d.uid]).start()
+
+    def _pods_stream(self, session: Session) -> ReconnectingStream[list[m.KubePodSchema]]:
+        if session.flavour == "v2":  # /ws/v2/deployments/{name}/pods: no namespace in v2
+            return session.v2.watch_pods(self.deployment_name, self._cluster)
+        return watch_pods(session.client, self._cluster, self._namespace, self.deployment_name)
+
+    async def on_unmount(self) -> None:
+        """What `_open_early` started and no worker took over."""
+        if self._first_get is not None:
+            self._first_get.cancel()
+        opened, self._opened = self._opened, {}
+        for stream in opened.values():
+            await stream.aclose()
 
     # ------------------------------------------------------------------ layout
 
@@ -379,8 +424,13 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None or self.deleted:
             return
+        first, self._first_get = self._first_get, None  # sent by _open_early: answered once
         try:
-            deployment = await session.client.get_deployment(self._cluster, self.deployment_name, self._namespace)
+            if first is not None:
+                deployment = await first
+            else:
+                deployment = await session.client.get_deployment(self._cluster, self.deployment_name,
+                                                                 self._namespace)
         except NotFoundError:
             self._mark_deleted()
             return
@@ -450,23 +500,52 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None or self.deployment is None:
             return
-        stream = subscribe_resources(session.client, [self.deployment.uid])
-        was_down = False
+        uid = self.deployment.uid
+        stream = self._opened.pop("live", None)
+        if stream is None:
+            shared = open_subscription(session.client, self._cluster, uid)
+            if shared is not None:
+                await self._follow(shared, uid)
+                if self.deleted:
+                    return
+                self._live_item(StreamStatus("reconnecting", 1, "the list's live updates stopped"))
+            stream = subscribe_resources(session.client, [uid])
         try:
             async for item in stream:
-                if isinstance(item, StreamStatus):
-                    if item.state == "reconnecting":
-                        was_down = True
-                    self._stream_status("live", item)
-                    if item.state == "connected" and was_down:
-                        was_down = False
-                        self.load()  # catch up on what changed while we were away
-                    continue
-                self._apply_push(item)
+                self._live_item(item)
         except ApiError as exc:
             self.notify(exc.message, title="Live updates stopped", severity="error")
         finally:
             await stream.aclose()
+
+    async def _follow(self, shared: ResourceSubscription, uid: str) -> None:
+        """This deployment's pushes and the link's state from the list's open subscription,
+        until it ends (then watch_deployment opens one of its own)."""
+        items: asyncio.Queue[m.SubscriptionPush | StreamStatus | None] = asyncio.Queue()
+
+        def take(item: m.SubscriptionPush | StreamStatus | None) -> None:
+            if not isinstance(item, m.SubscriptionPush) or item.payload.get("uid") == uid:
+                items.put_nowait(item)
+
+        stop = shared.listen(take)
+        try:
+            if not shared.running:  # ended between the lookup and listen()
+                return
+            while (item := await items.get()) is not None:
+                self._live_item(item)
+        finally:
+            stop()
+
+    def _live_item(self, item: m.SubscriptionPush | StreamStatus) -> None:
+        if isinstance(item, StreamStatus):
+            if item.state == "reconnecting":
+                self._live_was_down = True
+            self._stream_status("live", item)
+            if item.state == "connected" and self._live_was_down:
+                self._live_was_down = False
+                self.load()  # catch up on what changed while we were away
+            return
+        self._apply_push(item)
 
     def _apply_push(self, push: m.SubscriptionPush) -> None:
         if push.resource_type != "deployment" or self.deployment is None:
@@ -490,10 +569,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None or self.deployment is None:
             return
-        if session.flavour == "v2":  # /ws/v2/deployments/{name}/pods: no namespace in v2
-            stream = session.v2.watch_pods(self.deployment_name, self._cluster)
-        else:
-            stream = watch_pods(session.client, self._cluster, self._namespace, self.deployment_name)
+        stream = self._opened.pop("pods", None) or self._pods_stream(session)
         try:
             async for item in stream:
                 if isinstance(item, StreamStatus):
@@ -534,7 +610,8 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None or self.deployment is None:
             return
-        stream = watch_kube_events(session.client, self._cluster, self._namespace, self.deployment_name)
+        stream = (self._opened.pop("events", None)
+                  or watch_kube_events(session.client, self._cluster, self._namespace, self.deployment_name))
         try:
             async for item in stream:
                 if isinstance(item, StreamStatus):
