@@ -101,6 +101,16 @@ def ws_url(endpoint: str, path: str, params: Mapping[str, Any] | None = None) ->
     return url
 
 
+def upgrade_url(endpoint: str, path: str, params: Mapping[str, Any] | None = None) -> str:
+    """Where the websocket's upgrade request goes: `ws_url` with the endpoint's own http(s)
+    scheme.  httpcore pools connections by origin (scheme, host, port), so a ``ws://`` request
+    never gets an idle ``http://`` connection and always pays a new handshake; the same URL as
+    ``http://`` upgrades over an idle pooled one (see tui/api/warm_pool.py)."""
+    url = ws_url(endpoint, path, params)
+    scheme, rest = url.split("://", 1)
+    return {"ws": "http", "wss": "https"}.get(scheme, scheme) + "://" + rest
+
+
 def _is_auth_message(text: str) -> bool:
     lowered = text.lower()
     return any(s in lowered for s in ("token", "unauthori", "forbidden", "not logged in"))
@@ -240,7 +250,7 @@ class _Runner(Generic[T]):
         `_Ended`/`UnauthorizedError` to stop, anything else to reconnect."""
         from httpx_ws import WebSocketUpgradeError, aconnect_ws  # deferred: start-up time (see describe)
 
-        url = ws_url(self.client.endpoint, await self.resolve_path(), self.params)
+        url = upgrade_url(self.client.endpoint, await self.resolve_path(), self.params)
         delivered = False
         outcome: BaseException | None = None
         ws: AsyncWebSocketSession  # aconnect_ws's TypeVar leaves mypy nothing to infer
