@@ -48,7 +48,7 @@ class PoolWarmer:
         self.connections = connections
         self.every = every
         self.idle_after = idle_after
-        self.rounds = 0  # warming rounds sent: what the tests and the debug log count
+        self.rounds = 0  # warming rounds completed (their connections idle in the pool)
         self._touched = float("-inf")
         self._warmed = float("-inf")
         self._task: asyncio.Task[None] | None = None
@@ -83,7 +83,6 @@ class PoolWarmer:
         """`connections` requests at once: each takes an idle connection or opens one, and
         leaves it idle (reset to a full keep-alive) in the pool."""
         self._warmed = time.monotonic()
-        self.rounds += 1
         http = self.client.http
 
         async def one() -> None:
@@ -93,3 +92,4 @@ class PoolWarmer:
                 log.debug("warming the pool: %s", type(exc).__name__)
 
         await asyncio.gather(*(one() for _ in range(self.connections)))
+        self.rounds += 1
