@@ -264,10 +264,12 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self._paint_replicas_bar()
         if self.deployment is not None:
             self._render_deployment()
-            self._start_streams()
+            # after the first paint: the answers (on their way since _open_early) wait in their
+            # queues rather than delay it
+            self.call_after_refresh(self._start_streams)
         else:
             self._paint_title()
-        self.load()
+        self.call_after_refresh(self.load)
         self.set_interval(TICK_S, self._tick)
         self.call_after_refresh(self._tab_shown, self.initial_tab)
 
