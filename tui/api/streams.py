@@ -446,6 +446,9 @@ class ReconnectingStream(Generic[T]):
         with None once the stream is over.  Lets another part of the app follow an open stream
         without a connection of its own; returns the function that stops listening."""
         self._runner.listeners.append(listener)
+        task = self._runner.task
+        if self._done or (task is not None and task.done()):
+            listener(None)  # already over: say so at once rather than never
 
         def stop() -> None:
             with contextlib.suppress(ValueError):

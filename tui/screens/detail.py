@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -184,6 +185,9 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self._first_get: asyncio.Task[m.DeploymentSchema] | None = None
         self._opened: dict[str, ReconnectingStream[Any]] = {}  # started before mount, for the workers
         self._live_was_down = False
+        # this deployment's pushes from the list's subscription, and how to stop listening
+        self._listening: tuple[asyncio.Queue[m.SubscriptionPush | StreamStatus | None],
+                               Callable[[], None]] | None = None
         self._open_early()
 
     def _open_early(self) -> None:
@@ -207,7 +211,10 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self._opened["pods"] = self._pods_stream(session).start()
         self._opened["events"] = watch_kube_events(session.client, d.cluster.name, d.kube_namespace,
                                                    d.name).start()
-        if open_subscription(session.client, d.cluster.name, d.uid) is None:
+        shared = open_subscription(session.client, d.cluster.name, d.uid)
+        if shared is not None:  # listening from before the GET: no push can fall between them
+            self._listen(shared, d.uid)
+        else:
             self._opened["live"] = subscribe_resources(session.client, [d.uid]).start()
 
     def _pods_stream(self, session: Session) -> ReconnectingStream[list[m.KubePodSchema]]:
@@ -219,6 +226,8 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         """What `_open_early` started and no worker took over."""
         if self._first_get is not None:
             self._first_get.cancel()
+        if self._listening is not None:
+            self._listening[1]()
         opened, self._opened = self._opened, {}
         for stream in opened.values():
             await stream.aclose()
@@ -505,12 +514,13 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         uid = self.deployment.uid
         stream = self._opened.pop("live", None)
         if stream is None:
-            shared = open_subscription(session.client, self._cluster, uid)
-            if shared is not None:
-                await self._follow(shared, uid)
+            if self._listening is None and (shared := open_subscription(session.client, self._cluster, uid)):
+                self._listen(shared, uid)
+            if self._listening is not None:
+                await self._follow()
                 if self.deleted:
                     return
-                self._live_item(StreamStatus("reconnecting", 1, "the list's live updates stopped"))
+                self._live_was_down = True  # the list's stream ended: catch up once ours connects
             stream = subscribe_resources(session.client, [uid])
         try:
             async for item in stream:
@@ -520,23 +530,27 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         finally:
             await stream.aclose()
 
-    async def _follow(self, shared: ResourceSubscription, uid: str) -> None:
-        """This deployment's pushes and the link's state from the list's open subscription,
-        until it ends (then watch_deployment opens one of its own)."""
+    def _listen(self, shared: ResourceSubscription, uid: str) -> None:
+        """Follow this deployment's pushes (and the link's state) on the list's open
+        subscription: no socket of its own, no round trip."""
         items: asyncio.Queue[m.SubscriptionPush | StreamStatus | None] = asyncio.Queue()
 
         def take(item: m.SubscriptionPush | StreamStatus | None) -> None:
             if not isinstance(item, m.SubscriptionPush) or item.payload.get("uid") == uid:
                 items.put_nowait(item)
 
-        stop = shared.listen(take)
+        self._listening = (items, shared.listen(take))
+
+    async def _follow(self) -> None:
+        """What `_listen` queues, until the list's subscription ends."""
+        assert self._listening is not None
+        items, stop = self._listening
         try:
-            if not shared.running:  # ended between the lookup and listen()
-                return
             while (item := await items.get()) is not None:
                 self._live_item(item)
         finally:
             stop()
+            self._listening = None
 
     def _live_item(self, item: m.SubscriptionPush | StreamStatus) -> None:
         if isinstance(item, StreamStatus):
