@@ -24,8 +24,11 @@ from tui.api.warm_pool import PoolWarmer
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen
 from tui.screens.detail import DetailScreen
+from tui.widgets.deployment_table import DeploymentTable
 
-RTT = 0.2  # long enough that a handshake or a second round trip cannot hide in the test's noise
+# Long enough that neither a handshake nor a second round trip can hide in the noise of a busy
+# machine (the detail's compose can hold its last upgrade back ~0.3 s there).
+RTT = 0.5
 NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
 
 
@@ -42,17 +45,30 @@ def over(proxy: LatencyProxy, cloud: LocalCloud) -> BentoTUI:
     return BentoTUI(local_context(cloud).with_endpoint(proxy.endpoint, cloud.token))
 
 
-async def warm_list(app: BentoTUI, pilot, name: str) -> DeploymentsScreen:
+async def warm_list(app: BentoTUI, pilot, proxy: LatencyProxy, name: str) -> DeploymentsScreen:
     """The list with `name` under the cursor and its warming round done."""
     def ready() -> DeploymentsScreen | None:
         screen = app.screen
-        if not isinstance(screen, DeploymentsScreen) or not screen.table.total:
+        if not isinstance(screen, DeploymentsScreen) or not screen.query(DeploymentTable) or not screen.table.total:
             return None
         current = screen.table.current
         warmer = screen._warmer
         return screen if current is not None and current.name == name and warmer and warmer.rounds else None
 
-    return await until(ready, 30, pilot, f"{name} under the cursor, the pool warm")
+    screen = await until(ready, 30, pilot, f"{name} under the cursor, the pool warm")
+    await quiet(proxy, pilot)
+    return screen
+
+
+async def quiet(proxy: LatencyProxy, pilot) -> None:
+    """Nothing sent for two round trips: whatever the start sent (the list's re-read of its first
+    page, the warming) has its answer, and its connection is idle again."""
+    for _ in range(50):
+        mark = proxy.snapshot()
+        await pilot.pause(2 * RTT)
+        if proxy.since(mark)["turns"] == 0:
+            return
+    raise AssertionError("the link never went quiet")
 
 
 async def opened(app: BentoTUI, pilot, events: bool = True) -> DetailScreen:
@@ -77,8 +93,10 @@ async def test_enter_costs_one_round_trip_and_no_handshake(cloud: LocalCloud, ht
     await until(lambda: http.get(f"{NS}/lat-one").json()["status"] == "running", 30, what="running")
     app = over(proxy, cloud)
     async with app.run_test(size=(80, 24)) as pilot:
-        await warm_list(app, pilot, "lat-one")
-        await pilot.pause(RTT)  # nothing of the start still on the wire
+        listing = await warm_list(app, pilot, proxy, "lat-one")
+        # warm for 4.5 s more; no later round may be on the wire at enter (one would cost the
+        # detail a handshake: ~1 round trip in every 3.5 s of keys)
+        listing._warmer.stop()
         mark = proxy.snapshot()
         screen = await opened(app, pilot)
         seen = proxy.since(mark)
@@ -100,7 +118,7 @@ async def test_the_detail_stays_live_when_the_lists_subscription_ends(
     create(http, "lat-two")
     app = over(proxy, cloud)
     async with app.run_test(size=(80, 24)) as pilot:
-        listing = await warm_list(app, pilot, "lat-two")
+        listing = await warm_list(app, pilot, proxy, "lat-two")
         screen = await opened(app, pilot, events=False)
         listing.workers.cancel_group(listing, "list-live")  # the subscription the detail followed
         await until(lambda: listing._subscription.running is False, 10, pilot, "the list's stream closed")
@@ -110,7 +128,15 @@ async def test_the_detail_stays_live_when_the_lists_subscription_ends(
                     "terminating pushed over the detail's own subscription")
 
 
-async def test_warming_is_bounded_and_stops_when_idle(cloud: LocalCloud, proxy: LatencyProxy) -> None:
+async def test_warming_is_bounded_and_stops_when_idle(cloud: LocalCloud) -> None:
+    proxy = LatencyProxy(cloud.port, 0.1).start()
+    try:
+        await warming_is_bounded(cloud, proxy)
+    finally:
+        proxy.stop()
+
+
+async def warming_is_bounded(cloud: LocalCloud, proxy: LatencyProxy) -> None:
     async with BentoCloudClient(proxy.endpoint, cloud.token) as client:
         mark = proxy.snapshot()
         warmer = PoolWarmer(client, connections=3, every=0.5, idle_after=1.2)
