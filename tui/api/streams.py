@@ -19,6 +19,9 @@ A heartbeat goes out every `heartbeat_interval` seconds.
 
 The connection lives in a background task that feeds a queue, so that no websocket (and no
 anyio task group of httpx-ws) is ever held open across a ``yield`` of the consumer.
+Another part of the app can follow an open stream without a socket of its own (`listen`; the
+detail screen follows the list's subscription, see `open_subscription`).  The upgrade request
+goes to the endpoint's http(s) URL (`upgrade_url`), so it takes an idle pooled connection.
 """
 
 from __future__ import annotations

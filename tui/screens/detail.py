@@ -1,10 +1,13 @@
 """One deployment, like the BentoCloud console's deployment page, live.
 
 Tabs: Overview, Monitoring, Events, Replicas, Revisions, Logs (`1`-`6`, `[`/`]`).
-The deployment stays live through the resource subscription; replicas, events and logs are
-websocket streams; monitoring polls the metrics extension every ~2 s while its tab is
-visible.  Every stream runs in its own worker group on this screen, so popping the screen
-cancels them all.  Nothing here raises into the app: API errors become notifications,
+The deployment stays live through the resource subscription (the list's, when it already
+pushes this deployment: no socket of its own); replicas, events and logs are websocket streams;
+monitoring polls the metrics extension every ~2 s while its tab is visible.  Opened from a row,
+the GET and the replica and event streams leave before the screen is composed, on connections
+the list keeps warm (tui/api/warm_pool.py): over a long link, one round trip + the paint.
+Every stream runs in its own worker group on this screen, so popping the screen cancels them
+all.  Nothing here raises into the app: API errors become notifications,
 a lost link becomes a "reconnecting…" note, and a deleted deployment a banner.
 """
 
