@@ -159,6 +159,16 @@ async def warming_is_bounded(cloud: LocalCloud, proxy: LatencyProxy) -> None:
         assert hidden.rounds == 0 and proxy.since(quiet)["turns"] == 0  # the list is not shown
         hidden.stop()
 
+        def gone() -> bool:
+            raise RuntimeError("No screens on stack")  # what asking a closed app says
+
+        orphan = PoolWarmer(client, active=gone, every=0.1, idle_after=0.3)
+        orphan.touch()
+        await asyncio.sleep(0.6)
+        assert not orphan.running and orphan.rounds == 0  # ended, sent nothing
+        assert orphan._task is not None and orphan._task.exception() is None  # and quietly
+        assert proxy.since(quiet)["turns"] == 0
+
 
 def test_a_warmer_after_close_sends_nothing() -> None:
     async def run() -> int:

@@ -77,10 +77,16 @@ class PoolWarmer:
             if left <= 0:
                 return  # idle: the pool goes cold, nothing more is sent
             due = self._warmed + self.every - now
-            if due <= 0 and self.active():
+            if due <= 0 and self._is_active():
                 await self.warm()
                 continue
             await asyncio.sleep(min(left, due if due > 0 else self.every))
+
+    def _is_active(self) -> bool:
+        try:
+            return self.active()
+        except Exception:  # noqa: BLE001 - e.g. the app is gone: nothing to warm for
+            return False
 
     async def warm(self) -> None:
         """`connections` requests at once: each takes an idle connection or opens one, and

@@ -383,6 +383,10 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
     def on_screen_resume(self) -> None:
         self._keep_warm()
 
+    def on_unmount(self) -> None:
+        if self._warmer is not None:
+            self._warmer.stop()
+
     def _keep_warm(self) -> None:
         """Idle connections for the detail's requests while keys move here (tui/api/warm_pool.py)."""
         session = self.app.session
