@@ -26,6 +26,7 @@ from tui.api.streams import (
     backoff_delay,
     subscribe_resources,
     tail_logs,
+    upgrade_url,
     watch_kube_events,
     watch_pods,
     ws_url,
@@ -151,6 +152,9 @@ def test_ws_url_scheme():
         ws_url("https://cloud.example", "/ws/v1/t", {"pod_name": "p 1", "x": None})
         == "wss://cloud.example/ws/v1/t?pod_name=p+1"
     )
+    # the upgrade goes to the endpoint's own scheme: httpcore pools connections by origin
+    assert upgrade_url("http://127.0.0.1:3000/", "/ws/v1/x") == "http://127.0.0.1:3000/ws/v1/x"
+    assert upgrade_url("https://cloud.example", "/ws/v1/t", {"a": 1}) == "https://cloud.example/ws/v1/t?a=1"
 
 
 # ---------------------------------------------------------------------------- streams

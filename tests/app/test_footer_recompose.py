@@ -52,4 +52,4 @@ async def test_changes_before_a_refresh_rebuild_the_footer_once() -> None:
         assert rebuilt == 2
         shown = footer_text(app)
         assert "Thing" in shown and "Help" in shown, shown
-        assert app.query_one("#footer-pinned").query("FooterKey")  # help still pinned right
+        assert app.screen.query_one(".footer-pinned").query("FooterKey")  # help still pinned right

@@ -45,6 +45,11 @@ log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 CONNECT_TIMEOUT = 5.0
+# An idle pooled connection is dropped after this, just before the server would close it (uvicorn:
+# 5 s; load balancers: ~60 s), so a request never races the server's close.  tui/api/warm_pool.py
+# keeps a few warm within it while keys are pressed.
+KEEPALIVE_EXPIRY = 4.5
+MAX_CONNECTIONS, MAX_IDLE_CONNECTIONS = 100, 20  # httpx's defaults
 
 
 def _seg(value: str) -> str:
@@ -249,6 +254,8 @@ class BentoCloudClient:
                 base_url=self.endpoint,
                 headers=self._headers,
                 timeout=httpx.Timeout(self.timeout, connect=CONNECT_TIMEOUT),
+                limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_IDLE_CONNECTIONS,
+                                    keepalive_expiry=KEEPALIVE_EXPIRY),
                 transport=self._transport,
                 # A plain-http endpoint (the local control plane) never does TLS: skip loading
                 # the CA bundle, ~30-50 ms of every start. https verifies as usual.

@@ -19,6 +19,9 @@ A heartbeat goes out every `heartbeat_interval` seconds.
 
 The connection lives in a background task that feeds a queue, so that no websocket (and no
 anyio task group of httpx-ws) is ever held open across a ``yield`` of the consumer.
+Another part of the app can follow an open stream without a socket of its own (`listen`; the
+detail screen follows the list's subscription, see `open_subscription`).  The upgrade request
+goes to the endpoint's http(s) URL (`upgrade_url`), so it takes an idle pooled connection.
 """
 
 from __future__ import annotations
@@ -101,6 +104,16 @@ def ws_url(endpoint: str, path: str, params: Mapping[str, Any] | None = None) ->
     return url
 
 
+def upgrade_url(endpoint: str, path: str, params: Mapping[str, Any] | None = None) -> str:
+    """Where the websocket's upgrade request goes: `ws_url` with the endpoint's own http(s)
+    scheme.  httpcore pools connections by origin (scheme, host, port), so a ``ws://`` request
+    never gets an idle ``http://`` connection and always pays a new handshake; the same URL as
+    ``http://`` upgrades over an idle pooled one (see tui/api/warm_pool.py)."""
+    url = ws_url(endpoint, path, params)
+    scheme, rest = url.split("://", 1)
+    return {"ws": "http", "wss": "https"}.get(scheme, scheme) + "://" + rest
+
+
 def _is_auth_message(text: str) -> bool:
     lowered = text.lower()
     return any(s in lowered for s in ("token", "unauthori", "forbidden", "not logged in"))
@@ -143,6 +156,24 @@ class _Runner(Generic[T]):
         self.connected = False
         self.delivered = False
         self.task: asyncio.Task[None] | None = None
+        # Callbacks that see every item too (see `ReconnectingStream.listen`); None = ended.
+        self.listeners: list[Callable[[Any], None]] = []
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    async def emit(self, item: Any) -> None:
+        """An item (or a status) for the consumer, and for the listeners at once."""
+        await self.items.put(item)
+        self.tell_listeners(item)
+
+    def tell_listeners(self, item: Any) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(item)
+            except Exception:  # a listener's bug must not end the consumer's stream
+                log.exception("a listener of stream %s failed", self.path)
 
     def start(self) -> None:
         if self.task is None:
@@ -159,10 +190,12 @@ class _Runner(Generic[T]):
         except Exception as exc:  # a bug: hand it to the consumer rather than hang it
             log.exception("stream %s failed", self.path)
             await self.items.put(exc)
+        finally:
+            self.tell_listeners(None)  # over, whatever the reason: cancelled, ended, refused
 
     async def _run(self) -> None:
         attempt = 0
-        await self.items.put(StreamStatus("connecting", 0))
+        await self.emit(StreamStatus("connecting", 0))
         while True:
             if self.client.closed:  # nothing left to reconnect with
                 await self.items.put(_END)
@@ -187,7 +220,7 @@ class _Runner(Generic[T]):
             attempt += 1
             error = self.client.redact(self.describe(outcome))
             log.debug("stream %s: %s; retry %d", self.path, error, attempt)
-            await self.items.put(StreamStatus("reconnecting", attempt, error))
+            await self.emit(StreamStatus("reconnecting", attempt, error))
             await asyncio.sleep(backoff_delay(attempt, self.backoff_initial, self.backoff_max))
 
     def describe(self, exc: BaseException | None) -> str:
@@ -220,7 +253,7 @@ class _Runner(Generic[T]):
         `_Ended`/`UnauthorizedError` to stop, anything else to reconnect."""
         from httpx_ws import WebSocketUpgradeError, aconnect_ws  # deferred: start-up time (see describe)
 
-        url = ws_url(self.client.endpoint, await self.resolve_path(), self.params)
+        url = upgrade_url(self.client.endpoint, await self.resolve_path(), self.params)
         delivered = False
         outcome: BaseException | None = None
         ws: AsyncWebSocketSession  # aconnect_ws's TypeVar leaves mypy nothing to infer
@@ -235,7 +268,7 @@ class _Runner(Generic[T]):
                     while not self.outgoing.empty():  # stale: the initial messages cover it
                         self.outgoing.get_nowait()
                     messages = list(self.initial())
-                    await self.items.put(StreamStatus("connected", attempt))
+                    await self.emit(StreamStatus("connected", attempt))
                     for message in messages:
                         await ws.send_text(json.dumps(message))
                     receiver = asyncio.ensure_future(self.receive_loop(ws))
@@ -318,7 +351,7 @@ class _Runner(Generic[T]):
         if item is None:
             return
         self.delivered = True
-        await self.items.put(item)
+        await self.emit(item)
         if self.finished is not None and self.finished(item):
             raise _Ended()
 
@@ -399,6 +432,32 @@ class ReconnectingStream(Generic[T]):
     @property
     def connected(self) -> bool:
         return self._runner.connected
+
+    @property
+    def running(self) -> bool:
+        """Started, and neither ended nor closed."""
+        return not self._done and self._runner.running
+
+    def start(self) -> ReconnectingStream[T]:
+        """Connect now, before the consumer's first `__anext__` (which would start it anyway):
+        items wait in the queue, so the connection's round trips overlap other work."""
+        self._runner.start()
+        return self
+
+    def listen(self, listener: Callable[[T | StreamStatus | None], None]) -> Callable[[], None]:
+        """Call `listener` with every item and status the consumer gets, as it is received, and
+        with None once the stream is over.  Lets another part of the app follow an open stream
+        without a connection of its own; returns the function that stops listening."""
+        self._runner.listeners.append(listener)
+        task = self._runner.task
+        if self._done or (task is not None and task.done()):
+            listener(None)  # already over: say so at once rather than never
+
+        def stop() -> None:
+            with contextlib.suppress(ValueError):
+                self._runner.listeners.remove(listener)
+
+        return stop
 
     def __aiter__(self) -> ReconnectingStream[T]:
         return self
@@ -605,6 +664,12 @@ class ResourceSubscription(ReconnectingStream[m.SubscriptionPush]):
             initial=self._state.initial_messages,
             **options,
         )
+        _subscriptions.add(self)
+
+    def covers(self, client: BentoCloudClient, cluster: str, uid: str) -> bool:
+        """Whether this open stream already pushes the changes of deployment `uid`."""
+        return (self.client is client and self.running and self._state.resource_type == "deployment"
+                and (self._state.cluster_name == cluster or uid in self._state.resource_uids))
 
     @property
     def resource_uids(self) -> frozenset[str]:
@@ -631,6 +696,15 @@ class ResourceSubscription(ReconnectingStream[m.SubscriptionPush]):
         wanted = set(uids)
         await self.unsubscribe(self._state.resource_uids - wanted)
         await self.subscribe(wanted - self._state.resource_uids)
+
+
+_subscriptions: weakref.WeakSet[ResourceSubscription] = weakref.WeakSet()
+
+
+def open_subscription(client: BentoCloudClient, cluster: str, uid: str) -> ResourceSubscription | None:
+    """An open subscription of `client` (the list's) that already pushes deployment `uid`'s
+    changes: a screen can `listen` to it instead of opening a websocket of its own."""
+    return next((s for s in list(_subscriptions) if s.covers(client, cluster, uid)), None)
 
 
 def subscribe_resources(

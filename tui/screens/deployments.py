@@ -37,6 +37,7 @@ from tui.widgets.worker_errors import ReportsWorkerErrors
 if TYPE_CHECKING:
     from tui.api import models as m
     from tui.api.sharing import SharedParts
+    from tui.api.warm_pool import PoolWarmer
     from tui.app import BentoTUI
 
 PAGE_SIZE = 500  # tui.api.prefetch.FIRST_PAGE asks for the same first page
@@ -133,6 +134,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self._expected: int | None = None  # while loading: how many the server said there are
         self._unfinished: str | None = None  # why the list read last is not whole
         self._pushed_during_resync: list[set[str]] = []
+        self._warmer: PoolWarmer | None = None
 
     # The table, not the first focusable widget: the filter box was focused for a moment while
     # the screen mounted, and keys typed then went into it, hidden (an invisible filter).
@@ -274,6 +276,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         if not self._live_started:
             self._live_started = True
             self.call_after_refresh(self.watch_live)
+            self.call_after_refresh(self._keep_warm)
 
     @work(exclusive=True, group="list-resync", exit_on_error=False)
     async def resync_first_page(self, settle: float = 0.1) -> None:
@@ -441,6 +444,25 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
     @on(DeploymentTable.Highlighted)
     def _row_changed(self) -> None:
         self.refresh_bindings()  # the footer's t / r / D follow the row
+        self._keep_warm()
+
+    def on_screen_resume(self) -> None:
+        self._keep_warm()
+
+    def on_unmount(self) -> None:
+        if self._warmer is not None:
+            self._warmer.stop()
+
+    def _keep_warm(self) -> None:
+        """Idle connections for the detail's requests while keys move here (tui/api/warm_pool.py)."""
+        session = self.app.session
+        if session is None or not self._live_started:  # not before the first rows are painted
+            return
+        if self._warmer is None or self._warmer.client is not session.client:
+            from tui.api.warm_pool import PoolWarmer  # deferred: start-up time (it loads the client)
+
+            self._warmer = PoolWarmer(session.client, active=lambda: self.app.screen is self)
+        self._warmer.touch()
 
     @on(DeploymentTable.Selected)
     @after_full_rows

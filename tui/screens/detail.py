@@ -1,10 +1,13 @@
 """One deployment, like the BentoCloud console's deployment page, live.
 
 Tabs: Overview, Monitoring, Events, Replicas, Revisions, Logs (`1`-`6`, `[`/`]`).
-The deployment stays live through the resource subscription; replicas, events and logs are
-websocket streams; monitoring polls the metrics extension every ~2 s while its tab is
-visible.  Every stream runs in its own worker group on this screen, so popping the screen
-cancels them all.  Nothing here raises into the app: API errors become notifications,
+The deployment stays live through the resource subscription (the list's, when it already
+pushes this deployment: no socket of its own); replicas, events and logs are websocket streams;
+monitoring polls the metrics extension every ~2 s while its tab is visible.  Opened from a row,
+the GET and the replica and event streams leave before the screen is composed, on connections
+the list keeps warm (tui/api/warm_pool.py): over a long link, one round trip + the paint.
+Every stream runs in its own worker group on this screen, so popping the screen cancels them
+all.  Nothing here raises into the app: API errors become notifications,
 a lost link becomes a "reconnecting…" note, and a deleted deployment a banner.
 """
 
@@ -12,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events, on, work
@@ -27,7 +31,10 @@ from textual.widgets import DataTable, RichLog, Static, TabbedContent, TabPane
 from tui.api import models as m
 from tui.api.errors import ApiError, ConnectionFailed, NotFoundError
 from tui.api.streams import (
+    ReconnectingStream,
+    ResourceSubscription,
     StreamStatus,
+    open_subscription,
     subscribe_resources,
     tail_logs,
     watch_kube_events,
@@ -53,6 +60,7 @@ from tui.widgets.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from tui.app import BentoTUI
+    from tui.session import Session
 
 TABS: tuple[tuple[str, str], ...] = (
     ("overview", "Overview"),
@@ -177,6 +185,55 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self._builder_offered = False  # the Logs tab offers the image builder's log
         self._notes: dict[str, str] = {}
         self._merged_pods: set[str] = set()  # the replicas the merged log view tails
+        self._first_get: asyncio.Task[m.DeploymentSchema] | None = None
+        self._opened: dict[str, ReconnectingStream[Any]] = {}  # started before mount, for the workers
+        self._live_was_down = False
+        # this deployment's pushes from the list's subscription, and how to stop listening
+        self._listening: tuple[asyncio.Queue[m.SubscriptionPush | StreamStatus | None],
+                               Callable[[], None]] | None = None
+        self._open_early()
+
+    def _open_early(self) -> None:
+        """Send the GET and open the replica and event streams now, before this screen is
+        composed and painted, so that their round trip overlaps the paint instead of following
+        it (a 150 ms link: enter to everything shown in one round trip + the paint).  The
+        workers started on mount take them over; the live updates come from the list's open
+        subscription when it already pushes this deployment (no socket, no round trip)."""
+        d = self.deployment
+        try:
+            asyncio.get_running_loop()
+            session = self.app.session
+        except RuntimeError:  # made outside a running app (no loop, no active app): mount loads it
+            return
+        if d is None or session is None or session.client.closed:
+            return
+        self._first_get = asyncio.create_task(
+            session.client.get_deployment(d.cluster.name, d.name, d.kube_namespace))
+        # load() takes the answer; this only keeps an unawaited failure from being reported
+        self._first_get.add_done_callback(lambda task: task.cancelled() or task.exception())
+        self._opened["pods"] = self._pods_stream(session).start()
+        self._opened["events"] = watch_kube_events(session.client, d.cluster.name, d.kube_namespace,
+                                                   d.name).start()
+        shared = open_subscription(session.client, d.cluster.name, d.uid)
+        if shared is not None:  # listening from before the GET: no push can fall between them
+            self._listen(shared, d.uid)
+        else:
+            self._opened["live"] = subscribe_resources(session.client, [d.uid]).start()
+
+    def _pods_stream(self, session: Session) -> ReconnectingStream[list[m.KubePodSchema]]:
+        if session.flavour == "v2":  # /ws/v2/deployments/{name}/pods: no namespace in v2
+            return session.v2.watch_pods(self.deployment_name, self._cluster)
+        return watch_pods(session.client, self._cluster, self._namespace, self.deployment_name)
+
+    async def on_unmount(self) -> None:
+        """What `_open_early` started and no worker took over."""
+        if self._first_get is not None:
+            self._first_get.cancel()
+        if self._listening is not None:
+            self._listening[1]()
+        opened, self._opened = self._opened, {}
+        for stream in opened.values():
+            await stream.aclose()
 
     # ------------------------------------------------------------------ layout
 
@@ -219,10 +276,12 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self._paint_replicas_bar()
         if self.deployment is not None:
             self._render_deployment()
-            self._start_streams()
+            # after the first paint: the answers (on their way since _open_early) wait in their
+            # queues rather than delay it
+            self.call_after_refresh(self._start_streams)
         else:
             self._paint_title()
-        self.load()
+        self.call_after_refresh(self.load)
         self.set_interval(TICK_S, self._tick)
         self.call_after_refresh(self._tab_shown, self.initial_tab)
 
@@ -379,8 +438,13 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None or self.deleted:
             return
+        first, self._first_get = self._first_get, None  # sent by _open_early: answered once
         try:
-            deployment = await session.client.get_deployment(self._cluster, self.deployment_name, self._namespace)
+            if first is not None:
+                deployment = await first
+            else:
+                deployment = await session.client.get_deployment(self._cluster, self.deployment_name,
+                                                                 self._namespace)
         except NotFoundError:
             self._mark_deleted()
             return
@@ -450,23 +514,57 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None or self.deployment is None:
             return
-        stream = subscribe_resources(session.client, [self.deployment.uid])
-        was_down = False
+        uid = self.deployment.uid
+        stream = self._opened.pop("live", None)
+        if stream is None:
+            if self._listening is None and (shared := open_subscription(session.client, self._cluster, uid)):
+                self._listen(shared, uid)
+            if self._listening is not None:
+                await self._follow()
+                if self.deleted:
+                    return
+                self._live_was_down = True  # the list's stream ended: catch up once ours connects
+            stream = subscribe_resources(session.client, [uid])
         try:
             async for item in stream:
-                if isinstance(item, StreamStatus):
-                    if item.state == "reconnecting":
-                        was_down = True
-                    self._stream_status("live", item)
-                    if item.state == "connected" and was_down:
-                        was_down = False
-                        self.load()  # catch up on what changed while we were away
-                    continue
-                self._apply_push(item)
+                self._live_item(item)
         except ApiError as exc:
             self.notify(exc.message, title="Live updates stopped", severity="error")
         finally:
             await stream.aclose()
+
+    def _listen(self, shared: ResourceSubscription, uid: str) -> None:
+        """Follow this deployment's pushes (and the link's state) on the list's open
+        subscription: no socket of its own, no round trip."""
+        items: asyncio.Queue[m.SubscriptionPush | StreamStatus | None] = asyncio.Queue()
+
+        def take(item: m.SubscriptionPush | StreamStatus | None) -> None:
+            if not isinstance(item, m.SubscriptionPush) or item.payload.get("uid") == uid:
+                items.put_nowait(item)
+
+        self._listening = (items, shared.listen(take))
+
+    async def _follow(self) -> None:
+        """What `_listen` queues, until the list's subscription ends."""
+        assert self._listening is not None
+        items, stop = self._listening
+        try:
+            while (item := await items.get()) is not None:
+                self._live_item(item)
+        finally:
+            stop()
+            self._listening = None
+
+    def _live_item(self, item: m.SubscriptionPush | StreamStatus) -> None:
+        if isinstance(item, StreamStatus):
+            if item.state == "reconnecting":
+                self._live_was_down = True
+            self._stream_status("live", item)
+            if item.state == "connected" and self._live_was_down:
+                self._live_was_down = False
+                self.load()  # catch up on what changed while we were away
+            return
+        self._apply_push(item)
 
     def _apply_push(self, push: m.SubscriptionPush) -> None:
         if push.resource_type != "deployment" or self.deployment is None:
@@ -490,10 +588,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None or self.deployment is None:
             return
-        if session.flavour == "v2":  # /ws/v2/deployments/{name}/pods: no namespace in v2
-            stream = session.v2.watch_pods(self.deployment_name, self._cluster)
-        else:
-            stream = watch_pods(session.client, self._cluster, self._namespace, self.deployment_name)
+        stream = self._opened.pop("pods", None) or self._pods_stream(session)
         try:
             async for item in stream:
                 if isinstance(item, StreamStatus):
@@ -534,7 +629,8 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         session = self.app.session
         if session is None or self.deployment is None:
             return
-        stream = watch_kube_events(session.client, self._cluster, self._namespace, self.deployment_name)
+        stream = (self._opened.pop("events", None)
+                  or watch_kube_events(session.client, self._cluster, self._namespace, self.deployment_name))
         try:
             async for item in stream:
                 if isinstance(item, StreamStatus):

@@ -25,7 +25,7 @@ PALETTE_CLASS = "-command-palette"  # what Textual's Footer calls its palette ke
 
 class KeysFooter(Footer):
     DEFAULT_CSS = """
-    KeysFooter #footer-pinned {
+    KeysFooter .footer-pinned {
         dock: right;
         width: auto;
         height: 1;
@@ -71,4 +71,7 @@ class KeysFooter(Footer):
         for key in palette:
             key.add_class("-palette", update=False)
         if pinned:
-            yield Horizontal(*pinned, id="footer-pinned")
+            # a class, not an id: Textual's Footer recomposes when bindings change, and two
+            # recomposes close together briefly hold both boxes: an id then raised DuplicateIds
+            # and ended the app (restores 3bc7d1a's fix, lost in a merge)
+            yield Horizontal(*pinned, classes="footer-pinned")
