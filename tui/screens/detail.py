@@ -98,6 +98,15 @@ def merged_label(pod: m.KubePodSchema) -> str:
     return f"{component}-{pod.name.rsplit('-', 1)[-1][:7]}"
 
 
+def _older(new: m.DeploymentSchema, shown: m.DeploymentSchema | None) -> bool:
+    """Whether `new` is older than the state shown.  The GET sent as the screen opens is read
+    after its first paint, when a newer push may already be shown (a deployment coming up
+    turns `running` meanwhile); the server moves `updated_at` with every change, status too."""
+    if shown is None or new.updated_at is None or shown.updated_at is None:
+        return False
+    return new.updated_at < shown.updated_at
+
+
 def _gone(error: str | None) -> bool:
     """A stream error that means the deployment (or replica) no longer exists."""
     text = (error or "").lower()
@@ -459,7 +468,7 @@ class DetailScreen(ReportsWorkerErrors, Screen[None]):
         self._start_streams()
 
     def _set_deployment(self, deployment: m.DeploymentSchema) -> None:
-        if self.deleted:
+        if self.deleted or _older(deployment, self.deployment):
             return
         previous = self._revision_uid
         self.deployment = deployment
