@@ -201,6 +201,7 @@ def test_shared_parse_gives_what_the_plain_parse_gives(big: LocalCloud) -> None:
 @pytest.mark.parametrize("hostile", [
     b"not json", b"[1, 2]", b'{"total": 1, "items": [7]}',
     b'{"total": 1, "items": [{"name": "x", "latest_revision": {"targets": [{"bento": "str"}]}}]}',
+    b'{"total": 1, "items": [{"name": "x", "creator": {"uid": [1], "name": "y", "updated_at": {}}}]}',
 ])
 def test_shared_parse_refuses_what_the_plain_parse_refuses(hostile: bytes) -> None:
     with pytest.raises(ValueError):  # pydantic's ValidationError is a ValueError

@@ -64,7 +64,10 @@ class SharedParts:
         if not isinstance(value, dict):
             return
         key = (model, value.get("uid") or value.get("name"), value.get("updated_at"))
-        have = self._raw.get(key)
+        try:
+            have = self._raw.get(key)
+        except TypeError:  # a uid or time made of lists: not shared, the validation says why
+            return
         if have is not None and have[0] == value:
             owner[field] = have[1]
             return
