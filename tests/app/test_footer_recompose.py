@@ -1,6 +1,7 @@
-"""The footer rebuilds its keys once for all the bindings changes made before a refresh
-(KeysFooter.bindings_changed): start-up makes several in a row, and each rebuild restyled
-every key before the list was painted."""
+"""The footer rebuilds its keys once for all the bindings changes made before a refresh, and
+not at all when the keys it shows stay the same (KeysFooter.bindings_changed): start-up makes
+several in a row, each rebuild restyled every key before the list was painted, and a rebuild to
+the same keys still wrote the footer's line and the list's scrollbar to the terminal (P5)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,13 @@ class KeysApp(App[None]):
     def compose(self) -> ComposeResult:
         yield KeysFooter()
 
+    thing_enabled = True
+
     def action_thing(self) -> None:
         """A key for the footer to show."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action == "thing" and not self.thing_enabled else True  # None: shown dimmed
 
     def action_help(self) -> None:
         """The key pinned to the right end."""
@@ -41,11 +47,17 @@ async def test_changes_before_a_refresh_rebuild_the_footer_once() -> None:
             await recompose()
 
         footer.recompose = counted  # type: ignore[method-assign]
-        for _ in range(3):
+        app.screen.refresh_bindings()  # nothing changed: nothing rebuilt
+        await pilot.pause()
+        await pilot.pause()
+        assert rebuilt == 0
+        for _ in range(3):  # enabled, disabled, enabled... ends disabled: one change
+            app.thing_enabled = not app.thing_enabled
             app.screen.refresh_bindings()
         await pilot.pause()
         await pilot.pause()
         assert rebuilt == 1
+        app.thing_enabled = True
         app.screen.refresh_bindings()  # a change after that refresh: rebuilt again
         await pilot.pause()
         await pilot.pause()

@@ -116,3 +116,32 @@ async def test_pages_merged_in_give_the_order_a_full_sort_gives() -> None:
             table.set_sort(sort)  # the other direction: a full sort again
             assert table.rows == expected(table)
             await pilot.pause()
+
+
+async def test_a_list_read_again_repaints_only_rows_that_changed() -> None:
+    """The live subscription's re-read and the full rows replacing the first paint's slim ones
+    bring equal rows: nothing is repainted (P5, bytes written while nothing changes); a row
+    that changed is, and the table keeps the newer objects."""
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(DeploymentTable)
+        table.replace_all([deployment(i, status="running") for i in range(50)])
+        await pilot.pause()
+        refreshed: list[object] = []
+        original = table.refresh
+
+        def counted(*regions: object, **flags: object) -> object:
+            refreshed.append(regions)
+            return original(*regions, **flags)  # type: ignore[arg-type]
+
+        table.refresh = counted  # type: ignore[method-assign]
+        again = [deployment(i, status="running") for i in range(50)]
+        table.replace_all(again)
+        table.upsert_many([deployment(i, status="running") for i in range(10)])
+        await pilot.pause()
+        assert refreshed == []
+        assert table.get("uid-0020") is again[20]
+        table.upsert_many([deployment(3, status="failed")])
+        table.replace_all([*again[:5], deployment(5, status="failed"), *again[6:]])
+        await pilot.pause()
+        assert refreshed  # a changed row is repainted

@@ -7,7 +7,7 @@ screen shows the same truth without passing state around.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from tui.widgets.safe_text import sanitize
 
@@ -20,10 +20,16 @@ CONNECTION_LOOK = {
 }
 
 
-class ContextBar(Static):
+class ContextBar(Widget):
+    """A widget that paints its line, not a Static: a Static's `update` asks for a layout pass,
+    and a layout pass repaints every scrollbar on the screen (the list's too) a moment later —
+    bytes written to the terminal for a line that changed in place (P5)."""
+
     DEFAULT_CSS = """
-    ContextBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    ContextBar { height: 1; width: 1fr; background: $panel; color: $text; padding: 0 1; }
     """
+
+    _line_shown = Text()
 
     def on_mount(self) -> None:
         app = self.app
@@ -42,7 +48,11 @@ class ContextBar(Static):
             text = self._line(endpoint, cluster_word)
             if text.cell_len <= width:
                 break
-        self.update(sanitize(text))  # context names and endpoints come from files and flags
+        self._line_shown = sanitize(text)  # context names and endpoints come from files and flags
+        self.refresh()
+
+    def render(self) -> Text:
+        return self._line_shown
 
     def _line(self, with_endpoint: bool, cluster_word: bool) -> Text:
         app = self.app

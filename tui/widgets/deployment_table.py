@@ -92,6 +92,7 @@ MIN_FLEX = 12
 MAX_NATURAL = 100  # wide mode: a flexible column is as wide as its longest value, up to this
 SCROLL_STEP = 8  # cells per ←/→ in wide mode
 NARROW_DROPS = ("updated", "mode")  # dropped in this order when the flexible columns get < MIN_FLEX
+SAME_ROWS_MAX = 1000  # replace_all compares a list this long with the rows shown, cell by cell
 STRIP_CACHE_SIZE = 1000  # painted rows kept (a few screens' worth, any width)
 
 
@@ -190,6 +191,10 @@ class DeploymentTable(ScrollView, can_focus=True):
         """A full list from the server: rows that vanished go, the cursor stays on its uid."""
         items = {d.uid: d for d in deployments}
         old = self._items
+        if self._same_rows(old, items):  # the newer objects are kept; nothing is repainted
+            self._haystacks = {uid: h for uid, h in self._haystacks.items() if old[uid] is items[uid]}
+            self._items = items
+            return
         if items.keys() != old.keys() or any(old[uid] is not d for uid, d in items.items()):
             self._haystacks = {uid: h for uid, h in self._haystacks.items()
                                if old.get(uid) is items.get(uid)}
@@ -211,7 +216,7 @@ class DeploymentTable(ScrollView, can_focus=True):
                 added.append(d.uid)
             elif self._position_changes(old, d):
                 changed_order = True
-            else:
+            elif not self._looks_same(old, d):
                 repaint_only.append(d.uid)
         if added and not changed_order and self._ordered is not None:
             self._merge_in(added)  # a page of a list being read: no re-sort of the rows before
@@ -256,6 +261,21 @@ class DeploymentTable(ScrollView, can_focus=True):
         if self.filter_text:
             return matches(old, self.filter_text) != matches(new, self.filter_text)
         return False
+
+    def _same_rows(self, old: dict[str, ListedDeployment], new: dict[str, ListedDeployment]) -> bool:
+        """Whether `new` shows exactly the rows `old` shows, in the same order (a list read
+        again; the first paint's slim rows replaced by the full ones).  Lists longer than
+        SAME_ROWS_MAX are rebuilt without asking: comparing every cell would cost more."""
+        if len(new) > SAME_ROWS_MAX or new.keys() != old.keys():
+            return False
+        return all(d is old[uid] or (not self._position_changes(old[uid], d) and self._looks_same(old[uid], d))
+                   for uid, d in new.items())
+
+    def _looks_same(self, old: ListedDeployment, new: ListedDeployment) -> bool:
+        """Whether the row shows the same cells: a list read again (the resync once the live
+        subscription is in force, the full rows replacing the first paint's slim ones) writes
+        nothing to the terminal for rows that did not change."""
+        return old is new or all(self.cell(old, c.key) == self.cell(new, c.key) for c in COLUMNS)
 
     def set_filter(self, text: str) -> None:
         old, self.filter_text = self.filter_text, text.strip()

@@ -37,12 +37,17 @@ class KeysFooter(Footer):
     """
 
     _recompose_queued = False
+    _shown: tuple[object, ...] | None = None  # the keys the footer shows now (`_keys_of`)
 
     def bindings_changed(self, screen: Screen) -> None:
-        """One recompose for all the changes before the next refresh.  Textual queues one per
-        change, and start-up makes several in a row (mount, focus, the list's keys): each
-        rebuilt and restyled every key, ~15-35 ms apiece before the list was painted."""
+        """One recompose for all the changes before the next refresh, and none when the keys
+        shown stay the same.  Textual queues one per change, and start-up makes several in a
+        row (mount, focus, the list's keys): each rebuilt and restyled every key, ~15-35 ms
+        apiece before the list was painted; and a recompose to the same keys still rewrote the
+        footer's line and the list's scrollbar on the terminal (P5: bytes while idle)."""
         if self._recompose_queued:
+            return
+        if self._shown is not None and screen is self.screen and self._keys_of(screen) == self._shown:
             return
         self._recompose_queued = True
         self.call_after_refresh(self._unqueue)  # runs just before the recompose queued below
@@ -51,11 +56,19 @@ class KeysFooter(Footer):
     def _unqueue(self) -> None:
         self._recompose_queued = False
 
+    def _keys_of(self, screen: Screen) -> tuple[object, ...]:
+        """What the footer's look depends on: the shown bindings, each enabled or not."""
+        return self.compact, tuple(
+            (b.key, self.app.get_key_display(b), b.action, b.description, b.group, enabled, tooltip)
+            for _, b, enabled, tooltip in screen.active_bindings.values() if b.show)
+
     def compose(self) -> ComposeResult:
         # Textual does not export its FooterKey class: its keys are told by what they carry.
         palette: list[Widget] = []
         help_keys: list[Widget] = []
-        for widget in super().compose():
+        keys = list(super().compose())  # nothing until Textual says the bindings are ready
+        self._shown = self._keys_of(self.screen) if keys and self.is_attached else None
+        for widget in keys:
             if widget.has_class(PALETTE_CLASS):
                 palette.append(widget)
             elif getattr(widget, "action", None) == HELP_ACTION:
