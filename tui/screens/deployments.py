@@ -467,7 +467,9 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
     @on(DeploymentTable.Selected)
     @after_full_rows
     def _open_selected(self, event: DeploymentTable.Selected) -> None:
-        self.app.open_deployment(event.deployment)
+        # Held while the slim rows were up, the event carries a slim row: the full one now.
+        shown = self.table.get(event.deployment.uid) or event.deployment
+        self.app.open_deployment(shown.name if isinstance(shown, SlimDeployment) else shown)
 
     @after_full_rows
     def action_open(self) -> None:
