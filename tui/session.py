@@ -116,7 +116,7 @@ async def open_session(context: Context, cluster: str | None = None,
     if context.is_local and not context.endpoint:
         forced = context.api_version  # the endpoint is found below; the override stays
         if prefetch is not None and await prefetch.server_answered():
-            # found up by `bentotui` itself (daemon.running_endpoint), and it answered
+            # found up by `bentotui` itself (tui.localcloud.running.running_endpoint), and it answered
             from tui.api.contexts import local_context  # deferred: start-up time
 
             context = local_context().with_endpoint(prefetch.endpoint, prefetch.token)

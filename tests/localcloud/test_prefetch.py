@@ -11,8 +11,8 @@ from tests.harness import LocalCloud
 from tui.api.client import BentoCloudClient
 from tui.api.errors import UnauthorizedError
 from tui.api.prefetch import Prefetch
-from tui.localcloud.daemon import running_endpoint
 from tui.localcloud.paths import StatePaths
+from tui.localcloud.running import running_endpoint
 
 
 def test_only_http_and_https_without_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,14 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.localcloud.paths import StatePaths, bentotui_home, read_or_create_token
-
-# What finds a running control plane from its files, without this module's imports (the cli's
-# first requests need it early): here under the names this module always had.
-from tui.localcloud.running import DAEMON_LOCK as DAEMON_LOCK
-from tui.localcloud.running import alive as _alive
-from tui.localcloud.running import daemon_lock_held as _daemon_lock_held
-from tui.localcloud.running import read_pidfile as _read_pidfile
-from tui.localcloud.running import running_endpoint as running_endpoint
+from tui.localcloud.running import DAEMON_LOCK, alive, daemon_lock_held, read_pidfile
 from tui.localcloud.state import resume
 
 DEFAULT_PORT = 38510
@@ -99,7 +92,7 @@ def _is_our_daemon(paths: StatePaths, info: dict[str, Any]) -> bool:
         pid = int(info["pid"])
     except (KeyError, TypeError, ValueError):
         return False
-    if not _daemon_lock_held(paths) or not _alive(pid):
+    if not daemon_lock_held(paths) or not alive(pid):
         return False
     recorded = info.get("create_time")
     actual = _process_start_time(pid)
@@ -134,7 +127,7 @@ def _answers(endpoint: str, timeout: float = 1.0) -> bool:
 
 
 def status(paths: StatePaths) -> DaemonStatus:
-    info = _read_pidfile(paths)
+    info = read_pidfile(paths)
     running = bool(info and _is_our_daemon(paths, info) and _answers(info["endpoint"]))
     return DaemonStatus(
         running=running,
@@ -165,7 +158,7 @@ def ensure_running(paths: StatePaths, port: int | None = None) -> DaemonStatus:
         current = status(paths)
         if current.running:
             return current
-        if _daemon_lock_held(paths):  # serving this home, but not as server.json says
+        if daemon_lock_held(paths):  # serving this home, but not as server.json says
             raise DaemonError(
                 f"a local control plane holds {paths.home / DAEMON_LOCK} but does not answer "
                 f"as {paths.pidfile} says; stop it (bentotui local stop) or wait until it is up"
@@ -208,7 +201,7 @@ def stop(paths: StatePaths) -> bool:
     Only a process proven to be this home's daemon is signalled (`_is_our_daemon`): a stale
     `server.json` whose pid now belongs to another process is removed, never acted on.
     """
-    info = _read_pidfile(paths)
+    info = read_pidfile(paths)
     if not info or not _is_our_daemon(paths, info):
         with contextlib.suppress(FileNotFoundError):
             paths.pidfile.unlink()
@@ -218,7 +211,7 @@ def stop(paths: StatePaths) -> bool:
     deadline = time.monotonic() + STOP_TIMEOUT_S
     zombie_since: float | None = None
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not alive(pid):
             break
         if _exited(pid):  # exited: reap it if it is our child, else give its parent a moment
             with contextlib.suppress(ChildProcessError):
@@ -319,7 +312,7 @@ def serve_foreground(paths: StatePaths, host: str = "127.0.0.1", port: int | Non
             await serving
         finally:
             with contextlib.suppress(FileNotFoundError):
-                if (_read_pidfile(paths) or {}).get("pid") == os.getpid():
+                if (read_pidfile(paths) or {}).get("pid") == os.getpid():
                     paths.pidfile.unlink()
 
     try:
@@ -335,7 +328,7 @@ def _hold_daemon_lock(paths: StatePaths) -> Any:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         fh.close()
-        info = _read_pidfile(paths) or {}
+        info = read_pidfile(paths) or {}
         running = f"pid {info.get('pid', '?')}, {info.get('endpoint', 'endpoint unknown')}"
         raise DaemonError(
             f"a local control plane already runs on {paths.home} ({running}); "
