@@ -15,9 +15,11 @@ from tui.api.prefetch import Prefetch
 from tui.app import BentoTUI
 
 
-async def test_the_first_list_comes_from_the_prefetch(cloud: LocalCloud) -> None:
-    context = resolve_context(endpoint=cloud.endpoint, api_token=cloud.token)
-    prefetch = Prefetch.start_for(cloud.endpoint, cloud.token)
+async def first_list_from_the_prefetch(endpoint: str, token: str) -> Prefetch:
+    """Start as `bentotui` does, prefetching; the list is shown, its first requests answered
+    by the prefetch, and the token nowhere on screen."""
+    context = resolve_context(endpoint=endpoint, api_token=token)
+    prefetch = Prefetch.start_for(endpoint, token)
     assert prefetch is not None
     app = BentoTUI(context, prefetch=prefetch)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -25,8 +27,13 @@ async def test_the_first_list_comes_from_the_prefetch(cloud: LocalCloud) -> None
                     15, pilot, "the list")
         await pilot.pause(0.5)  # let the footer's recompose settle before the app is torn down
         assert prefetch.used
-        assert prefetch.take("GET", "/api/v1/info") is None  # each answer is used once
-        assert cloud.token not in screen_text(app)
+        assert token not in screen_text(app)
+    return prefetch
+
+
+async def test_the_first_list_comes_from_the_prefetch(cloud: LocalCloud) -> None:
+    prefetch = await first_list_from_the_prefetch(cloud.endpoint, cloud.token)
+    assert prefetch.take("GET", "/api/v1/info") is None  # each answer is used once
 
 
 async def test_a_refused_prefetch_is_said_as_without_it(cloud: LocalCloud) -> None:
@@ -45,16 +52,7 @@ async def test_a_refused_prefetch_is_said_as_without_it(cloud: LocalCloud) -> No
 
 async def test_the_first_list_comes_from_the_prefetch_over_https(
         cloud: LocalCloud, forwarder: TlsForwarder, trusted: None) -> None:
-    context = resolve_context(endpoint=forwarder.endpoint, api_token=cloud.token)
-    prefetch = Prefetch.start_for(forwarder.endpoint, cloud.token)
-    assert prefetch is not None
-    app = BentoTUI(context, prefetch=prefetch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await until(lambda: app.connection_state == "connected" and "deployment" in screen_text(app),
-                    15, pilot, "the list")
-        await pilot.pause(0.5)  # let the footer's recompose settle before the app is torn down
-        assert prefetch.used
-        assert cloud.token not in screen_text(app)
+    await first_list_from_the_prefetch(forwarder.endpoint, cloud.token)
 
 
 async def test_an_untrusted_certificate_is_said_as_without_the_prefetch(
