@@ -4,10 +4,14 @@ was not a 200, goes over the network as before."""
 
 from __future__ import annotations
 
+import socket
+import threading
+
 import httpx
 import pytest
 
 from tests.harness import LocalCloud
+from tests.support.listener import Listener
 from tui.api.client import BentoCloudClient
 from tui.api.errors import UnauthorizedError
 from tui.api.prefetch import Prefetch
@@ -157,40 +161,22 @@ def test_a_token_that_is_no_header_value_is_not_sent() -> None:
     assert Prefetch.start_for("http://127.0.0.1:1/\nx", "t") is None
 
 
-class HostileServer:
+class HostileServer(Listener):
     """A stand-in server (the real one cannot be made hostile): it answers every request with
     `answer(conn)`, and records when each connection was closed by the client."""
 
     def __init__(self, answer) -> None:  # noqa: ANN001 - a callable of a socket
-        import socket
-        import threading
-
         self.answer = answer
         self.closed_by_client = threading.Event()
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.endpoint = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        import threading
-
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn) -> None:  # noqa: ANN001
+    def handle(self, conn: socket.socket) -> None:
         with conn:
             conn.recv(65536)
             try:
                 self.answer(conn)
             except OSError:
                 self.closed_by_client.set()
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def _endless(conn) -> None:  # noqa: ANN001 - a 200 with no length that never ends

@@ -7,27 +7,19 @@ import socket
 import ssl
 import threading
 
+from tests.support.listener import Listener
 
-class TlsForwarder:
+
+class TlsForwarder(Listener):
     """https://localhost:<port> → the control plane's plain port; counts the bytes it passed on."""
 
     def __init__(self, backend_port: int, context: ssl.SSLContext) -> None:
         self.backend_port = backend_port
         self.context = context
         self.forwarded = 0
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.endpoint = f"https://localhost:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__("https", "localhost")
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
-
-    def _one(self, conn: socket.socket) -> None:
+    def handle(self, conn: socket.socket) -> None:
         try:
             tls = self.context.wrap_socket(conn, server_side=True)
         except (OSError, ssl.SSLError):
@@ -53,6 +45,3 @@ class TlsForwarder:
 
         threading.Thread(target=pipe, args=(backend, tls, False), daemon=True).start()
         pipe(tls, backend, True)
-
-    def close(self) -> None:
-        self.sock.close()
