@@ -14,7 +14,7 @@ import pytest
 
 from tests.app.test_detail import screen_text
 from tests.harness import LocalCloud
-from tests.support.app import create, until
+from tests.support.app import create, list_table, until
 from tui.api import models as m
 from tui.api.contexts import resolve_context
 from tui.api.prefetch import Prefetch
@@ -48,8 +48,9 @@ def prefetched_app(cloud: LocalCloud, *, connect: bool = True) -> BentoTUI:
 
 
 def list_screen(app: BentoTUI) -> DeploymentsScreen | None:
+    """The list screen once composed (see tests.support.app.list_table)."""
     screen = app.screen
-    return screen if isinstance(screen, DeploymentsScreen) else None
+    return screen if isinstance(screen, DeploymentsScreen) and list_table(app) is not None else None
 
 
 def slim_list_painted(app: BentoTUI) -> bool:

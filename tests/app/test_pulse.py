@@ -10,7 +10,7 @@ from textual.command import CommandPalette
 from tests.app.test_detail import screen_text
 from tests.app.test_table_filter import deployment
 from tests.harness import LocalCloud, wait_for
-from tests.support.app import create, local_context, until
+from tests.support.app import create, listed_count, local_context, until
 from tui.app import BentoTUI
 from tui.screens.deployments import DeploymentsScreen
 from tui.screens.detail import DetailScreen
@@ -33,8 +33,7 @@ def test_troubled_first_and_counts() -> None:
 
 
 async def pulse(app: BentoTUI, pilot, count: int) -> PulseScreen:
-    await until(lambda: isinstance(app.screen, DeploymentsScreen) and app.screen.table.total >= count,
-                30, pilot, "the list")
+    await until(lambda: listed_count(app) >= count, 30, pilot, "the list")
     await pilot.press("p")
     await until(lambda: isinstance(app.screen, PulseScreen), 5, pilot, "the pulse")
     return app.screen  # type: ignore[return-value]
@@ -89,8 +88,7 @@ async def test_pulse_from_the_palette_and_without_metrics(cloud: LocalCloud, htt
     wait_for(lambda: http.get(f"{NS}/pulse-pal").json()["status"] == "running", 60, what="running")
     app = BentoTUI(local_context(cloud))
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(lambda: isinstance(app.screen, DeploymentsScreen) and app.screen.table.total,
-                    30, pilot, "the list")
+        await until(lambda: listed_count(app), 30, pilot, "the list")
 
         async def no_metrics(*args, **kwargs):  # a server without the route (BentoCloud)
             return None

@@ -9,6 +9,8 @@ import httpx
 
 from tests.harness import LocalCloud
 from tui.api.contexts import Context
+from tui.screens.deployments import DeploymentsScreen
+from tui.widgets.deployment_table import DeploymentTable
 
 
 def bento_version(http: httpx.Client, repo: str = "iris_classifier") -> str:
@@ -32,6 +34,22 @@ def create(http: httpx.Client, name: str, repo: str = "iris_classifier", mode: s
 def local_context(cloud: LocalCloud) -> Context:
     return Context(name="local", endpoint=cloud.endpoint, api_token=cloud.token, source="local",
                    is_local=True)
+
+
+def list_table(app) -> DeploymentTable | None:
+    """The list's table once the list is the screen shown and composed (pushed, a screen is
+    `app.screen` a moment before its widgets exist: asking for them then raises NoMatches)."""
+    screen = app.screen
+    if not isinstance(screen, DeploymentsScreen):
+        return None
+    tables = screen.query(DeploymentTable)
+    return tables.first() if tables else None
+
+
+def listed_count(app) -> int:
+    """How many rows the list shows (0 while it is not on screen)."""
+    table = list_table(app)
+    return table.total if table is not None else 0
 
 
 async def until(predicate, timeout: float = 20.0, pilot=None, what: str = "condition"):
