@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import psutil
 
-from tui.localcloud.runtime.metrics import MetricsStore
+from tui.localcloud.runtime.metrics import MetricsStore, ProcessTree, process_tree
 
 CHILD_MB = 120
 # the parent stays small; its child holds CHILD_MB and burns CPU
@@ -45,3 +45,26 @@ def test_replica_metrics_include_children_memory_and_cpu() -> None:
             proc.kill()
         parent.kill()
         parent.wait()
+
+
+def test_one_process_tree_finds_every_descendant_once() -> None:
+    """The tree a metrics round reads once: a grandchild is found through its parent, a pid
+    listed under two parents (reused while /proc was read) once, and a cycle ends."""
+    parent = subprocess.Popen([sys.executable, "-c", PARENT.replace(str(CHILD_MB), "1")],
+                              stdout=subprocess.PIPE)
+    try:
+        assert parent.stdout is not None
+        assert parent.stdout.readline().strip() == b"ready"
+        tree = process_tree()
+        child = psutil.Process(parent.pid).children()
+        assert len(child) == 1 and tree.descendants(parent.pid) == [child[0].pid]
+        mine = tree.descendants(psutil.Process().pid)
+        assert parent.pid in mine and child[0].pid in mine  # the grandchild, through its parent
+    finally:
+        for proc in psutil.Process(parent.pid).children(recursive=True):
+            proc.kill()
+        parent.kill()
+        parent.wait()
+    odd = ProcessTree({1: [2, 3], 2: [4, 1], 3: [4], 4: [2]})
+    assert sorted(odd.descendants(1)) == [2, 3, 4]
+    assert odd.descendants(5) == []

@@ -62,6 +62,37 @@ class _DeploymentSeries:
 MAX_LATENCIES_PER_INTERVAL = 20_000
 
 
+class ProcessTree:
+    """Every process's children by parent pid, read once for a whole round of samples: psutil's
+    `Process.children()` reads the stat file of every process on the machine on each call
+    (~2 ms with 100 processes), and a round asking it once per replica held the control
+    plane's event loop for tens of milliseconds every second (the list's p99, issue 16 P6)."""
+
+    def __init__(self, children: dict[int, list[int]]) -> None:
+        self._children = children
+
+    def descendants(self, pid: int) -> list[int]:
+        found: list[int] = []
+        seen = {pid}
+        stack = [pid]
+        while stack:
+            for child in self._children.get(stack.pop(), ()):
+                if child not in seen:  # a pid reused mid-read could make a cycle
+                    seen.add(child)
+                    found.append(child)
+                    stack.append(child)
+        return found
+
+
+def process_tree() -> ProcessTree:
+    children: dict[int, list[int]] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        ppid = proc.info["ppid"]
+        if ppid is not None:
+            children.setdefault(ppid, []).append(proc.pid)
+    return ProcessTree(children)
+
+
 class MetricsStore:
     def __init__(self, interval_s: float, retention_s: float) -> None:
         self.interval_s = interval_s
@@ -105,11 +136,13 @@ class MetricsStore:
     # ------------------------------------------------------------------ processes (psutil)
 
     def sample_process(
-        self, uid: str, replica: str, runner_name: str | None, pid: int, now: datetime
+        self, uid: str, replica: str, runner_name: str | None, pid: int, now: datetime,
+        tree: ProcessTree | None = None,
     ) -> tuple[float | None, int | None]:
         """CPU% (None on the first sample of a pid) and RSS bytes of one replica process and
-        all its descendants.  A child first seen in this sample adds its memory but no CPU
-        (psutil measures CPU between two calls), so CPU is never overstated."""
+        all its descendants (found in `tree`, read now when not given).  A child first seen in
+        this sample adds its memory but no CPU (psutil measures CPU between two calls), so CPU
+        is never overstated."""
         proc = self._processes.get(pid)
         first = proc is None
         try:
@@ -117,7 +150,7 @@ class MetricsStore:
                 proc = self._processes[pid] = psutil.Process(pid)
             cpu = proc.cpu_percent(None)
             rss = proc.memory_info().rss
-            child_cpu, child_rss = self._sample_children(proc)
+            child_cpu, child_rss = self._sample_children(proc, tree if tree is not None else process_tree())
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             self._processes.pop(pid, None)
             self._children.pop(pid, None)
@@ -135,22 +168,23 @@ class MetricsStore:
         rs.cpu.append((now, cpu))
         return cpu, rss
 
-    def _sample_children(self, proc: psutil.Process) -> tuple[float, int]:
+    def _sample_children(self, proc: psutil.Process, tree: ProcessTree) -> tuple[float, int]:
         """Summed CPU% and RSS of `proc`'s descendants; a child that exits meanwhile is skipped."""
         known = self._children.setdefault(proc.pid, {})
         seen: dict[int, psutil.Process] = {}
         cpu, rss = 0.0, 0
-        for child in proc.children(recursive=True):
-            tracked = known.get(child.pid, child)
+        for pid in tree.descendants(proc.pid):
+            tracked = known.get(pid)
             try:
-                child_cpu = tracked.cpu_percent(None)
-                child_rss = tracked.memory_info().rss
+                child = tracked if tracked is not None else psutil.Process(pid)
+                child_cpu = child.cpu_percent(None)
+                child_rss = child.memory_info().rss
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue
-            if tracked is not child:  # measured since the last sample
+            if tracked is not None:  # measured since the last sample
                 cpu += child_cpu
             rss += child_rss
-            seen[child.pid] = tracked
+            seen[pid] = child
         self._children[proc.pid] = seen
         return cpu, rss
 

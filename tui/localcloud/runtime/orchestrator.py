@@ -48,7 +48,7 @@ from typing import Any, TypeVar
 from tui.api.models import DeploymentMetricsSchema
 from tui.localcloud.replica_caps import ReplicaCaps
 from tui.localcloud.runtime.gateway import Gateway
-from tui.localcloud.runtime.metrics import MetricsStore
+from tui.localcloud.runtime.metrics import MetricsStore, process_tree
 from tui.localcloud.runtime.records import (
     API_SERVER,
     ComponentSpec,
@@ -745,7 +745,11 @@ class Runtime:
             now = datetime.now(timezone.utc)
             alive: set[int] = set()
             try:
+                # Off the event loop and once per round (tui/localcloud/runtime/metrics.py), and
+                # a yield after each deployment: requests are answered between the samples.
+                tree = await asyncio.to_thread(process_tree)
                 for dep in list(self._deployments.values()):
+                    await asyncio.sleep(0)
                     count = 0
                     for replica in dep.all_replicas():
                         if not replica.terminating:
@@ -754,7 +758,7 @@ class Runtime:
                             continue
                         alive.add(replica.pid)
                         cpu, rss = self.metrics_store.sample_process(
-                            dep.uid, replica.name, replica.runner_name, replica.pid, now
+                            dep.uid, replica.name, replica.runner_name, replica.pid, now, tree
                         )
                         replica.cpu_percent, replica.memory_bytes = cpu, rss
                     self.metrics_store.close_interval(dep.uid, now, elapsed, count)
