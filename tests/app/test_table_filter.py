@@ -145,3 +145,40 @@ async def test_a_list_read_again_repaints_only_rows_that_changed() -> None:
         table.replace_all([*again[:5], deployment(5, status="failed"), *again[6:]])
         await pilot.pause()
         assert refreshed  # a changed row is repainted
+
+
+async def test_a_page_below_the_view_repaints_no_row_and_one_in_view_does() -> None:
+    """A long list read page by page, newest first: the pages after the first land below the
+    rows in view, so only the scrollbar changes (no frame of unchanged rows per page); a page
+    whose row sorts into the view, or a changed row in view, repaints the rows."""
+    app = TableApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(DeploymentTable)
+        newest_first = [deployment(i) for i in range(599, -1, -1)]
+        table.upsert_many(newest_first[:100])
+        await pilot.pause()
+        refreshed: list[object] = []
+        original = table.refresh
+
+        def counted(*regions: object, **flags: object) -> object:
+            refreshed.append(regions)
+            return original(*regions, **flags)  # type: ignore[arg-type]
+
+        table.refresh = counted  # type: ignore[method-assign]
+        for start in range(100, 600, 100):
+            table.upsert_many(newest_first[start:start + 100])
+        await pilot.pause()
+        assert refreshed == [] and table.total == 600 and table.rows == expected(table)
+        assert table.max_scroll_y > 500  # the scroll range did follow
+
+        table.upsert_many([deployment(700)])  # newer than all: the top row
+        assert refreshed and "dep-0700" in table.render_line(0).text
+        refreshed.clear()
+        table.upsert_many([deployment(1000 + i) for i in range(5)] + [deployment(0, status="failed")])
+        assert refreshed  # rows sorted into the view (and one changed below it)
+        refreshed.clear()
+        table.action_cursor(1)  # the cursor moves: what it leaves and reaches repaint
+        refreshed.clear()
+        on = table.cursor_uid
+        table.upsert_many([deployment(i) for i in range(-100, 0)])  # older than all: below the view
+        assert refreshed == [] and table.cursor_uid == on and table.total == 706

@@ -11,6 +11,8 @@ warmed by one pass over the list first, and the first, cold, start is reported a
 - `filter_keystroke_ms`: one key typed into the `/` filter to the repainted list (the summary
   line shows the new filter and its match count), over ~30 keystrokes with N loaded; p50/p95;
 - `rss_mb`: resident memory of the bentotui process with all N loaded;
+- `bytes_painted_to_loaded`: what bentotui wrote to the terminal from the first rows on screen to
+  all N loaded (over SSH, every byte of a repaint crosses the link);
 - `cpu_to_all_loaded_s`: the CPU time (user + system) the bentotui process had used by then:
   steadier than the wall clock on a shared machine, where the other engineers' load stretches
   the wall clock of the same work by a third or more.
@@ -70,10 +72,12 @@ def one_start(cloud: LocalCloud, home: Path, n: int, newest: str, keystrokes: bo
     term = Pty(tui_argv(cloud), env, home, 80, 24)
     try:
         painted = term.wait_for(lambda s: newest in s and "non-deployed" in s, "the first rows", 60)
+        written = term.bytes_read
         loaded = term.wait_for(lambda s: f" {n} deployments" in s, f"all {n} loaded", 120)
         cpu = psutil.Process(term.proc.pid).cpu_times()
         out = {"start_to_painted_s": painted - term.started, "start_to_all_loaded_s": loaded - term.started,
-               "cpu_to_all_loaded_s": cpu.user + cpu.system}
+               "cpu_to_all_loaded_s": cpu.user + cpu.system,
+               "bytes_painted_to_loaded": term.bytes_read - written}
         term.settle(0.5)
         out["rss_mb"] = psutil.Process(term.proc.pid).memory_info().rss / 2**20
         if keystrokes:
@@ -148,13 +152,17 @@ def main() -> None:
         result["start_to_all_loaded_s"] = {
             "median": r(median([x["start_to_all_loaded_s"] for x in runs]), 3),
             "all": [r(x["start_to_all_loaded_s"], 3) for x in runs]}
+        result["bytes_painted_to_loaded"] = {
+            "median": median([x["bytes_painted_to_loaded"] for x in runs]),
+            "all": [x["bytes_painted_to_loaded"] for x in runs]}
         result["cpu_to_all_loaded_s"] = {
             "median": r(median([x["cpu_to_all_loaded_s"] for x in runs]), 3),
             "all": [r(x["cpu_to_all_loaded_s"], 3) for x in runs]}
         if before:
             result["before"] = {"source": str(args.before), **{
                 key: {"median": r(median([x[key] for x in before]), 3), "all": [r(x[key], 3) for x in before]}
-                for key in ("start_to_painted_s", "start_to_all_loaded_s", "cpu_to_all_loaded_s", "rss_mb")}}
+                for key in ("start_to_painted_s", "start_to_all_loaded_s", "cpu_to_all_loaded_s", "rss_mb",
+                            "bytes_painted_to_loaded")}}
         result["load_average"] = {"min": r(min(load)), "max": r(max(load))}
         result["filter_keystroke_ms"] = {"keystrokes": len(keys), "p50": r(median(keys)),
                                          "p95": r(pct(keys, 95)), "max": r(max(keys)),

@@ -131,9 +131,14 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self._shared_parts: SharedParts | None = None
         self._live_started = False
         self._loading = False
+        # Set while no list read is under way: the first page's resync waits for it, so that a
+        # long list's pages are not slowed by reading (and comparing) the first one again.
+        self._not_loading = asyncio.Event()
+        self._not_loading.set()
         self._expected: int | None = None  # while loading: how many the server said there are
         self._unfinished: str | None = None  # why the list read last is not whole
         self._pushed_during_resync: list[set[str]] = []
+        self._painted: dict[str, object] = {}  # the header and summary lines last written
         self._warmer: PoolWarmer | None = None
 
     # The table, not the first focusable widget: the filter box was focused for a moment while
@@ -213,6 +218,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         first = True
         seen: list[m.DeploymentSchema] = []
         self._loading = True
+        self._not_loading.clear()
         pages = session.client.deployment_pages(session.cluster, first=PAGE_SIZE, shared=self._shared)
         try:
             with collector.paused():
@@ -248,6 +254,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         finally:
             await pages.aclose()
             self._loading = False
+            self._not_loading.set()
             if self._held is not None:  # not one full page came
                 self._drop_slim_rows()
                 self._after_data()
@@ -287,6 +294,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         # subscribe frame is sent: give the server a moment to take it, so this read is not
         # older than the pushes that follow.
         await asyncio.sleep(settle)
+        await self._not_loading.wait()  # after a read under way: this one, later, is as fresh
         table = self.table
         before = {d.uid for d in table.all_items()}
         pushed: set[str] = set()  # deployments pushed meanwhile: newer than this read, they win
@@ -328,9 +336,13 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         empty.display = True
 
     def _paint_header(self) -> None:
-        width = self.table.size.width or (self.app.size.width - 2)
+        width = self.table.view_width() or (self.app.size.width - 2)
+        header = self.table.header_line(width)
+        if header == self._painted.get("header"):
+            return  # every page of a long list asks: the same line is not written again
+        self._painted["header"] = header
         # height 1 in app.tcss: no layout pass needed (one would repaint the whole screen)
-        self.query_one("#list-header", Static).update(self.table.header_line(width), layout=False)
+        self.query_one("#list-header", Static).update(header, layout=False)
 
     def _paint_summary(self) -> None:
         table = self.table
@@ -345,6 +357,9 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         # Said here as well as by the header's ▲/▼: age has no column at 80 columns.
         text += f" · sorted by {SORT_NAMES.get(table.sort_key, table.sort_key)} "
         text += "▼" if table.sort_desc else "▲"
+        if text == self._painted.get("summary"):
+            return
+        self._painted["summary"] = text
         # safe(): the filter is typed text ("[/]" is a fine thing to search for), never markup
         self.query_one("#list-summary", Static).update(safe(text), layout=False)  # height 1
 
@@ -532,6 +547,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         if not self.is_mounted:
             return
         self.table.set_filter(value)
+        self._paint_header()  # fewer rows than the view: no scrollbar, the columns widen
         self._paint_summary()
 
     @on(Input.Submitted, "#filter")

@@ -94,6 +94,8 @@ SCROLL_STEP = 8  # cells per ←/→ in wide mode
 NARROW_DROPS = ("updated", "mode")  # dropped in this order when the flexible columns get < MIN_FLEX
 SAME_ROWS_MAX = 1000  # replace_all compares a list this long with the rows shown, cell by cell
 STRIP_CACHE_SIZE = 1000  # painted rows kept (a few screens' worth, any width)
+# what the rows in view show: scroll offset, cursor row, width, (uid, deployment) of each row
+InView = tuple[int, int, int, list[tuple[str, ListedDeployment]]]
 
 
 def haystack(d: ListedDeployment) -> str:
@@ -207,6 +209,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         changed_order = False
         added: list[str] = []
         repaint_only: list[str] = []
+        in_view = self._in_view_rows()
         for d in deployments:
             old = self._items.get(d.uid)
             self._items[d.uid] = d
@@ -220,7 +223,10 @@ class DeploymentTable(ScrollView, can_focus=True):
                 repaint_only.append(d.uid)
         if added and not changed_order and self._ordered is not None:
             self._merge_in(added)  # a page of a list being read: no re-sort of the rows before
-            self._rebuild()
+            # the rows of a further page usually land below the view: only the scrollbar moves
+            self._rebuild(repaint=False)
+            if not self._same_in_view(in_view):
+                self.refresh()
         elif added or changed_order:
             self._ordered = None
             self._rebuild()
@@ -317,7 +323,23 @@ class DeploymentTable(ScrollView, can_focus=True):
         except ValueError:
             return None
 
-    def _rebuild(self, narrowing: bool = False) -> None:
+    def _in_view_rows(self) -> InView:
+        """What the view shows: its scroll offset, the cursor's row, its width, each row's
+        deployment."""
+        top = int(self.scroll_offset.y)
+        items = self._items
+        return (top, self._cursor_row, self.view_width(),
+                [(uid, items[uid]) for uid in self._rows[top:top + self.size.height]])
+
+    def _same_in_view(self, before: InView) -> bool:
+        """Nothing in view changed since `before`: the same rows, the same objects (a changed
+        deployment is a new object), the same cursor and width; in wide mode a new row can
+        widen the columns, so there the answer is always no."""
+        *where, rows = self._in_view_rows()
+        return (not self.wide and where == list(before[:3]) and len(rows) == len(before[3])
+                and all(uid == was and d is was_d for (uid, d), (was, was_d) in zip(rows, before[3], strict=True)))
+
+    def _rebuild(self, narrowing: bool = False, repaint: bool = True) -> None:
         if narrowing:
             candidates = self._rows
         else:
@@ -348,19 +370,30 @@ class DeploymentTable(ScrollView, can_focus=True):
             self._set_cursor_uid(None)
         self._set_virtual_height(len(self._rows))
         self._scroll_cursor_into_view()
-        self.refresh()
+        if repaint:
+            self.refresh()
 
     def _set_virtual_height(self, rows: int) -> None:
         """A new row count without a layout pass of the whole screen: `virtual_size` is a
         layout reactive, but this table's height is `1fr` and never depends on it, so only its
         scroll range and scrollbar need updating (a full re-layout costs ~15 ms a keystroke)."""
-        size = Size(self.content_width(self.size.width), rows)
+        size = Size(self.content_width(self.view_width()), rows)
         if size == self.virtual_size:
             return
         if not self.is_mounted or not self.container_size:
             self.virtual_size = size
             return
         set_virtual_size_quietly(self, size)  # scrollbars follow; re-lays out only if shown/hidden
+        if size.width != self.content_width(self.view_width()):
+            # the vertical scrollbar came (or went) with these rows: the rows are painted that
+            # much narrower (or wider), and are never wider than the view, which would show a
+            # horizontal scrollbar over the last row and hide the end of every row under it
+            set_virtual_size_quietly(self, Size(self.content_width(self.view_width()), rows))
+            self.refresh()
+
+    def view_width(self) -> int:
+        """The columns rows are painted in: the table's width less its vertical scrollbar."""
+        return self.scrollable_content_region.width or self.size.width
 
     # ------------------------------------------------------------------ cursor
 
@@ -421,12 +454,12 @@ class DeploymentTable(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ painting
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.content_width(self.size.width), len(self._rows))
+        self.virtual_size = Size(self.content_width(self.view_width()), len(self._rows))
         self._scroll_cursor_into_view()
 
     def watch_wide(self) -> None:
         if self.is_mounted:
-            self.virtual_size = Size(self.content_width(self.size.width), len(self._rows))
+            self.virtual_size = Size(self.content_width(self.view_width()), len(self._rows))
             if not self.wide:
                 self.scroll_to(x=0, animate=False, immediate=True)
         self.refresh()
@@ -545,7 +578,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         return text
 
     def render_line(self, y: int) -> Strip:
-        view = self.size.width
+        view = self.view_width()
         width = self.content_width(view)
         row = int(self.scroll_offset.y) + y
         base = self.rich_style

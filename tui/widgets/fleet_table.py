@@ -26,7 +26,7 @@ GAP = 2
 
 class FleetTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    FleetTable { height: 1fr; padding: 0 1; }
+    FleetTable { height: 1fr; padding: 0 1; overflow-x: hidden; }
     FleetTable > .fleet-table--header { text-style: bold; }
     FleetTable > .fleet-table--cursor { background: $accent 40%; text-style: bold; }
     FleetTable:focus > .fleet-table--cursor { background: $accent; color: $text; }
@@ -74,7 +74,7 @@ class FleetTable(ScrollView, can_focus=True):
         self.rows = rows
         index = next((i for i, (key, _) in enumerate(rows) if key == keep), None)
         self.cursor = index if index is not None else min(self.cursor, max(len(rows) - 1, 0))
-        self.virtual_size = Size(self.size.width, len(rows) + 1)  # + the header line
+        self.virtual_size = Size(self.view_width(), len(rows) + 1)  # + the header line
         self.refresh()
 
     # ------------------------------------------------------------------ drawing
@@ -89,8 +89,14 @@ class FleetTable(ScrollView, can_focus=True):
             line.append_text(piece)
         return sanitize(line)
 
+    def view_width(self) -> int:
+        """The columns rows are painted in: less the vertical scrollbar, so no row's end is
+        hidden under it (cells are cut with an ellipsis instead; the table never scrolls
+        sideways)."""
+        return self.scrollable_content_region.width or self.size.width
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.view_width()
         base = self.rich_style
         if y == 0:  # the header stays on top
             style = base + self.get_component_rich_style("fleet-table--header")
