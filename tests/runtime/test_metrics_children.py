@@ -37,8 +37,9 @@ def test_replica_metrics_include_children_memory_and_cpu() -> None:
         assert rss is not None and rss >= own_rss + CHILD_MB * 1024 * 1024
         time.sleep(0.5)
         cpu, rss = store.sample_process("uid", "replica-1", None, parent.pid, now)
-        # the parent only waits: the CPU seen is the busy child's
-        assert cpu is not None and cpu > 50
+        # the parent only waits (~0%): the CPU seen is the busy child's, however much of a core
+        # a loaded machine gives it (42% once on CI, beside two test workers)
+        assert cpu is not None and cpu > 15
         assert rss is not None and rss >= own_rss + CHILD_MB * 1024 * 1024
     finally:
         for proc in psutil.Process(parent.pid).children(recursive=True):
