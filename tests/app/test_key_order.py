@@ -19,7 +19,7 @@ from tui.config import Settings
 from tui.screens.editor_v2 import EditorV2Screen
 from tui.widgets.safe_inputs import SafeTextArea
 
-CHARACTERS = {"backspace": "\x7f", "end": None, "home": None}
+CHARACTERS = {"backspace": "\x7f", "tab": "\t", "end": None, "home": None}
 
 
 def burst(app: BentoTUI, *keys: str) -> None:

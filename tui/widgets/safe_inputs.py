@@ -10,10 +10,11 @@ the value and paint each unsafe character as one visible cell instead: a control
 Key order: Textual inserts a typed character in the field's own handler, but runs the field's
 bound keys (backspace, delete, arrows, home, end, enter) only after the key has bubbled up
 through every ancestor's message queue to the App.  When a terminal delivers several keys at
-once (a held backspace, a paste-like burst over SSH), characters typed after a backspace were
-inserted before it ran: `Bad_Name`, eight backspaces and `iris` gave `Bad_` in the editor, and
-`end`, backspace, `5` in the scale dialog gave an empty box.  `KeysInOrder` runs the field's
-own bindings in the field's handler, where the characters are inserted, so both keep order.
+once (a held backspace, keys typed ahead over SSH), characters typed after such a key were
+inserted before it ran: `Bad_Name`, eight backspaces and `iris` gave `Bad_` in the editor;
+`end`, backspace, `5` left the scale box empty.  `KeysInOrder` runs the field's own bindings
+in its handler, where the characters are inserted, so both keep their order.  (A binding of
+the screen, such as tab, still runs after the keys the App forwarded meanwhile.)
 """
 
 from __future__ import annotations
@@ -55,20 +56,20 @@ def visible_controls(strip: Strip) -> Strip:
 
 
 class KeysInOrder:
-    """Runs the focused field's own key bindings where it inserts characters (see above)."""
+    """Runs a field's own key bindings where it inserts characters (see above)."""
 
     async def on_key(self, event: events.Key) -> None:
         if event.is_printable:
             return  # the field inserts it itself, in this same queue
         widget: Any = self
         active = widget.app.active_bindings.get(event.key)
-        # The App ran priority bindings before handing the key here; a binding of an ancestor
-        # or a disabled one bubbles up as before.
+        # The App ran priority bindings before handing the key here; an ancestor's binding, a
+        # disabled one, or a key no binding wants bubbles up as before.
         if active is None or active.node is not self or active.binding.priority or not active.enabled:
             return
-        event.stop()
-        event.prevent_default()
-        await widget.run_action(active.binding.action)
+        if await widget.app.run_action(active.binding.action, active.node):
+            event.stop()
+            event.prevent_default()
 
 
 class SafeInput(KeysInOrder, Input):
