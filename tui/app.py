@@ -24,6 +24,7 @@ from tui.api.contexts import Context, ContextError, list_contexts
 from tui.api.errors import describe_failure
 from tui.api.prefetch import Prefetch
 from tui.config import Settings, load_settings
+from tui.key_order import KeyOrder
 from tui.keymap import binding_scopes, check_keymap
 from tui.messages import ConnectionChanged, FlowRequested, OpenDeployment, WorkerFailed
 from tui.screens.breakpoints import CRAMPED_WIDTH
@@ -112,6 +113,7 @@ class BentoTUI(App[int]):
         self._list_frozen = False
         self._screens_preloaded = False
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
+        self._key_order = KeyOrder(self)
         self._requested_theme = theme or self.settings.theme
         self.set_reactive(BentoTUI.read_only, bool(read_only) or self.settings.read_only)
         # why, for the messages that refuse an action (tui/read_only.py)
@@ -119,6 +121,12 @@ class BentoTUI(App[int]):
                                  else self.settings.read_only_reason)
         self.set_reactive(BentoTUI.context_label, context.name)
         self.set_reactive(BentoTUI.endpoint_label, context.endpoint or "")
+
+    async def on_event(self, event: events.Event) -> None:
+        # a key's binding runs before the keys typed after it are handed on (tui/key_order.py)
+        if isinstance(event, events.Key) and await self._key_order.handle(event):
+            return
+        await super().on_event(event)
 
     @property
     def alerts(self) -> AlertService:

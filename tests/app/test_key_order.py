@@ -10,7 +10,7 @@ import httpx
 from textual import events
 from textual.widgets import Input
 
-from tests.app.test_mutations import make_app, on_list, settle
+from tests.app.test_mutations import make_app, on_list, select_row, settle
 from tests.app.test_scale import open_scale
 from tests.harness import LocalCloud
 from tests.support.app import create, local_context, until
@@ -19,7 +19,7 @@ from tui.config import Settings
 from tui.screens.editor_v2 import EditorV2Screen
 from tui.widgets.safe_inputs import SafeTextArea
 
-CHARACTERS = {"backspace": "\x7f", "tab": "\t", "end": None, "home": None}
+CHARACTERS = {"backspace": "\x7f", "tab": "\t", "slash": "/", "end": None, "home": None}
 
 
 def burst(app: BentoTUI, *keys: str) -> None:
@@ -46,6 +46,11 @@ async def test_backspaces_then_letters_in_one_burst_edit_the_name_as_typed(
         await settle(pilot)
         assert editor.query_one("#f-name", Input).value == "iris"
         assert json.loads(editor.text)["name"] == "iris"
+        # tab (the screen's binding) moves on before the next letters land
+        burst(app, "tab", *"iris_classifier:v1")
+        await settle(pilot)
+        assert editor.query_one("#f-name", Input).value == "iris"
+        assert editor.query_one("#f-bento", Input).value == "iris_classifier:v1"
         # the JSON pane as well: end of its first line, a backspace and the brace again
         area = editor.query_one("#editor-json", SafeTextArea)
         area.focus()
@@ -70,3 +75,21 @@ async def test_a_corrected_digit_in_the_scale_dialog_is_the_one_sent(cloud: Loca
         burst(app, "end", "backspace", "5")
         await pilot.pause(0.3)
         assert box.value == "5"
+
+
+async def test_slash_then_letters_in_one_burst_filter_the_list(cloud: LocalCloud, http: httpx.Client) -> None:
+    """`/` moves the focus to the filter box: the letters typed after it are filter text, not
+    list keys (`r` is restore)."""
+    create(http, "burst-terminated", deploy=False)
+    create(http, "burst-running", deploy=False)
+    http.post("/api/v1/clusters/default/namespaces/yatai/deployments/burst-terminated/terminate")
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await on_list(app, pilot, "burst-terminated")
+        select_row(screen, "burst-terminated")
+        await pilot.pause(0.1)
+        burst(app, "slash", *"ry")
+        await settle(pilot)
+        assert app.screen is screen  # no restore confirmation was opened (and answered by `y`)
+        assert screen.query_one("#filter", Input).value == "ry"
+        assert screen.table.filter_text == "ry"

@@ -1,0 +1,74 @@
+"""Keys typed ahead reach the widget they were typed for.
+
+Textual hands a key to the focused widget and runs a binding for it (the widget's, its
+screen's or the App's) only after the key has bubbled back up through every ancestor's
+message queue; by then the App has already handed the keys typed after it to the widget that
+was focused before.  And a binding that moves the focus (`/` opens the filter box) does so a
+turn later (`Widget.focus` defers itself with `call_later`).  So `/` then `ry` in one burst
+(typed while the list was still loading, or arriving together over a slow link) sent `r` and
+`y` to the table: `r` opened "restore this deployment?" and `y` answered it, instead of
+filtering for "ry".
+
+`KeyOrder` runs a key's binding in the App's own turn, before the next key is handed on,
+whenever the focused widget does not take typed text (a table, a list, a button, no focus at
+all), and for tab / shift+tab from a text field (`iris`, tab, `iris_classifier:v1` put it
+all in the name box): the binding Textual would have run after the bubble (the same lookup, `active_bindings`:
+focused widget first, then its ancestors, the screen and the App).  The keys that arrive
+while what that binding started is still pending (a deferred focus) wait until it is done
+and are then handled in order.  Text fields are left to Textual (their own keys keep their
+order through `KeysInOrder`, tui/widgets/safe_inputs.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import events
+from textual.app import App
+
+# From a text field only the keys that move the focus out of it are run here: the field's own
+# keys stay in order with its characters through KeysInOrder, and a field may handle others
+# itself (a TextArea's enter is a line break, whatever the screen binds to enter).
+FOCUS_KEYS = ("tab", "shift+tab")
+
+
+def takes_text(widget: Any) -> bool:
+    """Whether `widget` consumes typed characters (an Input, a TextArea, an open Select)."""
+    return widget is not None and bool(widget.check_consume_key("a", "a"))
+
+
+class KeyOrder:
+    """The App's key handling in typing order (see above); one per App."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self._settling = False
+        self._waiting: list[events.Key] = []
+
+    async def handle(self, event: events.Key) -> bool:
+        """True when `event` was taken here (run, or kept for later); False: Textual's turn."""
+        if event.is_forwarded:
+            return False  # on its way back up: Textual runs the bindings as ever
+        if self._settling:
+            self._waiting.append(event)
+            return True
+        focused = self.app.focused
+        text_field = takes_text(focused)
+        if text_field and event.key not in FOCUS_KEYS:
+            return False
+        active = self.app.active_bindings.get(event.key)
+        # priority bindings are the App's to run as ever; a disabled one, or a key no binding
+        # wants, goes on to the focused widget as before
+        if active is None or active.binding.priority or not active.enabled:
+            return False
+        if text_field and active.node is focused:
+            return False  # the field's own (KeysInOrder runs it in order with its characters)
+        self._settling = True
+        self.app.call_later(self._settled)  # after what the binding queued (a focus change)
+        return await self.app.run_action(active.binding.action, active.node)
+
+    def _settled(self) -> None:
+        self._settling = False
+        waiting, self._waiting = self._waiting, []
+        for event in waiting:  # back into the App's queue, in order, to be handled afresh
+            self.app.post_message(event)
