@@ -37,6 +37,16 @@ def takes_text(widget: Any) -> bool:
     return widget is not None and bool(widget.check_consume_key("a", "a"))
 
 
+def as_enter(event: events.Key) -> None:
+    """A line feed read from the terminal is an Enter typed before the app took the terminal
+    over: the terminal's cooked mode turns Enter's CR into LF (ICRNL), so `bentotui` and a
+    second Enter at once (or an Enter pressed while it starts) arrived as ctrl+j, which
+    nothing binds, and the deployment under the cursor was not opened.  Readline, too, takes
+    ctrl+j as Enter."""
+    event.key = "enter"
+    event.character = "\r"
+
+
 class KeyOrder:
     """The App's key handling in typing order (see above); one per App."""
 
@@ -49,6 +59,8 @@ class KeyOrder:
         """True when `event` was taken here (run, or kept for later); False: Textual's turn."""
         if event.is_forwarded:
             return False  # on its way back up: Textual runs the bindings as ever
+        if event.key == "ctrl+j":
+            as_enter(event)
         if self._settling:
             self._waiting.append(event)
             return True
