@@ -356,6 +356,9 @@ class BentoTUI(App[int]):
                     "Then x reconnects (pick this context again).",
                     title="Token refused", severity="error", timeout=60)
 
+    def watch_connection_state(self) -> None:
+        self.refresh_bindings()  # the footer offers r (retry) exactly while the token is refused
+
     def action_retry_connect(self) -> None:
         self._retry_wanted.set()
 
