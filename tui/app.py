@@ -356,6 +356,14 @@ class BentoTUI(App[int]):
                     "Then x reconnects (pick this context again).",
                     title="Token refused", severity="error", timeout=60)
 
+    def action_help_quit(self) -> None:
+        """ctrl+c (it copies in a text box): Textual's own hint shows its markup as text here
+        (every notification is plain text: `Press [b]ctrl+q[/b] to quit`)."""
+        keys = [self.get_key_display(active.binding) for active in self.active_bindings.values()
+                if active.binding.action in ("quit", "app.quit")]
+        self.notify(f"Press {' or '.join(dict.fromkeys(keys)) or 'ctrl+q'} to quit.",
+                    title="Do you want to quit?")
+
     def watch_connection_state(self) -> None:
         self.refresh_bindings()  # the footer offers r (retry) exactly while the token is refused
 

@@ -449,3 +449,18 @@ async def test_mode_switches_by_keys_alone(cloud: LocalCloud) -> None:
             assert mode_buttons(editor) == {"deployment": mode == "deployment",
                                             "function": mode == "function"}, mode
             seen.append(mode)
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words(cloud: LocalCloud) -> None:
+    """Textual's hint is markup (`Press [b]ctrl+q[/b] to quit`); every notification of this
+    app is plain text, so it showed the brackets.  It names the keys that quit here."""
+    from tests.app.test_mutations import notifications
+
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.1)
+        said = " ".join(notifications(app))
+        assert "Press ^q or q to quit." in said, said
+        assert "[b]" not in said
