@@ -423,7 +423,8 @@ class BentoTUI(App[int]):
         from tui import actions  # deferred: start-up time
 
         message.stop()
-        actions.requested(self, message.flow, message.deployment, message.args, message.done)
+        worker = actions.requested(self, message.flow, message.deployment, message.args, message.done)
+        self._key_order.flow_started(worker)  # the keys after it wait for the screen it opens
 
     def on_open_deployment(self, message: OpenDeployment) -> None:
         from tui import actions  # deferred: start-up time

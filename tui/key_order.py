@@ -15,21 +15,41 @@ all), and for tab / shift+tab from a text field (`iris`, tab, `iris_classifier:v
 all in the name box): the binding Textual would have run after the bubble (the same lookup, `active_bindings`:
 focused widget first, then its ancestors, the screen and the App).  The keys that arrive
 while what that binding started is still pending (a deferred focus) wait until it is done
-and are then handled in order.  Text fields are left to Textual (their own keys keep their
-order through `KeysInOrder`, tui/widgets/safe_inputs.py).
+and are then handled in order; so do the keys after an action the list holds while its
+first rows are the slim ones (`n` then a name typed while it starts: the name went to the
+list, whose `e`, `d` and `p` then opened an editor, a detail and the pulse as well), and the
+keys after a flow's key until the flow has opened its screen (`n` opens the editor from a
+worker; a name typed at once went to the list).  Text
+fields are left to Textual (their own keys keep their order through `KeysInOrder`,
+tui/widgets/safe_inputs.py).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual import events
 from textual.app import App
+from textual.screen import Screen
+from textual.worker import Worker
 
 # From a text field only the keys that move the focus out of it are run here: the field's own
 # keys stay in order with its characters through KeysInOrder, and a field may handle others
 # itself (a TextArea's enter is a line break, whatever the screen binds to enter).
 FOCUS_KEYS = ("tab", "shift+tab")
+
+
+SETTLE_POLL_S = 0.01
+# A flow (tui/actions.py) opens its screen from a worker, after imports or a request: keys wait
+# for that screen at most this long, so a flow that opens none never stalls the keyboard.
+FLOW_SCREEN_WAIT_S = 1.0
+
+
+def holds_keys(screen: Any) -> bool:
+    """Whether `screen` holds actions until it can run them (the list while its first rows are
+    the slim ones: DeploymentsScreen.holding_keys); the keys typed after them wait as well."""
+    return bool(getattr(screen, "holding_keys", False))
 
 
 def takes_text(widget: Any) -> bool:
@@ -54,6 +74,25 @@ class KeyOrder:
         self.app = app
         self._settling = False
         self._waiting: list[events.Key] = []
+        self._flow: tuple[Screen[Any], Worker[Any], float] | None = None
+
+    def flow_started(self, worker: Worker[Any]) -> None:
+        """A key started a flow that may open a screen: the keys after it wait for that screen
+        (`n` then a name typed at once: the name went to the list, its `c` copied the URL)."""
+        self._flow = (self.app.screen, worker, time.monotonic() + FLOW_SCREEN_WAIT_S)
+        self._settle()
+
+    def _busy(self) -> bool:
+        """Keys must wait: the screen holds actions, is being made, or a flow is opening one."""
+        screen = self.app.screen
+        if holds_keys(screen) or not screen.is_mounted:
+            return True
+        if self._flow is not None:
+            before, worker, deadline = self._flow
+            if screen is before and not worker.is_finished and time.monotonic() < deadline:
+                return True
+            self._flow = None
+        return False
 
     async def handle(self, event: events.Key) -> bool:
         """True when `event` was taken here (run, or kept for later); False: Textual's turn."""
@@ -61,8 +100,9 @@ class KeyOrder:
             return False  # on its way back up: Textual runs the bindings as ever
         if event.key == "ctrl+j":
             as_enter(event)
-        if self._settling:
+        if self._settling or self._busy():
             self._waiting.append(event)
+            self._settle()
             return True
         focused = self.app.focused
         text_field = takes_text(focused)
@@ -75,11 +115,26 @@ class KeyOrder:
             return False
         if text_field and active.node is focused:
             return False  # the field's own (KeysInOrder runs it in order with its characters)
-        self._settling = True
-        self.app.call_later(self._settled)  # after what the binding queued (a focus change)
+        self._settle()
         return await self.app.run_action(active.binding.action, active.node)
 
+    def _settle(self) -> None:
+        """Keys wait from now until what the last binding started is done."""
+        if not self._settling:
+            self._settling = True
+            self.app.call_later(self._settled)  # after what the binding queued (a focus change)
+
     def _settled(self) -> None:
+        if self._busy():
+            self.app.set_timer(SETTLE_POLL_S, self._settled)
+            return
+        # after what the screen queued: its held actions, its focus
+        self.app.screen.call_after_refresh(self._release)
+
+    def _release(self) -> None:
+        if self._busy():
+            self._settled()  # the screen changed again meanwhile
+            return
         self._settling = False
         waiting, self._waiting = self._waiting, []
         for event in waiting:  # back into the App's queue, in order, to be handled afresh

@@ -16,6 +16,7 @@ from tests.harness import LocalCloud
 from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.config import Settings
+from tui.screens.editor import EditorScreen
 from tui.screens.editor_v2 import EditorV2Screen
 from tui.widgets.safe_inputs import SafeTextArea
 
@@ -93,3 +94,21 @@ async def test_slash_then_letters_in_one_burst_filter_the_list(cloud: LocalCloud
         assert app.screen is screen  # no restore confirmation was opened (and answered by `y`)
         assert screen.query_one("#filter", Input).value == "ry"
         assert screen.table.filter_text == "ry"
+
+
+async def test_a_name_typed_right_after_n_goes_into_the_editor(cloud: LocalCloud, http: httpx.Client) -> None:
+    """`n` opens the editor from a worker (tui/actions.py): the keys typed after it waited for
+    it instead of reaching the list (`c` there copies the URL, `y` opens the JSON)."""
+    create(http, "burst-copy", deploy=False)
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await on_list(app, pilot, "burst-copy")
+        select_row(screen, "burst-copy")
+        await pilot.pause(0.1)
+        burst(app, "n", *"cy-dep")
+        await until(lambda: isinstance(app.screen, EditorScreen), pilot=pilot, what="the editor")
+        editor = app.screen
+        await until(lambda: [box.value for box in editor.query("#f-name").results(Input)] == ["cy-dep"],
+                    5, pilot, "the name in the editor")
+        assert app.screen_stack[1:] == [screen, editor]
+        assert not app._notifications  # nothing was copied
