@@ -398,6 +398,8 @@ class BentoTUI(App[int]):
         self.connect()
 
     def run_switch_context(self, context: Context) -> None:
+        if self._unsaved_editor_says_no("context"):  # (the palette's commands come here)
+            return
         asyncio.create_task(self.switch_context(context))
 
     def action_show_deployments(self) -> None:
@@ -405,7 +407,7 @@ class BentoTUI(App[int]):
             self.pop_screen()
 
     def switch_cluster(self, cluster: str) -> None:
-        if self.session is None or cluster == self.session.cluster:
+        if self.session is None or cluster == self.session.cluster or self._unsaved_editor_says_no("cluster"):
             return
         self.session.cluster = cluster
         self.cluster_label = cluster
@@ -491,7 +493,7 @@ class BentoTUI(App[int]):
                     severity="warning" if warning else "information")
 
     def pick_cluster(self) -> None:
-        if self.session is None:
+        if self.session is None or self._unsaved_editor_says_no("cluster"):
             return
         from tui.screens.pickers import PickerScreen  # deferred: start-up time
 
@@ -503,7 +505,19 @@ class BentoTUI(App[int]):
 
         self.push_screen(PickerScreen("Cluster", clusters, current=self.session.cluster), chosen)
 
+    def _unsaved_editor_says_no(self, what: str) -> bool:
+        """Switching context or cluster closes every screen above the list: an editor with
+        unsaved changes went with it, unasked (x from its form lost the document).  True when
+        one is open: the switch waits until it is left."""
+        if not any(getattr(screen, "dirty", False) for screen in self.screen_stack):
+            return False
+        self.notify(f"The editor has unsaved changes: leave it first (esc; ctrl+s to send them), "
+                    f"then switch {what}.", title=f"Switch {what}", severity="warning")
+        return True
+
     def action_pick_context(self) -> None:
+        if self._unsaved_editor_says_no("context"):
+            return
         try:
             contexts = list_contexts()
         except ContextError as exc:

@@ -464,3 +464,29 @@ async def test_ctrl_c_says_how_to_quit_in_plain_words(cloud: LocalCloud) -> None
         said = " ".join(notifications(app))
         assert "Press ^q or q to quit." in said, said
         assert "[b]" not in said
+
+
+async def test_x_from_the_editors_form_keeps_the_unsaved_document(cloud: LocalCloud) -> None:
+    """A context switch closes every screen above the list: from the editor's form (focus on
+    the form, not a text box) `x` and a pick dropped what was typed, unasked."""
+    from textual.widgets import Input
+
+    from tests.app.test_mutations import notifications
+    from tui.screens.editor import EditorScreen
+
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot)
+        editor = await open_editor(app, pilot)
+        await pilot.press(*"keep-me")
+        await settle(pilot)
+        editor.form.focus()
+        await pilot.pause(0.1)
+        await pilot.press("x")
+        await pilot.pause(0.3)
+        assert app.screen is editor  # no picker
+        assert any("unsaved changes" in n for n in notifications(app)), notifications(app)
+        app.run_switch_context(app.context)  # the palette's "Context: …" command
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, EditorScreen) and app.screen is editor
+        assert editor.query_one("#f-name", Input).value == "keep-me"
