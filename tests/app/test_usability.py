@@ -490,3 +490,23 @@ async def test_x_from_the_editors_form_keeps_the_unsaved_document(cloud: LocalCl
         await pilot.pause(0.3)
         assert isinstance(app.screen, EditorScreen) and app.screen is editor
         assert editor.query_one("#f-name", Input).value == "keep-me"
+
+
+async def test_j_and_k_scroll_the_keys_in_help(cloud: LocalCloud) -> None:
+    """Help lists `↓ / j Down` for the list, but only the arrows scrolled help itself."""
+    from textual.containers import VerticalScroll
+
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("question_mark")
+        await until(lambda: isinstance(app.screen, HelpScreen), pilot=pilot, what="help")
+        await pilot.pause(0.2)
+        box = app.screen.query_one("#help-dialog", VerticalScroll)
+        assert box.max_scroll_y > 2  # more keys than rows at 80x24
+        await pilot.press("j", "j", "j")
+        await pilot.pause(0.1)
+        assert box.scroll_y == 3
+        await pilot.press("k")
+        await pilot.pause(0.1)
+        assert box.scroll_y == 2
