@@ -44,6 +44,9 @@ SETTLE_POLL_S = 0.01
 # A flow (tui/actions.py) opens its screen from a worker, after imports or a request: keys wait
 # for that screen at most this long, so a flow that opens none never stalls the keyboard.
 FLOW_SCREEN_WAIT_S = 1.0
+# Nor does anything else hold the keys longer (a first read that hangs): after this they are
+# handled as they come, as before.  ctrl+q (a priority binding) never waits.
+MAX_WAIT_S = 2.0
 
 
 def holds_keys(screen: Any) -> bool:
@@ -75,6 +78,8 @@ class KeyOrder:
         self._settling = False
         self._waiting: list[events.Key] = []
         self._flow: tuple[Screen[Any], Worker[Any], float] | None = None
+        self._since = 0.0  # when the keys began to wait
+        self._gave_up: Screen[Any] | None = None  # a screen whose held actions took too long
 
     def flow_started(self, worker: Worker[Any]) -> None:
         """A key started a flow that may open a screen: the keys after it wait for that screen
@@ -85,7 +90,11 @@ class KeyOrder:
     def _busy(self) -> bool:
         """Keys must wait: the screen holds actions, is being made, or a flow is opening one."""
         screen = self.app.screen
-        if holds_keys(screen) or not screen.is_mounted:
+        if self._settling and time.monotonic() - self._since > MAX_WAIT_S:
+            self._flow = None
+            self._gave_up = screen  # its holding no longer makes the keys wait
+            return False
+        if (holds_keys(screen) and screen is not self._gave_up) or not screen.is_mounted:
             return True
         if self._flow is not None:
             before, worker, deadline = self._flow
@@ -100,7 +109,7 @@ class KeyOrder:
             return False  # on its way back up: Textual runs the bindings as ever
         if event.key == "ctrl+j":
             as_enter(event)
-        if self._settling or self._busy():
+        if (self._settling or self._busy()) and not self._priority(event):
             self._waiting.append(event)
             self._settle()
             return True
@@ -118,10 +127,15 @@ class KeyOrder:
         self._settle()
         return await self.app.run_action(active.binding.action, active.node)
 
+    def _priority(self, event: events.Key) -> bool:
+        active = self.app.active_bindings.get(event.key)
+        return active is not None and active.binding.priority
+
     def _settle(self) -> None:
         """Keys wait from now until what the last binding started is done."""
         if not self._settling:
             self._settling = True
+            self._since = time.monotonic()
             self.app.call_later(self._settled)  # after what the binding queued (a focus change)
 
     def _settled(self) -> None:

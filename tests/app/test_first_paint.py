@@ -213,3 +213,27 @@ async def test_a_name_typed_after_n_while_it_starts_goes_into_the_editor(seeded:
             raise
         await pilot.pause(0.3)
         assert app.screen_stack == [app.screen_stack[0], screen, editor]
+
+
+async def test_keys_wait_for_a_held_action_at_most_two_seconds(seeded: LocalCloud) -> None:
+    """The first read never ends (connect never called): the keys typed after a held `n` are
+    handled after 2 s, and the keys after them at once, as when nothing was held."""
+    from tests.app.test_key_order import burst
+
+    app = prefetched_app(seeded, connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: slim_list_painted(app), 15, pilot, "the slim rows")
+        screen = list_screen(app)
+        assert screen is not None
+        def at() -> str:
+            return screen.table.current.name  # type: ignore[union-attr]
+
+        first = at()
+        burst(app, "n", "j")
+        await pilot.pause(0.5)
+        assert at() == first  # j waits behind the held n
+        await until(lambda: at() != first, 5, pilot, "j after the wait")
+        second = at()
+        await pilot.press("j")
+        await pilot.pause(0.2)
+        assert at() not in (first, second)
