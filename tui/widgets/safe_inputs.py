@@ -13,8 +13,8 @@ through every ancestor's message queue to the App.  When a terminal delivers sev
 once (a held backspace, keys typed ahead over SSH), characters typed after such a key were
 inserted before it ran: `Bad_Name`, eight backspaces and `iris` gave `Bad_` in the editor;
 `end`, backspace, `5` left the scale box empty.  `KeysInOrder` runs the field's own bindings
-in its handler, where the characters are inserted, so both keep their order.  (A binding of
-the screen, such as tab, still runs after the keys the App forwarded meanwhile.)
+in its handler, where the characters are inserted, so both keep their order.  (Tab, the screen's,
+is run by the App before it hands on the next key: tui/key_order.py.)
 """
 
 from __future__ import annotations
