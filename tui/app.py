@@ -24,6 +24,7 @@ from tui.api.contexts import Context, ContextError, list_contexts
 from tui.api.errors import describe_failure
 from tui.api.prefetch import Prefetch
 from tui.config import Settings, load_settings
+from tui.key_order import KeyOrder
 from tui.keymap import binding_scopes, check_keymap
 from tui.messages import ConnectionChanged, FlowRequested, OpenDeployment, WorkerFailed
 from tui.screens.breakpoints import CRAMPED_WIDTH
@@ -112,6 +113,7 @@ class BentoTUI(App[int]):
         self._list_frozen = False
         self._screens_preloaded = False
         self._retry_wanted = asyncio.Event()  # set by r after a refused token
+        self._key_order = KeyOrder(self)
         self._requested_theme = theme or self.settings.theme
         self.set_reactive(BentoTUI.read_only, bool(read_only) or self.settings.read_only)
         # why, for the messages that refuse an action (tui/read_only.py)
@@ -119,6 +121,12 @@ class BentoTUI(App[int]):
                                  else self.settings.read_only_reason)
         self.set_reactive(BentoTUI.context_label, context.name)
         self.set_reactive(BentoTUI.endpoint_label, context.endpoint or "")
+
+    async def on_event(self, event: events.Event) -> None:
+        # a key's binding runs before the keys typed after it are handed on (tui/key_order.py)
+        if isinstance(event, events.Key) and await self._key_order.handle(event):
+            return
+        await super().on_event(event)
 
     @property
     def alerts(self) -> AlertService:
@@ -348,6 +356,17 @@ class BentoTUI(App[int]):
                     "Then x reconnects (pick this context again).",
                     title="Token refused", severity="error", timeout=60)
 
+    def action_help_quit(self) -> None:
+        """ctrl+c (it copies in a text box): Textual's own hint shows its markup as text here
+        (every notification is plain text: `Press [b]ctrl+q[/b] to quit`)."""
+        keys = [self.get_key_display(active.binding) for active in self.active_bindings.values()
+                if active.binding.action in ("quit", "app.quit")]
+        self.notify(f"Press {' or '.join(dict.fromkeys(keys)) or 'ctrl+q'} to quit.",
+                    title="Do you want to quit?")
+
+    def watch_connection_state(self) -> None:
+        self.refresh_bindings()  # the footer offers r (retry) exactly while the token is refused
+
     def action_retry_connect(self) -> None:
         self._retry_wanted.set()
 
@@ -379,6 +398,8 @@ class BentoTUI(App[int]):
         self.connect()
 
     def run_switch_context(self, context: Context) -> None:
+        if self._unsaved_editor_says_no("context"):  # (the palette's commands come here)
+            return
         asyncio.create_task(self.switch_context(context))
 
     def action_show_deployments(self) -> None:
@@ -386,7 +407,7 @@ class BentoTUI(App[int]):
             self.pop_screen()
 
     def switch_cluster(self, cluster: str) -> None:
-        if self.session is None or cluster == self.session.cluster:
+        if self.session is None or cluster == self.session.cluster or self._unsaved_editor_says_no("cluster"):
             return
         self.session.cluster = cluster
         self.cluster_label = cluster
@@ -404,7 +425,8 @@ class BentoTUI(App[int]):
         from tui import actions  # deferred: start-up time
 
         message.stop()
-        actions.requested(self, message.flow, message.deployment, message.args, message.done)
+        worker = actions.requested(self, message.flow, message.deployment, message.args, message.done)
+        self._key_order.flow_started(worker)  # the keys after it wait for the screen it opens
 
     def on_open_deployment(self, message: OpenDeployment) -> None:
         from tui import actions  # deferred: start-up time
@@ -471,7 +493,7 @@ class BentoTUI(App[int]):
                     severity="warning" if warning else "information")
 
     def pick_cluster(self) -> None:
-        if self.session is None:
+        if self.session is None or self._unsaved_editor_says_no("cluster"):
             return
         from tui.screens.pickers import PickerScreen  # deferred: start-up time
 
@@ -483,7 +505,19 @@ class BentoTUI(App[int]):
 
         self.push_screen(PickerScreen("Cluster", clusters, current=self.session.cluster), chosen)
 
+    def _unsaved_editor_says_no(self, what: str) -> bool:
+        """Switching context or cluster closes every screen above the list: an editor with
+        unsaved changes went with it, unasked (x from its form lost the document).  True when
+        one is open: the switch waits until it is left."""
+        if not any(getattr(screen, "dirty", False) for screen in self.screen_stack):
+            return False
+        self.notify(f"The editor has unsaved changes: leave it first (esc; ctrl+s to send them), "
+                    f"then switch {what}.", title=f"Switch {what}", severity="warning")
+        return True
+
     def action_pick_context(self) -> None:
+        if self._unsaved_editor_says_no("context"):
+            return
         try:
             contexts = list_contexts()
         except ContextError as exc:

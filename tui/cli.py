@@ -73,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         from tui.watch_cli import run_watch  # deferred: start-up time
 
         return run_watch(args)
-    return _run_tui(args)
+    try:
+        return _run_tui(args)
+    except KeyboardInterrupt:  # ctrl+c before the app has the terminal (then it is a key)
+        return 130  # as a shell reports SIGINT, without a traceback of whatever was importing
 
 
 def _reader_gone() -> int:

@@ -184,3 +184,56 @@ def test_the_first_paint_imports_no_pydantic(seeded: LocalCloud, plain: bool) ->
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["loaded"] == []
     assert {"pydantic", "tui.api.models", "tui.session"} <= set(seen["after"])
+
+
+async def test_a_name_typed_after_n_while_it_starts_goes_into_the_editor(seeded: LocalCloud) -> None:
+    """`n` is held until the full rows are in; the keys typed after it waited with it instead of
+    reaching the list (whose `e`, `d`, `p` opened an editor, a detail and the pulse too)."""
+    from textual.widgets import Input
+
+    from tests.app.test_key_order import burst
+    from tui.screens.editor import EditorScreen
+
+    app = prefetched_app(seeded, connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: slim_list_painted(app), 15, pilot, "the slim rows")
+        screen = list_screen(app)
+        burst(app, "n", *"my-dep")
+        await pilot.pause(0.3)
+        assert app.screen is screen
+        del app.connect  # the real one, as after the paint
+        app.connect()
+        await until(lambda: isinstance(app.screen, EditorScreen), 15, pilot, "the editor")
+        editor = app.screen
+        try:
+            await until(lambda: [box.value for box in editor.query("#f-name").results(Input)] == ["my-dep"],
+                        5, pilot, "the name in the editor")
+        except AssertionError:
+            print("DBG", [box.value for box in editor.query("#f-name").results(Input)], app.screen_stack, app.focused)
+            raise
+        await pilot.pause(0.3)
+        assert app.screen_stack == [app.screen_stack[0], screen, editor]
+
+
+async def test_keys_wait_for_a_held_action_at_most_two_seconds(seeded: LocalCloud) -> None:
+    """The first read never ends (connect never called): the keys typed after a held `n` are
+    handled after 2 s, and the keys after them at once, as when nothing was held."""
+    from tests.app.test_key_order import burst
+
+    app = prefetched_app(seeded, connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: slim_list_painted(app), 15, pilot, "the slim rows")
+        screen = list_screen(app)
+        assert screen is not None
+        def at() -> str:
+            return screen.table.current.name  # type: ignore[union-attr]
+
+        first = at()
+        burst(app, "n", "j")
+        await pilot.pause(0.5)
+        assert at() == first  # j waits behind the held n
+        await until(lambda: at() != first, 5, pilot, "j after the wait")
+        second = at()
+        await pilot.press("j")
+        await pilot.pause(0.2)
+        assert at() not in (first, second)

@@ -37,6 +37,8 @@ async def test_refused_token_stops_and_says_what_to_do(cloud: LocalCloud, monkey
         assert text.count("token was refused") == 1, text
         assert "token refused" in screen_text(app).splitlines()[0] and host in screen_text(app).splitlines()[0]
         assert "flag" not in screen_text(app).splitlines()[0]
+        # the footer offers r as well (it showed only q: nothing asked it to look again)
+        await until(lambda: "r Retry" in screen_text(app).splitlines()[-1], 5, pilot, "r in the footer")
         await asyncio.sleep(3)  # longer than the first retry delays
         assert calls == 1, "a refused token is not retried by itself"
         await pilot.press("r")

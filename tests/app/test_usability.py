@@ -449,3 +449,64 @@ async def test_mode_switches_by_keys_alone(cloud: LocalCloud) -> None:
             assert mode_buttons(editor) == {"deployment": mode == "deployment",
                                             "function": mode == "function"}, mode
             seen.append(mode)
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words(cloud: LocalCloud) -> None:
+    """Textual's hint is markup (`Press [b]ctrl+q[/b] to quit`); every notification of this
+    app is plain text, so it showed the brackets.  It names the keys that quit here."""
+    from tests.app.test_mutations import notifications
+
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.1)
+        said = " ".join(notifications(app))
+        assert "Press ^q or q to quit." in said, said
+        assert "[b]" not in said
+
+
+async def test_x_from_the_editors_form_keeps_the_unsaved_document(cloud: LocalCloud) -> None:
+    """A context switch closes every screen above the list: from the editor's form (focus on
+    the form, not a text box) `x` and a pick dropped what was typed, unasked."""
+    from textual.widgets import Input
+
+    from tests.app.test_mutations import notifications
+    from tui.screens.editor import EditorScreen
+
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await on_list(app, pilot)
+        editor = await open_editor(app, pilot)
+        await pilot.press(*"keep-me")
+        await settle(pilot)
+        editor.form.focus()
+        await pilot.pause(0.1)
+        await pilot.press("x")
+        await pilot.pause(0.3)
+        assert app.screen is editor  # no picker
+        assert any("unsaved changes" in n for n in notifications(app)), notifications(app)
+        app.run_switch_context(app.context)  # the palette's "Context: …" command
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, EditorScreen) and app.screen is editor
+        assert editor.query_one("#f-name", Input).value == "keep-me"
+
+
+async def test_j_and_k_scroll_the_keys_in_help(cloud: LocalCloud) -> None:
+    """Help lists `↓ / j Down` for the list, but only the arrows scrolled help itself."""
+    from textual.containers import VerticalScroll
+
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("question_mark")
+        await until(lambda: isinstance(app.screen, HelpScreen), pilot=pilot, what="help")
+        await pilot.pause(0.2)
+        box = app.screen.query_one("#help-dialog", VerticalScroll)
+        assert box.max_scroll_y > 2  # more keys than rows at 80x24
+        await pilot.press("j", "j", "j")
+        await pilot.pause(0.1)
+        assert box.scroll_y == 3
+        await pilot.press("k")
+        await pilot.pause(0.1)
+        assert box.scroll_y == 2

@@ -135,3 +135,28 @@ def border_colours(term: Pty) -> tuple[str, str] | None:
     line = term.screen.buffer[row]
     borders = [x for x in range(term.screen.columns) if line[x].data == "▊"]
     return (line[borders[0]].fg, line[borders[1]].fg) if len(borders) >= 2 else None
+
+
+@pytest.mark.timeout(120)
+def test_enter_pressed_while_it_starts_opens_the_deployment(tmp_path: Path, env: dict[str, str],
+                                                           control_plane_cleanup: list[int]) -> None:
+    """An Enter typed before the app has the terminal arrives as a line feed (the terminal's
+    cooked mode turns CR into LF): it opens the row like any Enter (tui/key_order.py)."""
+    import subprocess
+
+    subprocess.run([str(BENTOTUI), "local", "start"], env=env, check=True, capture_output=True,
+                   timeout=60)
+    with local_api(env, control_plane_cleanup) as http:
+        create(http, "pty-early", deploy=False)
+    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
+    try:
+        term.press("\r")  # at once: the terminal is still in cooked mode
+        term.wait_for(lambda s: "1 Overview" in s and "pty-early" in s, "the deployment opened",
+                      timeout=40)
+        term.press("q")
+        assert term.wait_exit() == 0
+    except BaseException:
+        print(f"the screen when the test failed:\n{term.dump()}")
+        raise
+    finally:
+        term.close()

@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("watching", ("tui.alerts", "tui.monitor")),
     ("screens", ("tui.screens",)),
     ("actions", ("tui.actions",)),
-    ("app", ("tui.app", "tui.commands", "tui.keymap", "tui.alert_service")),
+    ("app", ("tui.app", "tui.commands", "tui.keymap", "tui.key_order", "tui.alert_service")),
     ("cli", ("tui.cli", "tui.__main__", "tui.watch_cli")),
 ]
 # Layers that run without a terminal: no Textual import at all, deferred or not.

@@ -128,3 +128,21 @@ def test_importing_the_app_builds_no_model() -> None:
     built = ("(__import__('tui.api.models').api.models.DeploymentListSchema.model_validate({}), "
              "'DeploymentListSchema' in " + expression + ")[1]")
     assert _loaded_by_importing_the_app(built) == "True"
+
+
+def test_ctrl_c_while_it_starts_exits_130_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the app has the terminal, ctrl+c is SIGINT: a KeyboardInterrupt in whatever is
+    importing; `bentotui` printed its traceback.  Now it ends as a shell reports SIGINT."""
+    import gc
+
+    from tui import app as app_module
+    from tui.cli import main
+
+    def interrupted(*args: object, **kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app_module, "run_app", interrupted)
+    try:
+        assert main(["--endpoint", "http://127.0.0.1:9", "--api-token", "t"]) == 130
+    finally:
+        gc.enable()  # the start turns it off until the list is painted

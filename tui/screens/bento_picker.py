@@ -23,6 +23,7 @@ from tui.screens.stylesheets import STYLES
 from tui.widgets.bento_state import bento_state, unpickable
 from tui.widgets.footer import KeysFooter
 from tui.widgets.humanize import local
+from tui.widgets.safe_inputs import SafeInput
 from tui.widgets.safe_text import safe, safe_block, sanitize
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
@@ -60,7 +61,7 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="bento-dialog"):
             yield Static("Pick a bento", id="bento-title", classes="dialog-title")
-            yield Input(placeholder="search bento repositories…", id="bento-search")
+            yield SafeInput(placeholder="search bento repositories…", id="bento-search")
             yield OptionList(id="bento-options")
             yield Static(id="bento-hint")
         yield KeysFooter()

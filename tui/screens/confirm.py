@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Static
 
 from tui.screens.stylesheets import STYLES
 from tui.widgets.footer import KeysFooter
+from tui.widgets.safe_inputs import SafeInput
 from tui.widgets.safe_text import safe, safe_block
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
@@ -62,7 +63,7 @@ class ConfirmByName(ReportsWorkerErrors, ModalScreen[bool]):
             prompt.append_text(safe(self.target_name, style="bold reverse"))
             prompt.append(" to confirm:")
             yield Static(prompt, id="confirm-prompt")
-            yield Input(placeholder=PLACEHOLDER, id="confirm-name")
+            yield SafeInput(placeholder=PLACEHOLDER, id="confirm-name")
             yield Static("", id="confirm-error", classes="-hidden")
             with Horizontal(id="confirm-buttons"):
                 yield Button(self._ok_label(False), variant="error", disabled=True, id="confirm-ok")

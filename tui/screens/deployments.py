@@ -183,6 +183,12 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             self._shared_parts = SharedParts()
         return self._shared_parts
 
+    @property
+    def holding_keys(self) -> bool:
+        """Actions are held for the full rows: the keys typed after them wait too, so that they
+        reach what those actions open, not this list (tui/key_order.py)."""
+        return bool(self._held)
+
     def _full_rows_in(self) -> None:
         """The session's first page replaced the slim rows: run the keys held meanwhile."""
         held, self._held = self._held, None

@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 
 from tui.screens.stylesheets import STYLES
 from tui.widgets.footer import KeysFooter
+from tui.widgets.safe_inputs import SafeInput
 from tui.widgets.safe_text import safe
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
@@ -34,7 +35,7 @@ class FilePrompt(ReportsWorkerErrors, ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="file-dialog"):
             yield Static(Text(self.title_text), classes="dialog-title")
-            yield Input(self.default, placeholder="path/to/deployment.json", id="file-path")
+            yield SafeInput(self.default, placeholder="path/to/deployment.json", id="file-path")
             yield Static(id="file-problem")
         yield KeysFooter()
 

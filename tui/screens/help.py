@@ -47,7 +47,12 @@ def describe_keys(screen: Screen) -> list[tuple[str, str, str]]:
 
 
 class HelpScreen(ReportsWorkerErrors, ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close"),
+        # the keys every list moves by (its own rows say j / k): the arrows alone scrolled here
+        Binding("j", "scroll_keys(1)", "Down", show=False, id="help.down"),
+        Binding("k", "scroll_keys(-1)", "Up", show=False, id="help.up"),
+    ]
 
     def __init__(self, below: Screen) -> None:
         super().__init__()
@@ -68,3 +73,6 @@ class HelpScreen(ReportsWorkerErrors, ModalScreen[None]):
                 yield Static(self.help_text, classes="help-text")
             yield Static(table)
         yield KeysFooter()
+
+    def action_scroll_keys(self, lines: int) -> None:
+        self.query_one("#help-dialog", VerticalScroll).scroll_relative(y=lines, animate=False)

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Label, Static
 from tui.documents.scaling import Replicas, Wanted, parse_bounds
 from tui.screens.stylesheets import STYLES
 from tui.widgets.footer import KeysFooter
+from tui.widgets.safe_inputs import SafeInput
 from tui.widgets.safe_text import safe, safe_block
 from tui.widgets.worker_errors import ReportsWorkerErrors
 
@@ -57,9 +58,9 @@ class ScaleScreen(ReportsWorkerErrors, ModalScreen[bool]):
                 for index, part in enumerate(self.components):
                     with Horizontal(classes="scale-row"):
                         yield Label(safe(part.component), classes="scale-name")
-                        yield Input(_text(part.min_replicas), placeholder="min", type="integer",
+                        yield SafeInput(_text(part.min_replicas), placeholder="min", type="integer",
                                     id=f"scale-min-{index}", classes="scale-min")
-                        yield Input(_text(part.max_replicas), placeholder="max", type="integer",
+                        yield SafeInput(_text(part.max_replicas), placeholder="max", type="integer",
                                     id=f"scale-max-{index}", classes="scale-max")
             yield Static("", id="scale-error", classes="-hidden")
             with Horizontal(id="scale-buttons"):

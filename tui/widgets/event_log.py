@@ -30,6 +30,7 @@ from textual.widgets import Input, Static
 
 from tui.api import models as m
 from tui.widgets.humanize import clock
+from tui.widgets.safe_inputs import SafeInput
 from tui.widgets.safe_text import clean, safe_block, sanitize
 from tui.widgets.textual_compat import set_virtual_size_quietly
 
@@ -313,7 +314,7 @@ class EventsView(Vertical):
         self._bar_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter events: reason, message, replica…  (esc clears)", id="events-filter")
+        yield SafeInput(placeholder="filter events: reason, message, replica…  (esc clears)", id="events-filter")
         yield Static(id="events-bar")
         yield EventList(id="events-list")
 

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, RichLog, Select, Static
 
 from tui.widgets.log_tools import matching, without_stamp
+from tui.widgets.safe_inputs import SafeInput
 from tui.widgets.safe_text import ansi_line, safe, sanitize
 
 MAX_LINES = 2000
@@ -78,7 +79,7 @@ class LogsView(Vertical):
             # The selector is mounted with the first replica: an empty state is a message,
             # never a blank entry one could pick.
             yield Static(id="logs-note")
-        search = Input(placeholder="search the log (enter; n / N next / previous; esc clears)",
+        search = SafeInput(placeholder="search the log (enter; n / N next / previous; esc clears)",
                        compact=True, id="logs-search")
         search.display = False
         yield search
