@@ -77,6 +77,10 @@ class KeyOrder:
         self.app = app
         self._settling = False
         self._waiting: list[events.Key] = []
+        # The keys that waited, posted back to the App's queue, in order; keys the terminal had
+        # queued there meanwhile (typed after them, but ahead of them in the queue) go behind.
+        self._replaying: list[events.Key] = []
+        self._behind: list[events.Key] = []
         self._flow: tuple[Screen[Any], Worker[Any], float] | None = None
         self._since = 0.0  # when the keys began to wait
         self._gave_up: Screen[Any] | None = None  # a screen whose held actions took too long
@@ -109,6 +113,13 @@ class KeyOrder:
             return False  # on its way back up: Textual runs the bindings as ever
         if event.key == "ctrl+j":
             as_enter(event)
+        if self._replaying and not self._priority(event):
+            if event is not self._replaying[0]:
+                self._behind.append(event)  # typed after the keys on their way back
+                return True
+            self._replaying.pop(0)
+            if not self._replaying:
+                self.app.call_later(self._replay_behind)
         if (self._settling or self._busy()) and not self._priority(event):
             self._waiting.append(event)
             self._settle()
@@ -151,5 +162,23 @@ class KeyOrder:
             return
         self._settling = False
         waiting, self._waiting = self._waiting, []
-        for event in waiting:  # back into the App's queue, in order, to be handled afresh
-            self.app.post_message(event)
+        self._replay(waiting)
+
+    def _replay(self, keys: list[events.Key]) -> None:
+        """`keys` back into the App's queue, in order, to be handled afresh (after what their
+        wait was for: a focus given, a screen opened); see `_replaying`."""
+        for event in keys:
+            if self.app.post_message(event):  # (not when the app is closing: never waited for)
+                self._replaying.append(event)
+
+    def _replay_behind(self) -> None:
+        """The keys that arrived while others were on their way back: next, in order (behind
+        the keys still waiting, if one of those started a new wait)."""
+        behind, self._behind = self._behind, []
+        if not behind:
+            return
+        if self._settling or self._replaying:
+            self._waiting.extend(behind)
+            self._settle()
+        else:
+            self._replay(behind)

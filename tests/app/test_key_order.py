@@ -112,3 +112,29 @@ async def test_a_name_typed_right_after_n_goes_into_the_editor(cloud: LocalCloud
                     5, pilot, "the name in the editor")
         assert app.screen_stack[1:] == [screen, editor]
         assert not app._notifications  # nothing was copied
+
+
+async def test_keys_queued_while_waiting_keys_go_back_stay_behind_them(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    """The keys that waited go back into the App's queue; keys the terminal had put there
+    meanwhile were typed after them and stay behind them (`e2e-v2` typed into a dialog as it
+    opened once arrived as `2ee-v2`)."""
+    create(http, "burst-behind", deploy=False)
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await on_list(app, pilot, "burst-behind")
+        await pilot.press("slash")
+        box = screen.query_one("#filter", Input)
+        await until(lambda: app.focused is box, 5, pilot, "the filter box focused")
+        order = app._key_order
+        order._busy = lambda: True  # type: ignore[method-assign]  # a dialog still opening
+        burst(app, "e")
+        await until(lambda: len(order._waiting) == 1, 5, pilot, "the first key waiting")
+        del order._busy  # the dialog is up
+        for key in "2e-v2":  # in the App's queue already (as the driver puts them) ...
+            event = events.Key(key, key)
+            event.set_sender(app)
+            assert app.post_message(event)
+        order._release()  # ... when the waiting key goes back, behind them in the queue
+        await settle(pilot)
+        assert box.value == "e2e-v2"
