@@ -50,7 +50,9 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
         term.wait_for(lambda s: "running" in (term.line_with("e2e-iris") or ""),
                       "e2e-iris to be running", timeout=30)
         assert "non-deployed" in (term.line_with("e2e-idle") or "")
-        assert "2 deployments" in term.text()
+        # waited for, not read at once: the frame's bytes can arrive in two reads, the rows'
+        # lines before the summary's (once under load: both rows shown, "1 deployment")
+        term.wait_for(lambda s: "2 deployments" in s, "the summary to count both", timeout=5)
         control_plane_cleanup.extend(p.pid for p in psutil.Process(daemon).children(recursive=True))
 
         # 3. `/` filters as you type; esc clears it
