@@ -81,6 +81,7 @@ class KeyOrder:
         # queued there meanwhile (typed after them, but ahead of them in the queue) go behind.
         self._replaying: list[events.Key] = []
         self._behind: list[events.Key] = []
+        self._replayed_at = 0.0
         self._flow: tuple[Screen[Any], Worker[Any], float] | None = None
         self._since = 0.0  # when the keys began to wait
         self._gave_up: Screen[Any] | None = None  # a screen whose held actions took too long
@@ -113,6 +114,12 @@ class KeyOrder:
             return False  # on its way back up: Textual runs the bindings as ever
         if event.key == "ctrl+j":
             as_enter(event)
+        if self._replaying and time.monotonic() - self._replayed_at > MAX_WAIT_S:
+            self._replaying.clear()  # never came back (cannot happen, but never a dead keyboard)
+            self._waiting[:0] = self._behind
+            self._behind = []
+            if self._waiting:
+                self._settle()
         if self._replaying and not self._priority(event):
             if event is not self._replaying[0]:
                 self._behind.append(event)  # typed after the keys on their way back
@@ -167,6 +174,7 @@ class KeyOrder:
     def _replay(self, keys: list[events.Key]) -> None:
         """`keys` back into the App's queue, in order, to be handled afresh (after what their
         wait was for: a focus given, a screen opened); see `_replaying`."""
+        self._replayed_at = time.monotonic()
         for event in keys:
             if self.app.post_message(event):  # (not when the app is closing: never waited for)
                 self._replaying.append(event)

@@ -5,6 +5,7 @@ the App, so characters typed after them were inserted first (tui/widgets/safe_in
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 from textual import events
@@ -16,6 +17,7 @@ from tests.harness import LocalCloud
 from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.config import Settings
+from tui.key_order import MAX_WAIT_S
 from tui.screens.editor import EditorScreen
 from tui.screens.editor_v2 import EditorV2Screen
 from tui.widgets.safe_inputs import SafeTextArea
@@ -138,3 +140,25 @@ async def test_keys_queued_while_waiting_keys_go_back_stay_behind_them(
         order._release()  # ... when the waiting key goes back, behind them in the queue
         await settle(pilot)
         assert box.value == "e2e-v2"
+
+
+async def test_a_key_that_never_comes_back_does_not_stop_the_keyboard(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    """A safety net: were a key on its way back lost, the keys behind it would wait for ever;
+    after MAX_WAIT_S they are handled, in order."""
+    create(http, "burst-lost", deploy=False)
+    app, _ = make_app(cloud)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await on_list(app, pilot, "burst-lost")
+        await pilot.press("slash")
+        box = screen.query_one("#filter", Input)
+        await until(lambda: app.focused is box, 5, pilot, "the filter box focused")
+        order = app._key_order
+        order._replaying.append(events.Key("x", "x"))  # posted, never handled
+        order._replayed_at = time.monotonic()
+        burst(app, *"ab")
+        await settle(pilot)
+        assert box.value == ""  # behind the lost one, waiting
+        order._replayed_at -= MAX_WAIT_S + 1
+        burst(app, "c")
+        await until(lambda: box.value == "abc", 5, pilot, "the keys behind it, in order")
