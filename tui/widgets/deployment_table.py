@@ -95,7 +95,7 @@ NARROW_DROPS = ("updated", "mode")  # dropped in this order when the flexible co
 SAME_ROWS_MAX = 1000  # replace_all compares a list this long with the rows shown, cell by cell
 STRIP_CACHE_SIZE = 1000  # painted rows kept (a few screens' worth, any width)
 # what the rows in view show: scroll offset, cursor row, width, (uid, deployment) of each row
-InView = tuple[int, int, int, list[tuple[str, ListedDeployment]]]
+InView = tuple[int, int, int, list[tuple[str, ListedDeployment | None]]]
 
 
 def haystack(d: ListedDeployment) -> str:
@@ -329,7 +329,7 @@ class DeploymentTable(ScrollView, can_focus=True):
         top = int(self.scroll_offset.y)
         items = self._items
         return (top, self._cursor_row, self.view_width(),
-                [(uid, items[uid]) for uid in self._rows[top:top + self.size.height]])
+                [(uid, items.get(uid)) for uid in self._rows[top:top + self.size.height]])
 
     def _same_in_view(self, before: InView) -> bool:
         """Nothing in view changed since `before`: the same rows, the same objects (a changed
