@@ -27,8 +27,7 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
     assert BENTOTUI.exists(), f"the console script is not installed at {BENTOTUI}"
     home = Path(env["BENTOTUI_HOME"])
     assert not (Path(env["BENTOML_HOME"]) / ".yatai.yaml").exists()
-    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
-    try:
+    with Pty([str(BENTOTUI)], env, cwd=tmp_path) as term:
         # 1. it starts the local control plane itself and shows the (empty) list
         term.wait_for(lambda s: "NAME" in s and "STATUS" in s and "0 deployments" in s,
                       "the empty list", timeout=40)
@@ -106,11 +105,6 @@ def test_installed_bentotui_in_a_pty(tmp_path: Path, env: dict[str, str],
         term.press("q")
         assert term.wait_exit() == 0
         assert b"\x1b[?1049l" in term.raw, "the alternate screen was not left"
-    except BaseException:
-        print(f"the screen when the test failed:\n{term.dump()}")
-        raise
-    finally:
-        term.close()
 
     # 7. the control plane outlives the TUI (it is a daemon); `local stop` ends it and its replicas
     started = list(control_plane_cleanup)

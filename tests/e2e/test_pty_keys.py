@@ -14,8 +14,7 @@ from tests.support.pty import BENTOTUI, Pty
 @pytest.mark.timeout(90)
 def test_ctrl_p_opens_the_palette_and_read_only_shows(tmp_path: Path, env: dict[str, str],
                                                         control_plane_cleanup: list[int]) -> None:
-    term = Pty([str(BENTOTUI), "--read-only"], env, cwd=tmp_path)
-    try:
+    with Pty([str(BENTOTUI), "--read-only"], env, cwd=tmp_path) as term:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         term.press("\x10")  # ctrl+p
         term.wait_for_text("Search for commands")
@@ -26,11 +25,6 @@ def test_ctrl_p_opens_the_palette_and_read_only_shows(tmp_path: Path, env: dict[
         term.wait_for_text("read-only")
         term.press("q")
         assert term.wait_exit() == 0
-    except BaseException:
-        print(f"the screen when the test failed:\n{term.dump()}")
-        raise
-    finally:
-        term.close()
 
 
 @pytest.mark.timeout(120)
@@ -47,8 +41,7 @@ def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
     config = tmp_path / "config.toml"
     config.write_text("[alerts]\ndesktop = true\n")
     env = {**env, "BENTOTUI_CONFIG": str(config)}
-    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
-    try:
+    with Pty([str(BENTOTUI)], env, cwd=tmp_path) as term:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         with local_api(env, control_plane_cleanup) as http:
             create(http, "pty-watch")
@@ -77,11 +70,6 @@ def test_w_watches_and_a_killed_replica_alerts_on_screen_within_5s(  # issue 15
             assert b"\x1b]9;bentotui: pty-watch: " in term.raw
         term.press("q")
         assert term.wait_exit() == 0
-    except BaseException:
-        print(f"the screen when the test failed:\n{term.dump()}")
-        raise
-    finally:
-        term.close()
 
 
 @pytest.mark.timeout(150)
@@ -89,8 +77,7 @@ def test_s_scales_and_the_new_replica_count_shows(  # issue 15, item 3
         tmp_path: Path, env: dict[str, str], control_plane_cleanup: list[int]) -> None:
 
 
-    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
-    try:
+    with Pty([str(BENTOTUI)], env, cwd=tmp_path) as term:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         with local_api(env, control_plane_cleanup) as http:
             create(http, "pty-scale")
@@ -118,11 +105,6 @@ def test_s_scales_and_the_new_replica_count_shows(  # issue 15, item 3
                       "pty-scale at 2/2", timeout=60)
         term.press("q")
         assert term.wait_exit() == 0
-    except BaseException:
-        print(f"the screen when the test failed:\n{term.dump()}")
-        raise
-    finally:
-        term.close()
 
 
 
@@ -148,15 +130,9 @@ def test_enter_pressed_while_it_starts_opens_the_deployment(tmp_path: Path, env:
                    timeout=60)
     with local_api(env, control_plane_cleanup) as http:
         create(http, "pty-early", deploy=False)
-    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
-    try:
+    with Pty([str(BENTOTUI)], env, cwd=tmp_path) as term:
         term.press("\r")  # at once: the terminal is still in cooked mode
         term.wait_for(lambda s: "1 Overview" in s and "pty-early" in s, "the deployment opened",
                       timeout=40)
         term.press("q")
         assert term.wait_exit() == 0
-    except BaseException:
-        print(f"the screen when the test failed:\n{term.dump()}")
-        raise
-    finally:
-        term.close()

@@ -19,8 +19,7 @@ NS = "/api/v1/clusters/default/namespaces/yatai/deployments"
 @pytest.mark.timeout(120)
 def test_pulse_in_a_pty(tmp_path: Path, env: dict[str, str],
                         control_plane_cleanup: list[int]) -> None:
-    term = Pty([str(BENTOTUI)], env, cwd=tmp_path)
-    try:
+    with Pty([str(BENTOTUI)], env, cwd=tmp_path) as term:
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         with local_api(env, control_plane_cleanup) as http:
             create(http, "pp-idle", deploy=False)
@@ -52,8 +51,3 @@ def test_pulse_in_a_pty(tmp_path: Path, env: dict[str, str],
         term.wait_for(lambda s: "2 deployments · sorted" in s, "the list again")
         term.press("q")
         assert term.wait_exit() == 0
-    except BaseException:
-        print(f"the screen when the test failed:\n{term.dump()}")
-        raise
-    finally:
-        term.close()

@@ -16,8 +16,7 @@ from tests.support.pty import BENTOTUI, Pty
 @pytest.mark.timeout(240)
 def test_v2_create_run_terminate_delete_by_keys(tmp_path: Path, env: dict[str, str],
                                                  control_plane_cleanup: list[int]) -> None:
-    term = Pty([str(BENTOTUI), "--local"], env, cwd=tmp_path)  # --api-version auto
-    try:
+    with Pty([str(BENTOTUI), "--local"], env, cwd=tmp_path) as term:  # --api-version auto
         term.wait_for(lambda s: "NAME" in s and "0 deployments" in s, "the empty list", timeout=40)
         home = Path(env["BENTOTUI_HOME"])
         server = json.loads((home / "server.json").read_text())
@@ -82,11 +81,6 @@ def test_v2_create_run_terminate_delete_by_keys(tmp_path: Path, env: dict[str, s
                       "the list without e2e-v2")
         term.press("q")
         assert term.wait_exit() == 0
-    except BaseException:
-        print(f"the screen when the test failed:\n{term.dump()}")
-        raise
-    finally:
-        term.close()
 
 
 def labels_background(term: Pty) -> str | None:

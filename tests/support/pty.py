@@ -169,6 +169,15 @@ class Pty:
                 self.pump(0.05)
         self.close()
 
+    def __enter__(self) -> Pty:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        """The program is killed; a failing test shows the screen it failed on first."""
+        if kind is not None:
+            print(f"the screen when the test failed:\n{self.dump()}")
+        self.close()
+
     def close(self) -> None:
         if self.proc.poll() is None:
             try:
