@@ -18,6 +18,7 @@ from tests.support.app import create, local_context, until
 from tui.app import BentoTUI
 from tui.config import Settings
 from tui.key_order import MAX_WAIT_S
+from tui.screens.deployments import DeploymentsScreen
 from tui.screens.editor import EditorScreen
 from tui.screens.editor_v2 import EditorV2Screen
 from tui.widgets.safe_inputs import SafeTextArea
@@ -32,6 +33,14 @@ def burst(app: BentoTUI, *keys: str) -> None:
         event = events.Key(key, CHARACTERS.get(key, key))
         event.set_sender(app)
         app._driver.send_message(event)  # type: ignore[union-attr]
+
+
+async def filter_box(app: BentoTUI, pilot, screen: DeploymentsScreen) -> Input:
+    """The list's filter box, opened with / and focused."""
+    await pilot.press("slash")
+    box = screen.query_one("#filter", Input)
+    await until(lambda: app.focused is box, 5, pilot, "the filter box focused")
+    return box
 
 
 async def test_backspaces_then_letters_in_one_burst_edit_the_name_as_typed(
@@ -125,9 +134,7 @@ async def test_keys_queued_while_waiting_keys_go_back_stay_behind_them(
     app, _ = make_app(cloud)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await on_list(app, pilot, "burst-behind")
-        await pilot.press("slash")
-        box = screen.query_one("#filter", Input)
-        await until(lambda: app.focused is box, 5, pilot, "the filter box focused")
+        box = await filter_box(app, pilot, screen)
         order = app._key_order
         order._busy = lambda: True  # type: ignore[method-assign]  # a dialog still opening
         burst(app, "e")
@@ -150,9 +157,7 @@ async def test_a_key_that_never_comes_back_does_not_stop_the_keyboard(
     app, _ = make_app(cloud)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await on_list(app, pilot, "burst-lost")
-        await pilot.press("slash")
-        box = screen.query_one("#filter", Input)
-        await until(lambda: app.focused is box, 5, pilot, "the filter box focused")
+        box = await filter_box(app, pilot, screen)
         order = app._key_order
         order._replaying.append(events.Key("x", "x"))  # posted, never handled
         order._replayed_at = time.monotonic()

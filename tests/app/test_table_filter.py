@@ -38,6 +38,19 @@ def expected(table: DeploymentTable) -> list[str]:
     return [d.uid for d in items]
 
 
+def count_refreshes(table: DeploymentTable) -> list[object]:
+    """The regions of each `table.refresh()` from now on (a repaint asked for)."""
+    refreshed: list[object] = []
+    original = table.refresh
+
+    def counted(*regions: object, **flags: object) -> object:
+        refreshed.append(regions)
+        return original(*regions, **flags)  # type: ignore[arg-type]
+
+    table.refresh = counted  # type: ignore[method-assign]
+    return refreshed
+
+
 class TableApp(App[None]):
     def compose(self) -> ComposeResult:
         yield DeploymentTable(id="t")
@@ -127,14 +140,7 @@ async def test_a_list_read_again_repaints_only_rows_that_changed() -> None:
         table = app.query_one(DeploymentTable)
         table.replace_all([deployment(i, status="running") for i in range(50)])
         await pilot.pause()
-        refreshed: list[object] = []
-        original = table.refresh
-
-        def counted(*regions: object, **flags: object) -> object:
-            refreshed.append(regions)
-            return original(*regions, **flags)  # type: ignore[arg-type]
-
-        table.refresh = counted  # type: ignore[method-assign]
+        refreshed = count_refreshes(table)
         again = [deployment(i, status="running") for i in range(50)]
         table.replace_all(again)
         table.upsert_many([deployment(i, status="running") for i in range(10)])
@@ -157,14 +163,7 @@ async def test_a_page_below_the_view_repaints_no_row_and_one_in_view_does() -> N
         newest_first = [deployment(i) for i in range(599, -1, -1)]
         table.upsert_many(newest_first[:100])
         await pilot.pause()
-        refreshed: list[object] = []
-        original = table.refresh
-
-        def counted(*regions: object, **flags: object) -> object:
-            refreshed.append(regions)
-            return original(*regions, **flags)  # type: ignore[arg-type]
-
-        table.refresh = counted  # type: ignore[method-assign]
+        refreshed = count_refreshes(table)
         for start in range(100, 600, 100):
             table.upsert_many(newest_first[start:start + 100])
         await pilot.pause()
