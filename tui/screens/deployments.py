@@ -130,7 +130,6 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self._held: list[Callable[[], object]] | None = [] if first is not None else None
         self._shared_parts: SharedParts | None = None
         self._live_started = False
-        self._loading = False
         # Set while no list read is under way: the first page's resync waits for it, so that a
         # long list's pages are not slowed by reading (and comparing) the first one again.
         self._not_loading = asyncio.Event()
@@ -184,6 +183,11 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         return self._shared_parts
 
     @property
+    def _loading(self) -> bool:
+        """The list's pages are being read."""
+        return not self._not_loading.is_set()
+
+    @property
     def holding_keys(self) -> bool:
         """Actions are held for the full rows: the keys typed after them wait too, so that they
         reach what those actions open, not this list (tui/key_order.py)."""
@@ -223,7 +227,6 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             self.table.refresh()
         first = True
         seen: list[m.DeploymentSchema] = []
-        self._loading = True
         self._not_loading.clear()
         pages = session.client.deployment_pages(session.cluster, first=PAGE_SIZE, shared=self._shared)
         try:
@@ -239,7 +242,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
                         self._start_live()
                         self._full_rows_in()
                     await asyncio.sleep(0)  # paint this page, answer keys
-                self._loading = False
+                self._not_loading.set()
                 self._expected = None
                 self._unfinished = None
                 self.table.replace_all(seen)
@@ -259,7 +262,6 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             return
         finally:
             await pages.aclose()
-            self._loading = False
             self._not_loading.set()
             if self._held is not None:  # not one full page came
                 self._drop_slim_rows()
