@@ -116,18 +116,17 @@ class KeyOrder:
             as_enter(event)
         if self._replaying and time.monotonic() - self._replayed_at > MAX_WAIT_S:
             self._replaying.clear()  # never came back (cannot happen, but never a dead keyboard)
-            self._waiting[:0] = self._behind
-            self._behind = []
-            if self._waiting:
-                self._settle()
-        if self._replaying and not self._priority(event):
+            self._replay_behind()
+        active = self.app.active_bindings.get(event.key)  # (walks the focus chain: once a key)
+        priority = active is not None and active.binding.priority
+        if self._replaying and not priority:
             if event is not self._replaying[0]:
                 self._behind.append(event)  # typed after the keys on their way back
                 return True
             self._replaying.pop(0)
             if not self._replaying:
                 self.app.call_later(self._replay_behind)
-        if (self._settling or self._busy()) and not self._priority(event):
+        if (self._settling or self._busy()) and not priority:
             self._waiting.append(event)
             self._settle()
             return True
@@ -135,19 +134,14 @@ class KeyOrder:
         text_field = takes_text(focused)
         if text_field and event.key not in FOCUS_KEYS:
             return False
-        active = self.app.active_bindings.get(event.key)
         # priority bindings are the App's to run as ever; a disabled one, or a key no binding
         # wants, goes on to the focused widget as before
-        if active is None or active.binding.priority or not active.enabled:
+        if active is None or priority or not active.enabled:
             return False
         if text_field and active.node is focused:
             return False  # the field's own (KeysInOrder runs it in order with its characters)
         self._settle()
         return await self.app.run_action(active.binding.action, active.node)
-
-    def _priority(self, event: events.Key) -> bool:
-        active = self.app.active_bindings.get(event.key)
-        return active is not None and active.binding.priority
 
     def _settle(self) -> None:
         """Keys wait from now until what the last binding started is done."""
