@@ -58,8 +58,9 @@ async def test_picker_shows_upload_and_build_state_and_refuses_a_failed_upload(
         options = picker.query_one("#bento-options", OptionList)
         await until(lambda: option_texts(options) and option_texts(options)[0].startswith("shelf"),
                     10, pilot, "shelf listed")
-        await pilot.press("enter")
-        await until(lambda: options.option_count == 3, 10, pilot, "three versions")
+        await pilot.press("enter")  # waits for the search's answer if "shelf" is still on its way
+        await until(lambda: picker.repo == "shelf" and options.option_count == 3, 10, pilot,
+                    "three versions")
         texts = {t.split()[0]: t for t in option_texts(options)}
         assert "pushed · not built yet" in texts["good"]  # nothing has built it yet
         assert "uploading" in texts["half"]
@@ -79,6 +80,28 @@ async def test_picker_shows_upload_and_build_state_and_refuses_a_failed_upload(
             await pilot.press("down")
         await pilot.press("enter")
         await until(lambda: chosen == [("shelf", "good")], 10, pilot, "the good bento chosen")
+
+
+async def test_enters_typed_ahead_act_on_the_list_that_arrives(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    """A name and two Enters typed at once: the search's answer and then the versions are waited
+    for, so the Enters pick shelf's newest version, not the stale list's first repository."""
+    push(http, "shelf", "older", archive())
+    push(http, "shelf", "newer", archive())
+    push(http, "crate", "v1", archive())  # the registry lists the newest repository first
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(80, 24)) as pilot:
+        chosen: list[object] = []
+        await until(lambda: app.session is not None, 20, pilot, "a session")
+        app.push_screen(BentoPicker(), chosen.append)
+        picker = await until(lambda: isinstance(app.screen, BentoPicker) and app.screen, 10, pilot)
+        options = await until(lambda: picker.query(OptionList).first() if picker.query(OptionList)
+                              else None, 10, pilot, "the picker composed")
+        await until(lambda: options.option_count > 1, 10, pilot, "the registry listed")
+        assert not option_texts(options)[0].startswith("shelf")  # else the test proves nothing
+        await pilot.press(*"shelf", "enter", "enter")
+        await until(lambda: chosen, 10, pilot, "a bento chosen")
+        assert chosen == [("shelf", "newer")]
 
 
 def unbuildable_bento() -> bytes:

@@ -2,6 +2,8 @@
 
 Type to search (the server filters repositories), Enter takes the highlighted repository, then
 Enter takes the highlighted version (the newest is first).  esc goes back a step, then cancels.
+An Enter typed while a search or the versions are on their way is kept and acts on what arrives,
+so typing ahead never picks from a stale list nor loses the key.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
         self.repos: list[m.BentoRepositorySchema] = []
         self.versions: list[m.BentoSchema] = []
         self.repo: str | None = None  # the chosen repository (versions step)
-        self._timer: Timer | None = None
+        self._timer: Timer | None = None  # the debounced search, until it is sent
+        self._awaiting = False  # a search or the versions are on their way
+        self._enters_waiting = 0  # Enters typed meanwhile: each acts on the next list to arrive
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bento-dialog"):
@@ -69,6 +73,7 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
     def on_mount(self) -> None:
         self.query_one("#bento-search", Input).focus()
         self._hint("Loading the registry…")
+        self._awaiting = True
         self.load_repos("")
 
     @property
@@ -84,11 +89,14 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
     async def load_repos(self, search: str) -> None:
         session = self.app.session
         if session is None:
+            self._arrived(failed=True)
             return
         try:
             page = await session.client.list_bento_repositories(count=100, search=search or None)
         except ApiError as exc:
             self._hint(exc.message, error=True)
+            if self._timer is None:
+                self._arrived(failed=True)
             return
         if self.repo is not None:  # the user moved on to the versions meanwhile
             return
@@ -109,6 +117,24 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
                        "enter picks the highlighted one")
         else:
             self._hint(f"no bento repository matches {search!r}" if search else "the registry is empty")
+        if self._timer is None:  # else the user typed on: this answer is already stale
+            self._arrived()
+
+    def _search_now(self, search: str) -> None:
+        self._timer = None
+        self.load_repos(search)
+
+    def _arrived(self, failed: bool = False) -> None:
+        """The list the user waited for is painted: the first Enter typed meanwhile acts on it
+        (picking a repository sends for its versions, which the next Enter waits for)."""
+        self._awaiting = False
+        if failed:
+            self._enters_waiting = 0
+        elif self._enters_waiting:
+            self._enters_waiting -= 1
+            self._choose(self.options.highlighted)
+            if not self._awaiting:  # refused, or nothing more to wait for: the rest would surprise
+                self._enters_waiting = 0
 
     @on(Input.Changed, "#bento-search")
     def _search_changed(self, event: Input.Changed) -> None:
@@ -116,7 +142,8 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
             if self._timer is not None:
                 self._timer.stop()
             value = event.value.strip()
-            self._timer = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self.load_repos(value))
+            self._awaiting = True
+            self._timer = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self._search_now(value))
         else:
             self._paint_versions(event.value.strip())
 
@@ -131,6 +158,9 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
         self._choose(event.option_index)
 
     def _choose(self, index: int | None) -> None:
+        if self._awaiting:
+            self._enters_waiting += 1
+            return
         if index is None:
             self.app.bell()
             return
@@ -146,6 +176,7 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
             self.query_one("#bento-title", Static).update(safe(f"Pick a version of {self.repo}"))
             self.options.clear_options()
             self._hint("Loading versions…")
+            self._awaiting = True
             self.load_versions(self.repo)
         else:
             bento = next((b for b in self.versions if b.version == option.id), None)
@@ -163,10 +194,15 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
         try:
             page = await self.app.session.client.list_bentos(repo, count=100)  # type: ignore[union-attr]
         except ApiError as exc:
-            self._hint(exc.message, error=True)
+            if self.repo == repo:
+                self._hint(exc.message, error=True)
+                self._arrived(failed=True)
+            return
+        if self.repo != repo:  # the user went back to the repositories meanwhile
             return
         self.versions = sorted(page.items, key=lambda b: b.created_at, reverse=True)
         self._paint_versions(self.query_one("#bento-search", Input).value.strip())
+        self._arrived()
 
     def _paint_versions(self, needle: str) -> None:
         options = self.options
@@ -202,6 +238,7 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
             return
         self.repo = None
         self.versions = []
+        self._awaiting, self._enters_waiting = True, 0
         search = self.query_one("#bento-search", Input)
         with search.prevent(Input.Changed):
             search.value = ""
