@@ -198,6 +198,44 @@ def test_shared_parse_gives_what_the_plain_parse_gives(big: LocalCloud) -> None:
     assert bentos[0] is bentos[2] is first.bento
 
 
+def test_parts_known_by_their_bytes_give_what_the_plain_parse_gives(big: LocalCloud) -> None:
+    """The parts a page repeats most are remembered as the bytes the server sent and swapped for
+    placeholders on the next pages; wherever such bytes are not a shared part, or the page does
+    not decode, the page is decoded as sent: the same models or the same error, either way."""
+    with big.client() as http:
+        body = http.get("/api/v1/clusters/default/deployments", params={"count": 50}).content
+        later = http.get("/api/v1/clusters/default/deployments",
+                         params={"start": 50, "count": 50}).content
+    lenient = {"lenient": True}
+    shared = SharedParts()
+    first = shared.parse_deployment_list(body)
+    known = shared._bytes
+    assert sorted(type(part).__name__ for _, part in known.patterns) == [
+        "BentoFullSchema", "ClusterSchema", "UserSchema"]
+    page = shared.parse_deployment_list(later)  # through the placeholders
+    assert not known.failed
+    assert page == m.DeploymentListSchema.model_validate_json(later, context=lenient)
+    bento = first.items[0].latest_revision.targets[0].bento
+    assert all(d.latest_revision.targets[0].bento is bento and d.cluster is first.items[0].cluster
+               for d in page.items)
+    # a known part's bytes where no shared part belongs (here a field the models drop): the
+    # placeholders do not add up, so the page is decoded as sent
+    creator = next(pattern for pattern, part in known.patterns if isinstance(part, m.UserSchema))
+    odd = later.replace(b'"kube_namespace":', b'"stray":' + creator + b',"kube_namespace":', 1)
+    assert odd != later
+    again = shared.parse_deployment_list(odd)
+    assert known.failed  # and never tried again for this list
+    assert again == m.DeploymentListSchema.model_validate_json(odd, context=lenient) == page
+    # a page that does not decode raises as the plain parse does, placeholders or not
+    fresh = SharedParts()
+    fresh.parse_deployment_list(body)
+    with pytest.raises(ValueError):
+        m.DeploymentListSchema.model_validate_json(later[:-40], context=lenient)
+    with pytest.raises(ValueError):
+        fresh.parse_deployment_list(later[:-40])
+    assert fresh._bytes.failed
+
+
 @pytest.mark.parametrize("hostile", [
     b"not json", b"[1, 2]", b'{"total": 1, "items": [7]}',
     b'{"total": 1, "items": [{"name": "x", "latest_revision": {"targets": [{"bento": "str"}]}}]}',

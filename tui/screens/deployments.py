@@ -308,7 +308,8 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         pushed: set[str] = set()  # deployments pushed meanwhile: newer than this read, they win
         self._pushed_during_resync.append(pushed)
         try:
-            page = await session.client.list_deployments(session.cluster, start=0, count=PAGE_SIZE)
+            page = await session.client.list_deployments(session.cluster, start=0, count=PAGE_SIZE,
+                                                         shared=self._shared)
         except ApiError:
             return  # the stream's own reconnect (or ctrl+r) catches up
         finally:
