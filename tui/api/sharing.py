@@ -33,6 +33,7 @@ placeholder naming the part.  This is exact, never a guess:
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from typing import Any
 
@@ -53,19 +54,21 @@ class KnownBytes:
         self.marker = "\x00bentotui-" + secrets.token_hex(8)  # a key no server can send
         self._key = json.dumps(self.marker).encode()  # as it is written in JSON
         self.patterns: list[tuple[bytes, Any]] = []  # (bytes, parsed part), longest first
+        # All of them as one expression, a group each: one pass over a page (~3 ms for 2.4 MB,
+        # where a split and join per pattern took ~10 ms).  "{" and '"' lead: the engine looks
+        # for that pair, then tries the alternatives.
+        self._finder: re.Pattern[bytes] | None = None
+        self._placeholders: list[bytes] = []  # by group number: placeholder N is group N+1
         self.failed = False  # a page did not decode with placeholders: stop trying
         self.tries = 0
 
     def swap(self, content: bytes) -> tuple[bytes, int]:
         """`content` with each known part's occurrences replaced by its placeholder, and how
         many were replaced.  Longest first: a cluster goes whole before the creator inside it."""
-        swapped = 0
-        for index, (pattern, _) in enumerate(self.patterns):
-            pieces = content.split(pattern)
-            if len(pieces) > 1:
-                swapped += len(pieces) - 1
-                content = (b"{%s:%d}" % (self._key, index)).join(pieces)
-        return content, swapped
+        if self._finder is None:
+            return content, 0
+        placeholders = self._placeholders
+        return self._finder.subn(lambda found: placeholders[found.lastindex or 0], content)
 
     def learn(self, content: bytes, candidates: list[tuple[dict[str, Any], Any]]) -> None:
         """Remember the parts of `candidates` (decoded value, parsed part; most repeated first)
@@ -84,6 +87,13 @@ class KnownBytes:
                 continue  # the server writes it otherwise (spaces, escapes): not this way
             self.patterns.append((pattern, parsed))
             self.patterns.sort(key=lambda known: -len(known[0]))
+            # Alternatives are tried in order: the longest first, so a cluster is taken whole
+            # before the creator inside it (two objects' bytes are nested or apart, never
+            # overlapping, and one cannot be the start of another).
+            self._finder = re.compile(b'\\{"(?:%s)' % b"|".join(
+                b"(%s)" % re.escape(known[2:]) for known, _ in self.patterns))
+            self._placeholders = [b""] + [b"{%s:%d}" % (self._key, index)
+                                          for index in range(len(self.patterns))]
 
 
 class SharedParts:
