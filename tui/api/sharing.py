@@ -45,6 +45,7 @@ MAX_PARTS = 4096  # distinct parts remembered; beyond that new ones are simply n
 MAX_PATTERNS = 8  # parts also remembered as bytes: each costs a scan of every page (~0.5 ms)
 MIN_REPEATS = 16  # times a part must occur in one page to be worth a pattern
 MAX_TRIES = 32  # parts tried as patterns over a list's life (a try scans the page once)
+MAX_PATTERN_BYTES = 64 * 1024  # a bento is ~2.5 KB; a part far larger is not compiled into one
 
 
 class KnownBytes:
@@ -81,9 +82,10 @@ class KnownBytes:
             self.tries += 1
             try:
                 pattern = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, RecursionError):
                 continue
-            if not (pattern[:2] == b'{"' and pattern[2:3].isalnum()) or content.count(pattern) < 2:
+            if (len(pattern) > MAX_PATTERN_BYTES or not (pattern[:2] == b'{"' and pattern[2:3].isalnum())
+                    or content.count(pattern) < 2):
                 continue  # the server writes it otherwise (spaces, escapes): not this way
             self.patterns.append((pattern, parsed))
             self.patterns.sort(key=lambda known: -len(known[0]))
