@@ -226,6 +226,11 @@ def test_parts_known_by_their_bytes_give_what_the_plain_parse_gives(big: LocalCl
     again = shared.parse_deployment_list(odd)
     assert known.failed  # and never tried again for this list
     assert again == m.DeploymentListSchema.model_validate_json(odd, context=lenient) == page
+    # a reload learns them afresh
+    shared.new_list_read()
+    assert not shared._bytes.failed and not shared._bytes.patterns
+    shared.parse_deployment_list(body)
+    assert len(shared._bytes.patterns) == 3
     # a page that does not decode raises as the plain parse does, placeholders or not
     fresh = SharedParts()
     fresh.parse_deployment_list(body)

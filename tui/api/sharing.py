@@ -44,7 +44,7 @@ from tui.api import models as m
 MAX_PARTS = 4096  # distinct parts remembered; beyond that new ones are simply not shared
 MAX_PATTERNS = 8  # parts also remembered as bytes: each costs a scan of every page (~0.5 ms)
 MIN_REPEATS = 16  # times a part must occur in one page to be worth a pattern
-MAX_TRIES = 32  # parts tried as patterns over a list's life (a try scans the page once)
+MAX_TRIES = 32  # parts tried as patterns in one read of the list (a try scans a page once)
 MAX_PATTERN_BYTES = 64 * 1024  # a bento is ~2.5 KB; a part far larger is not compiled into one
 
 
@@ -107,6 +107,11 @@ class SharedParts:
         self._placed: list[Any] | None = None  # this page's placeholders' parts, while decoding
         self._found = 0  # placeholders found where a shared part belongs, this page
         self._seen: dict[tuple[type, object, object], int] = {}  # occurrences, this page
+
+    def new_list_read(self) -> None:
+        """The whole list is read again (a reload): its parts are learnt as bytes afresh, so the
+        parts that changed since (a rebuilt bento) do not keep the places of those now repeated."""
+        self._bytes = KnownBytes()
 
     def parse_deployment_list(self, content: bytes) -> m.DeploymentListSchema:
         """A list page's JSON as the model `DeploymentListSchema.model_validate_json` gives, its

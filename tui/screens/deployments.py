@@ -228,6 +228,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         first = True
         seen: list[m.DeploymentSchema] = []
         self._not_loading.clear()
+        self._shared.new_list_read()
         pages = session.client.deployment_pages(session.cluster, first=PAGE_SIZE, shared=self._shared)
         try:
             with collector.paused():
