@@ -65,8 +65,10 @@ def field_row(label: str, *widgets: Any, id: str | None = None) -> Horizontal:
     return Horizontal(Label(label, classes="field-label"), *widgets, classes="field", id=id)
 
 
-class DeploymentForm(VerticalScroll):
-    """The form half of the editor (`#editor-form`)."""
+class DeploymentForm(VerticalScroll, can_focus=False):
+    """The form half of the editor (`#editor-form`), not focusable itself:
+    tab and shift+tab go from field to field (a focused field is scrolled into view), never
+    to the box around them."""
 
     TYPED = TYPED_FIELDS
 

@@ -55,8 +55,10 @@ class ServiceRows(Vertical):
         return self.query_one(f".{name}")
 
 
-class DeploymentFormV2(VerticalScroll):
-    """The form half of the v2 editor (`#editor-form`)."""
+class DeploymentFormV2(VerticalScroll, can_focus=False):
+    """The form half of the v2 editor (`#editor-form`), not focusable itself:
+    tab and shift+tab go from field to field (a focused field is scrolled into view), never
+    to the box around them."""
 
     TYPED = ("name", "bento", "secrets", "labels")
 
