@@ -1,0 +1,59 @@
+"""Changes made on the server while a long list is being read (tui/screens/deployments.py
+`load`): the live pushes that arrive meanwhile are newer than the pages read before them, so
+the whole list put together at the end of the read must not undo them.
+
+The server is real; one page is held back at the client (tests/app/test_big_list.py
+PageFault) to make the change while the read is under way, a moment a real server does not
+hold still for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.app.test_big_list import HELD_AT, PageFault, loaded, table_of
+from tests.bench.common import NS, create_many, populate_store
+from tests.harness import LocalCloud
+from tests.support.app import local_context, until
+from tui.app import BentoTUI
+from tui.screens.deployments import TERMINATED
+
+N = 2100  # pages at 0, 500, 1000, 1500 (held), 2000
+NAMES = [f"late-{i:05d}" for i in range(N)]
+ON_PAGE_2 = "late-01200"  # newest first: the page at 500 holds late-01599 .. late-01100
+
+
+@pytest.fixture(scope="module")
+def fleet(cloud: LocalCloud) -> LocalCloud:
+    populate_store(cloud, NAMES)
+    return cloud
+
+
+async def test_a_change_pushed_while_the_pages_load_stays_after_the_load(
+        fleet: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    fault = PageFault(monkeypatch)
+    fault.hold = asyncio.Event()
+    app = BentoTUI(local_context(fleet))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: loaded(app, HELD_AT), 60, pilot, "the pages before the held one")
+        table = table_of(app)
+        row = next(d for d in table.all_items() if d.name == ON_PAGE_2)  # read with its page
+        assert row.status not in TERMINATED
+        with fleet.client() as http:
+            assert http.post(f"{NS}/{ON_PAGE_2}/terminate").status_code == 200
+        create_many(fleet, ["late-new"])
+
+        def shown(name: str):
+            return next((d for d in table.all_items() if d.name == name), None)
+
+        await until(lambda: getattr(shown(ON_PAGE_2), "status", None) in TERMINATED, 20, pilot,
+                    "the terminate pushed")
+        await until(lambda: shown("late-new") is not None, 20, pilot, "the new one pushed")
+        fault.hold.set()
+        await until(lambda: loaded(app, N) and not app.screen._loading, 60, pilot, "the rest")
+        await pilot.pause(0.3)
+        assert shown(ON_PAGE_2).status in TERMINATED  # not the page read before it
+        assert shown("late-new") is not None
+        assert table.total == N + 1
