@@ -14,9 +14,11 @@ import asyncio
 import pytest
 
 from tests.app.test_big_list import HELD_AT, PageFault, loaded, table_of
-from tests.bench.common import NS, create_many, populate_store
+from tests.bench.common import LIST, NS, create_many, populate_store
 from tests.harness import LocalCloud
 from tests.support.app import local_context, until
+from tui.api import models as m
+from tui.api.sharing import SharedParts
 from tui.app import BentoTUI
 from tui.screens.deployments import TERMINATED
 
@@ -56,4 +58,23 @@ async def test_a_change_pushed_while_the_pages_load_stays_after_the_load(
         await pilot.pause(0.3)
         assert shown(ON_PAGE_2).status in TERMINATED  # not the page read before it
         assert shown("late-new") is not None
-        assert table.total == N + 1
+        with fleet.client() as http:
+            assert table.total == http.get(LIST, params={"count": 1}).json()["total"]
+
+
+def test_a_bento_first_seen_on_a_later_page_keeps_the_known_bytes(fleet: LocalCloud) -> None:
+    """A later page with a bento not known by its bytes: the known creator inside that bento is
+    put back as the JSON it stands for, not a reason to decode every later page as sent."""
+    create_many(fleet, [f"other-{i:03d}" for i in range(20)], "sentiment")  # newest: first
+    lenient = {"lenient": True}
+    with fleet.client() as http:
+        later = http.get(LIST, params={"start": 100, "count": 100}).content  # iris only
+        first = http.get(LIST, params={"start": 0, "count": 100}).content  # 20 sentiment first
+    shared = SharedParts()
+    shared.parse_deployment_list(later)
+    assert shared._bytes.patterns  # the iris bento, the cluster, the creator
+    page = shared.parse_deployment_list(first)
+    assert not shared._bytes.failed
+    assert page == m.DeploymentListSchema.model_validate_json(first, context=lenient)
+    bentos = {d.latest_revision.targets[0].bento.repository.name for d in page.items}
+    assert bentos == {"sentiment", "iris_classifier"}
