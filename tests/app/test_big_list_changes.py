@@ -78,3 +78,30 @@ def test_a_bento_first_seen_on_a_later_page_keeps_the_known_bytes(fleet: LocalCl
     assert page == m.DeploymentListSchema.model_validate_json(first, context=lenient)
     bentos = {d.latest_revision.targets[0].bento.repository.name for d in page.items}
     assert bentos == {"sentiment", "iris_classifier"}
+
+
+async def test_a_deployment_deleted_while_the_pages_load_skips_no_other(
+        fleet: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offset pages shift when a deployment is deleted under them: the page asked for after the
+    delete starts one further on, and the row at its boundary was in no page (the list said one
+    deployment fewer than the server has, until the next full read)."""
+    fault = PageFault(monkeypatch)
+    fault.hold = asyncio.Event()
+    app = BentoTUI(local_context(fleet))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: loaded(app, HELD_AT), 60, pilot, "the pages before the held one")
+        table = table_of(app)
+        gone = "late-02090"  # on the first page, read already
+        assert any(d.name == gone for d in table.all_items())
+        with fleet.client() as http:
+            assert http.post(f"{NS}/{gone}/terminate").status_code == 200
+            assert http.delete(f"{NS}/{gone}").status_code == 200
+            total = http.get(LIST, params={"count": 1}).json()["total"]
+        await until(lambda: all(d.name != gone for d in table.all_items()), 20, pilot, "the delete pushed")
+        fault.hold.set()
+        await until(lambda: not app.screen._loading and table.total == total, 60, pilot,
+                    f"all {total} deployments")
+        await pilot.pause(0.3)
+        with fleet.client() as http:
+            server = {d["uid"] for d in http.get(LIST, params={"count": 5000}).json()["items"]}
+        assert {d.uid for d in table.all_items()} == server

@@ -140,6 +140,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         # While the pages are read: each deployment pushed meanwhile (None: deleted).  A push is
         # newer than a page read before it, and the whole list read at the end must not undo it.
         self._pushed_during_load: dict[str, m.DeploymentSchema | None] | None = None
+        self._read_again = False  # the next read is the one after a read the list changed under
         self._painted: dict[str, object] = {}  # the header and summary lines last written
         self._warmer: PoolWarmer | None = None
 
@@ -230,6 +231,8 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             self.table.refresh()
         first = True
         seen: list[m.DeploymentSchema] = []
+        totals: set[int] = set()  # the count each page came with
+        again, self._read_again = self._read_again, False
         pushed: dict[str, m.DeploymentSchema | None] = {}
         self._pushed_during_load = pushed
         self._not_loading.clear()
@@ -238,6 +241,7 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             with collector.paused():
                 async for total, shared in pages:  # parsed with their repeated parts shared
                     seen.extend(shared)
+                    totals.add(total)
                     self._expected = max(total, len(seen))
                     self.table.upsert_many(_newest(shared, pushed) if pushed else shared)
                     self._after_data()
@@ -279,6 +283,11 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self.call_after_refresh(self.app.startup_finished)
         self.post_message(ConnectionChanged("connected"))
         self._sync_subscription()
+        if len(seen) > PAGE_SIZE and (len(totals) > 1 or None in pushed.values()) and not again:
+            # Offset pages shift when deployments come or go under them: a row at the edge of a
+            # page asked for after a delete was in none.  Read once more, the list settled.
+            self._read_again = True
+            self.call_later(self.load)
 
     def _load_failed(self, message: str, title: str = "") -> None:
         """A page that failed: the rows read before it stay, and the summary says the list is
