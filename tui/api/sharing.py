@@ -27,7 +27,9 @@ placeholder naming the part.  This is exact, never a guess:
   page would not decode (a raw `"` cannot occur inside a JSON string);
 - the placeholder's key holds a random nonce of this process, so a server cannot send one;
 - every placeholder must be found where a shared part belongs (a creator, cluster or bento),
-  counted; anything else (or a page that does not decode) and the page is decoded as sent.
+  or inside such a part that is not known by its bytes (the known creator inside a bento first
+  seen on this page: put back as the JSON it stands for), counted; anything else (or a page
+  that does not decode) and the page is decoded as sent.
 """
 
 from __future__ import annotations
