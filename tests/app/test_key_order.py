@@ -11,7 +11,7 @@ import httpx
 from textual import events
 from textual.widgets import Input
 
-from tests.app.test_mutations import make_app, on_list, select_row, settle
+from tests.app.test_mutations import make_app, on_list, screen_text, select_row, settle
 from tests.app.test_scale import open_scale
 from tests.harness import LocalCloud
 from tests.support.app import create, local_context, until
@@ -24,7 +24,7 @@ from tui.screens.editor_v2 import EditorV2Screen
 from tui.widgets.safe_inputs import SafeTextArea
 
 CHARACTERS = {"backspace": "\x7f", "tab": "\t", "slash": "/", "end": None, "home": None, "enter": "\r",
-              "ctrl+f": "\x06"}
+              "ctrl+f": "\x06", "ctrl+o": "\x0f"}
 
 
 def burst(app: BentoTUI, *keys: str) -> None:
@@ -189,3 +189,20 @@ async def test_find_bento_and_two_enters_in_one_burst_from_the_name_box(
                     "a bento picked")
         assert json.loads(editor.text)["bento"] == f"{first['name']}:{first['latest_bento']['version']}"
         assert json.loads(editor.text)["name"] == "burst"
+
+
+async def test_load_file_and_a_path_in_one_burst_from_the_name_box(cloud: LocalCloud) -> None:
+    """`ctrl+o`, a path, Enter at once from the name box: the path is the prompt's (it went to
+    the name box, and the prompt tried its default directory)."""
+    app = BentoTUI(local_context(cloud), settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the editor")
+        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.2)
+        await pilot.press(*"burst")
+        burst(app, "ctrl+o", *"/nonexistent/y.json", "enter")
+        await until(lambda: "no such file: /nonexistent/y.json" in screen_text(app), 10, pilot,
+                    "the prompt's answer")
+        assert editor.query_one("#f-name", Input).value == "burst"
