@@ -3,7 +3,8 @@
 Type to search (the server filters repositories), Enter takes the highlighted repository, then
 Enter takes the highlighted version (the newest is first).  esc goes back a step, then cancels.
 An Enter typed while a search or the versions are on their way is kept and acts on what arrives,
-so typing ahead never picks from a stale list nor loses the key.
+so typing ahead never picks from a stale list nor loses the key; what is typed after an Enter
+that waits for a search filters the versions it leads to (`iris`, Enter, `v2`, Enter).
 """
 
 from __future__ import annotations
