@@ -18,6 +18,7 @@ import pytest
 from textual.widgets import Input, OptionList, Static
 
 from tests.app.test_detail import open_detail, screen_text
+from tests.app.test_key_order import burst
 from tests.harness import LocalCloud
 from tests.localcloud.test_registry import BENTOS, MANIFEST, archive
 from tests.support.app import local_context, until
@@ -178,7 +179,8 @@ async def test_a_version_filter_typed_while_the_versions_load_waits_for_them(
         await pilot.press(*"bin")
         await until(lambda: option_texts(options) and option_texts(options)[0].startswith("bin"),
                     10, pilot, "bin listed")
-        await pilot.press("enter", *"bet")
+        burst(app, "enter", *"bet")  # as a terminal delivers them: all queued before one is handled
+        await until(lambda: picker.repo == "bin", 10, pilot, "bin taken")
         await pilot.pause(0.2)
         hint = str(picker.query_one("#bento-hint", Static).render())
         assert "Loading versions" in hint, hint

@@ -166,18 +166,20 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
     @on(Input.Submitted, "#bento-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self._choose(self.options.highlighted)
+        self._choose(self.options.highlighted, event.value)
 
     @on(OptionList.OptionSelected, "#bento-options")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self._choose(event.option_index)
 
-    def _choose(self, index: int | None) -> None:
+    def _choose(self, index: int | None, typed: str | None = None) -> None:
+        """Take the option at `index`; `typed`: the search box's text when Enter was pressed
+        (keys typed after it may be in the box by the time this runs)."""
         if self._awaiting:
             self._enters_waiting += 1
             if self.repo is None and self._enter_search is None:
-                self._enter_search = self.query_one("#bento-search", Input).value
+                self._enter_search = self.query_one("#bento-search", Input).value if typed is None else typed
             return
         if index is None:
             self.app.bell()
