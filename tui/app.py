@@ -101,6 +101,9 @@ class BentoTUI(App[int]):
         super().__init__()
         self._prefetch = prefetch  # the first connection's requests, already under way
         self.context = context
+        # A context given on the command line (--endpoint, the environment) is in no file: kept
+        # here, so that `x` can switch back to it after switching away.
+        self.given_context = context if context.source in ("flag", "env") else None
         self.settings = settings or load_settings()
         self.session: Session | None = None
         self._alerts: AlertService | None = None
@@ -515,16 +518,20 @@ class BentoTUI(App[int]):
                     f"then switch {what}.", title=f"Switch {what}", severity="warning")
         return True
 
+    def switchable_contexts(self) -> list[Context]:
+        """The bentoml logins and the local control plane, after the context given on the command
+        line, if any (also once switched away from it).  Raises ContextError."""
+        contexts = list_contexts()
+        return contexts if self.given_context is None else [self.given_context, *contexts]
+
     def action_pick_context(self) -> None:
         if self._unsaved_editor_says_no("context"):
             return
         try:
-            contexts = list_contexts()
+            contexts = self.switchable_contexts()
         except ContextError as exc:
             self.notify(exc.message, title="Contexts", severity="error")
             return
-        if self.context.source in ("flag", "env"):  # given on the command line: switch back to it
-            contexts.insert(0, self.context)
         from tui.screens.pickers import PickerScreen  # deferred: start-up time
 
         by_label = {f"{c.name}  {c.endpoint or '(local control plane)'}": c for c in contexts}

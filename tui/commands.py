@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
-from tui.api.contexts import ContextError, list_contexts
+from tui.api.contexts import ContextError
 from tui.screens.deployments import DeploymentsScreen
 from tui.widgets.safe_text import clean, safe
 
@@ -34,10 +34,7 @@ class BentoCommands(Provider):
                                      f"{d.status.value} · {d.bento_tag}"))
                 break
         try:
-            contexts = list_contexts()
-            if app.context.source in ("flag", "env"):  # given on the command line
-                contexts.insert(0, app.context)
-            for context in contexts:
+            for context in app.switchable_contexts():
                 commands.append((f"Context: {context.name}",
                                  partial(app.run_switch_context, context),
                                  context.endpoint or "the local control plane"))

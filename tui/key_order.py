@@ -12,7 +12,8 @@ filtering for "ry".
 `KeyOrder` runs a key's binding in the App's own turn, before the next key is handed on,
 whenever the focused widget does not take typed text (a table, a list, a button, no focus at
 all), and for tab / shift+tab from a text field (`iris`, tab, `iris_classifier:v1` put it
-all in the name box): the binding Textual would have run after the bubble (the same lookup, `active_bindings`:
+all in the name box), and for a ctrl key a screen binds (`ctrl+f` from the name box): the
+binding Textual would have run after the bubble (the same lookup, `active_bindings`:
 focused widget first, then its ancestors, the screen and the App).  The keys that arrive
 while what that binding started is still pending (a deferred focus) wait until it is done
 and are then handled in order; so do the keys after an action the list holds while its
@@ -38,6 +39,10 @@ from textual.worker import Worker
 # keys stay in order with its characters through KeysInOrder, and a field may handle others
 # itself (a TextArea's enter is a line break, whatever the screen binds to enter).
 FOCUS_KEYS = ("tab", "shift+tab")
+# Nor does a field insert a ctrl key: one bound by the screen (the editor's ctrl+f opens the
+# bento picker) runs here too, so that `ctrl+f`, Enter, Enter at once reach the picker rather
+# than the name box the picker is opened from.  A field's own ctrl keys (ctrl+a, ...) stay its.
+SCREEN_KEYS = "ctrl+"
 
 
 SETTLE_POLL_S = 0.01
@@ -132,7 +137,7 @@ class KeyOrder:
             return True
         focused = self.app.focused
         text_field = takes_text(focused)
-        if text_field and event.key not in FOCUS_KEYS:
+        if text_field and event.key not in FOCUS_KEYS and not event.key.startswith(SCREEN_KEYS):
             return False
         # priority bindings are the App's to run as ever; a disabled one, or a key no binding
         # wants, goes on to the focused widget as before

@@ -11,7 +11,7 @@ import httpx
 from textual import events
 from textual.widgets import Input
 
-from tests.app.test_mutations import make_app, on_list, select_row, settle
+from tests.app.test_mutations import make_app, on_list, screen_text, select_row, settle
 from tests.app.test_scale import open_scale
 from tests.harness import LocalCloud
 from tests.support.app import create, local_context, until
@@ -23,7 +23,8 @@ from tui.screens.editor import EditorScreen
 from tui.screens.editor_v2 import EditorV2Screen
 from tui.widgets.safe_inputs import SafeTextArea
 
-CHARACTERS = {"backspace": "\x7f", "tab": "\t", "slash": "/", "end": None, "home": None}
+CHARACTERS = {"backspace": "\x7f", "tab": "\t", "slash": "/", "end": None, "home": None, "enter": "\r",
+              "ctrl+f": "\x06", "ctrl+o": "\x0f"}
 
 
 def burst(app: BentoTUI, *keys: str) -> None:
@@ -167,3 +168,41 @@ async def test_a_key_that_never_comes_back_does_not_stop_the_keyboard(
         order._replayed_at -= MAX_WAIT_S + 1
         burst(app, "c")
         await until(lambda: box.value == "abc", 5, pilot, "the keys behind it, in order")
+
+
+async def test_find_bento_and_two_enters_in_one_burst_from_the_name_box(
+        cloud: LocalCloud, http: httpx.Client) -> None:
+    """`ctrl+f`, Enter, Enter at once from a text box: the Enters are the picker's, which waits
+    for the registry and then the versions (they went to the name box while the picker was
+    being made, and the picker sat open)."""
+    first = http.get("/api/v1/bento_repositories").json()["items"][0]
+    app = BentoTUI(local_context(cloud), settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the editor")
+        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.2)
+        await pilot.press(*"burst")
+        burst(app, "ctrl+f", "enter", "enter")
+        await until(lambda: app.screen is editor and json.loads(editor.text)["bento"], 10, pilot,
+                    "a bento picked")
+        assert json.loads(editor.text)["bento"] == f"{first['name']}:{first['latest_bento']['version']}"
+        assert json.loads(editor.text)["name"] == "burst"
+
+
+async def test_load_file_and_a_path_in_one_burst_from_the_name_box(cloud: LocalCloud) -> None:
+    """`ctrl+o`, a path, Enter at once from the name box: the path is the prompt's (it went to
+    the name box, and the prompt tried its default directory)."""
+    app = BentoTUI(local_context(cloud), settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await on_list(app, pilot)
+        await pilot.press("n")
+        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the editor")
+        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
+        await pilot.pause(0.2)
+        await pilot.press(*"burst")
+        burst(app, "ctrl+o", *"/nonexistent/y.json", "enter")
+        await until(lambda: "no such file: /nonexistent/y.json" in screen_text(app), 10, pilot,
+                    "the prompt's answer")
+        assert editor.query_one("#f-name", Input).value == "burst"

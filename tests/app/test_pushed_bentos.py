@@ -8,17 +8,21 @@ fails in seconds without the network).
 
 from __future__ import annotations
 
+import asyncio
 import io
 import tarfile
+from typing import Any
 
 import httpx
 import pytest
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from tests.app.test_detail import open_detail, screen_text
+from tests.app.test_key_order import burst
 from tests.harness import LocalCloud
 from tests.localcloud.test_registry import BENTOS, MANIFEST, archive
 from tests.support.app import local_context, until
+from tui.api.client import BentoCloudClient
 from tui.app import BentoTUI
 from tui.screens.bento_picker import BentoPicker
 from tui.screens.detail import DetailScreen
@@ -145,3 +149,48 @@ async def test_detail_follows_the_image_build_and_says_why_it_failed(
                           "exited_pods").json()
         assert {"name": "nobuild-image-builder", "component": "image-builder"}.items() <= next(
             e for e in exited if e["component"] == "image-builder").items()
+
+
+async def test_a_version_filter_typed_while_the_versions_load_waits_for_them(
+        cloud: LocalCloud, http: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`bin`, Enter, `bet` typed before the search has answered: `bet` is the versions' filter
+    (it made the search `binbet`, which matched nothing, and the Enter was spent on that); and a
+    letter typed while the versions are on their way (held back at the client: a real server
+    answers too fast to look at the moment) no longer says "no version matches" before any has
+    come."""
+    push(http, "bin", "alpha", archive())
+    push(http, "bin", "beta", archive())
+    hold = asyncio.Event()
+    original = BentoCloudClient.list_bentos
+
+    async def held(client: BentoCloudClient, repo: str, **kw: Any) -> Any:
+        await hold.wait()
+        return await original(client, repo, **kw)
+
+    monkeypatch.setattr(BentoCloudClient, "list_bentos", held)
+    app = BentoTUI(local_context(cloud))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: app.session is not None, 20, pilot, "a session")
+        chosen: list[object] = []
+        app.push_screen(BentoPicker(), chosen.append)
+        picker = await until(lambda: isinstance(app.screen, BentoPicker) and app.screen, 10, pilot)
+        options = await until(lambda: picker.query(OptionList).first() if picker.query(OptionList)
+                              else None, 10, pilot, "the picker composed")
+        await pilot.press(*"bin")
+        await until(lambda: option_texts(options) and option_texts(options)[0].startswith("bin"),
+                    10, pilot, "bin listed")
+        burst(app, "enter", *"bet")  # as a terminal delivers them: all queued before one is handled
+        await until(lambda: picker.repo == "bin", 10, pilot, "bin taken")
+        await pilot.pause(0.2)
+        hint = str(picker.query_one("#bento-hint", Static).render())
+        assert "Loading versions" in hint, hint
+        assert picker.query_one("#bento-search", Input).value == "bet"
+        await pilot.press("a")
+        await pilot.pause(0.1)
+        hint = str(picker.query_one("#bento-hint", Static).render())
+        assert "Loading versions" in hint, hint
+        hold.set()
+        await until(lambda: [t.split()[0] for t in option_texts(options)] == ["beta"], 10, pilot,
+                    "the filtered versions")
+        await pilot.press("enter")
+        await until(lambda: chosen == [("bin", "beta")], 10, pilot, "beta chosen")

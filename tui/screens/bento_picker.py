@@ -3,7 +3,8 @@
 Type to search (the server filters repositories), Enter takes the highlighted repository, then
 Enter takes the highlighted version (the newest is first).  esc goes back a step, then cancels.
 An Enter typed while a search or the versions are on their way is kept and acts on what arrives,
-so typing ahead never picks from a stale list nor loses the key.
+so typing ahead never picks from a stale list nor loses the key; what is typed after an Enter
+that waits for a search filters the versions it leads to (`iris`, Enter, `v2`, Enter).
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
         self._timer: Timer | None = None  # the debounced search, until it is sent
         self._awaiting = False  # a search or the versions are on their way
         self._enters_waiting = 0  # Enters typed meanwhile: each acts on the next list to arrive
+        # The search as it was when an Enter began to wait for its answer: what is typed after
+        # it is for the versions' filter, not a longer search (`iris`, Enter, `v2`).
+        self._enter_search: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="bento-dialog"):
@@ -129,37 +133,53 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
         (picking a repository sends for its versions, which the next Enter waits for)."""
         self._awaiting = False
         if failed:
-            self._enters_waiting = 0
+            self._enters_waiting, self._enter_search = 0, None
         elif self._enters_waiting:
             self._enters_waiting -= 1
             self._choose(self.options.highlighted)
             if not self._awaiting:  # refused, or nothing more to wait for: the rest would surprise
                 self._enters_waiting = 0
+                typed, self._enter_search = self._enter_search, None
+                now = self.query_one("#bento-search", Input).value
+                if self.repo is None and typed is not None and now != typed:  # none taken: what
+                    self._search_later(now)  # was typed after the Enter is a search after all
 
     @on(Input.Changed, "#bento-search")
     def _search_changed(self, event: Input.Changed) -> None:
         if self.repo is None:
-            if self._timer is not None:
-                self._timer.stop()
-            value = event.value.strip()
-            self._awaiting = True
-            self._timer = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self._search_now(value))
-        else:
+            if self._enter_search is not None:
+                if event.value.startswith(self._enter_search):
+                    return  # typed after a waiting Enter: the versions' filter, once they come
+                self._enters_waiting, self._enter_search = 0, None  # erased into: a new search
+            self._search_later(event.value)
+        elif not self._awaiting:  # else the versions, when they come, are painted filtered
             self._paint_versions(event.value.strip())
+
+    def _search_later(self, text: str) -> None:
+        """Search the registry for `text` once typing pauses."""
+        if self._timer is not None:
+            self._timer.stop()
+        value = text.strip()
+        self._awaiting = True
+        self._timer = self.set_timer(SEARCH_DEBOUNCE_S, lambda: self._search_now(value))
 
     @on(Input.Submitted, "#bento-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self._choose(self.options.highlighted)
+        self._choose(self.options.highlighted, event.value)
 
     @on(OptionList.OptionSelected, "#bento-options")
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self._choose(event.option_index)
 
-    def _choose(self, index: int | None) -> None:
+    def _choose(self, index: int | None, typed: str | None = None) -> None:
+        """Take the option at `index`; `typed`: the search box's text when Enter was pressed
+        (keys typed after it may be in the box by the time this runs)."""
         if self._awaiting:
             self._enters_waiting += 1
+            if self.repo is None and self._enter_search is None:
+                self._enter_search = self.query_one("#bento-search", Input).value if typed is None else typed
             return
         if index is None:
             self.app.bell()
@@ -170,8 +190,9 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
         if self.repo is None:
             self.repo = option.id
             search = self.query_one("#bento-search", Input)
-            with search.prevent(Input.Changed):
-                search.value = ""
+            typed, self._enter_search = self._enter_search, None
+            with search.prevent(Input.Changed):  # what was typed after the Enter, if it waited
+                search.value = search.value[len(typed):] if typed is not None else ""
             search.placeholder = f"filter versions of {self.repo}…"
             self.query_one("#bento-title", Static).update(safe(f"Pick a version of {self.repo}"))
             self.options.clear_options()
@@ -238,7 +259,7 @@ class BentoPicker(ReportsWorkerErrors, ModalScreen[tuple[str, str] | None]):
             return
         self.repo = None
         self.versions = []
-        self._awaiting, self._enters_waiting = True, 0
+        self._awaiting, self._enters_waiting, self._enter_search = True, 0, None
         search = self.query_one("#bento-search", Input)
         with search.prevent(Input.Changed):
             search.value = ""

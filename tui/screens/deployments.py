@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events, on, work
@@ -137,6 +137,10 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self._expected: int | None = None  # while loading: how many the server said there are
         self._unfinished: str | None = None  # why the list read last is not whole
         self._pushed_during_resync: list[set[str]] = []
+        # While the pages are read: each deployment pushed meanwhile (None: deleted).  A push is
+        # newer than a page read before it, and the whole list read at the end must not undo it.
+        self._pushed_during_load: dict[str, m.DeploymentSchema | None] | None = None
+        self._read_again = False  # the next read is the one after a read the list changed under
         self._painted: dict[str, object] = {}  # the header and summary lines last written
         self._warmer: PoolWarmer | None = None
 
@@ -227,6 +231,10 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             self.table.refresh()
         first = True
         seen: list[m.DeploymentSchema] = []
+        totals: set[int] = set()  # the count each page came with
+        again, self._read_again = self._read_again, False
+        pushed: dict[str, m.DeploymentSchema | None] = {}
+        self._pushed_during_load = pushed
         self._not_loading.clear()
         self._shared.new_list_read()
         pages = session.client.deployment_pages(session.cluster, first=PAGE_SIZE, shared=self._shared)
@@ -234,8 +242,9 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             with collector.paused():
                 async for total, shared in pages:  # parsed with their repeated parts shared
                     seen.extend(shared)
+                    totals.add(total)
                     self._expected = max(total, len(seen))
-                    self.table.upsert_many(shared)
+                    self.table.upsert_many(_newest(shared, pushed) if pushed else shared)
                     self._after_data()
                     if first:
                         first = False
@@ -246,7 +255,9 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
                 self._not_loading.set()
                 self._expected = None
                 self._unfinished = None
-                self.table.replace_all(seen)
+                read = {d.uid for d in seen}
+                self.table.replace_all(_newest(seen, pushed) + [  # and those created meanwhile
+                    d for uid, d in pushed.items() if d is not None and uid not in read])
                 self._after_data()
                 if len(seen) > PAGE_SIZE:
                     self.app.list_loaded()  # while paused: the collector never walks the list
@@ -263,6 +274,8 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
             return
         finally:
             await pages.aclose()
+            if self._pushed_during_load is pushed:
+                self._pushed_during_load = None
             self._not_loading.set()
             if self._held is not None:  # not one full page came
                 self._drop_slim_rows()
@@ -271,6 +284,11 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self.call_after_refresh(self.app.startup_finished)
         self.post_message(ConnectionChanged("connected"))
         self._sync_subscription()
+        if len(seen) > PAGE_SIZE and (len(totals) > 1 or None in pushed.values()) and not again:
+            # Offset pages shift when deployments come or go under them: a row at the edge of a
+            # page asked for after a delete was in none.  Read once more, the list settled.
+            self._read_again = True
+            self.call_later(self.load)
 
     def _load_failed(self, message: str, title: str = "") -> None:
         """A page that failed: the rows read before it stay, and the summary says the list is
@@ -430,6 +448,8 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
                 pushed.add(uid)
         if push.event == "deleted":
             if uid:
+                if self._pushed_during_load is not None:
+                    self._pushed_during_load[uid] = None
                 self.table.remove_deployment(uid)
                 self._after_data()
             return
@@ -442,6 +462,8 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         if deployment.cluster.name != self.app.session.cluster:  # type: ignore[union-attr]
             return
         deployment = self._shared.deployment(deployment)
+        if self._pushed_during_load is not None:
+            self._pushed_during_load[deployment.uid] = deployment
         is_new = self.table.get(deployment.uid) is None
         self.table.upsert(deployment)
         if deployment.uid == self.table.cursor_uid:
@@ -624,3 +646,16 @@ class DeploymentsScreen(ReportsWorkerErrors, Screen[None]):
         self._show_empty("Loading deployments…")
         self.load()
         self.watch_live()
+
+
+def _newest(read: Iterable[m.DeploymentSchema],
+            pushed: dict[str, m.DeploymentSchema | None]) -> list[m.DeploymentSchema]:
+    """`read` (pages of the list) with each deployment pushed since the read began as pushed:
+    a page can have been answered before a change whose push has already been shown."""
+    newest: list[m.DeploymentSchema] = []
+    for d in read:
+        if d.uid not in pushed:
+            newest.append(d)
+        elif (newer := pushed[d.uid]) is not None:
+            newest.append(newer)
+    return newest
