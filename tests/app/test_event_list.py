@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from textual.app import App, ComposeResult
 
+from tests.support.app import until
 from tui.api import models as m
 from tui.widgets.event_log import MAX_EVENTS, EventList
 
@@ -40,7 +41,8 @@ async def test_line_counts_agree_with_renders() -> None:
             batch = [event(i, " ".join(rng.choice(words) for _ in range(rng.randrange(0, 14))),
                            count=rng.choice([1, 1, 3])) for i in range(300)]
             events_list.add(batch)
-            await pilot.pause(0.2)  # shown within REBUILD_INTERVAL
+            await until(lambda: events_list._shown and events_list.virtual_size.height
+                        == events_list._total_lines > 0, 10, pilot, "the batch shown")
             width = max(events_list.scrollable_content_region.width, 20)
             total = 0
             for seq, ev in events_list._shown:
@@ -52,8 +54,9 @@ async def test_line_counts_agree_with_renders() -> None:
             first = events_list._render_event(events_list._shown[0][1], width)
             assert events_list.render_line(0).text == first[0].text
             events_list.set_filter("probe")
-            await pilot.pause(0.1)
-            assert all("probe" in e.message for _, e in events_list._shown)
+            await until(lambda: events_list._shown and all(
+                "probe" in e.message for _, e in events_list._shown), 10, pilot, "the filter shown")
+            assert len(events_list._shown) == sum("probe" in e.message for e in batch)
 
 
 async def test_the_list_stays_bounded() -> None:
@@ -62,7 +65,8 @@ async def test_the_list_stays_bounded() -> None:
         events_list = app.query_one(EventList)
         for start in range(0, 3000, 250):
             events_list.add([event(i, f"message {i}") for i in range(start, start + 250)])
-        await pilot.pause(0.2)  # a storm is shown at most 10 times a second
+        await until(lambda: events_list._shown and events_list._shown[0][1].message == "message 2999",
+                    10, pilot, "the storm shown")  # at most 10 times a second
         assert len(events_list.events) == MAX_EVENTS
         assert len(events_list._counts) <= MAX_EVENTS and len(events_list._cache) <= MAX_EVENTS
         assert events_list._shown[0][1].message == "message 2999"
