@@ -210,7 +210,7 @@ def test_parts_known_by_their_bytes_give_what_the_plain_parse_gives(big: LocalCl
     shared = SharedParts()
     first = shared.parse_deployment_list(body)
     known = shared._bytes
-    assert sorted(type(part).__name__ for _, part in known.patterns) == [
+    assert sorted(type(known_part.parsed).__name__ for known_part in known.patterns) == [
         "BentoFullSchema", "ClusterSchema", "UserSchema"]
     page = shared.parse_deployment_list(later)  # through the placeholders
     assert not known.failed
@@ -220,7 +220,7 @@ def test_parts_known_by_their_bytes_give_what_the_plain_parse_gives(big: LocalCl
                for d in page.items)
     # a known part's bytes where no shared part belongs (here a field the models drop): the
     # placeholders do not add up, so the page is decoded as sent
-    creator = next(pattern for pattern, part in known.patterns if isinstance(part, m.UserSchema))
+    creator = next(k.pattern for k in known.patterns if isinstance(k.parsed, m.UserSchema))
     odd = later.replace(b'"kube_namespace":', b'"stray":' + creator + b',"kube_namespace":', 1)
     assert odd != later
     again = shared.parse_deployment_list(odd)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic_core import from_json
 
@@ -50,14 +50,21 @@ MAX_TRIES = 32  # parts tried as patterns in one read of the list (a try scans a
 MAX_PATTERN_BYTES = 64 * 1024  # a bento is ~2.5 KB; a part far larger is not compiled into one
 
 
+class KnownPart(NamedTuple):
+    """A repeated part known by its bytes: what a placeholder for it stands for."""
+
+    pattern: bytes  # its compact JSON, exactly as the server sent it
+    parsed: Any  # the shared model
+    decoded: dict[str, Any]  # its decoded JSON (put back where it sits inside an unknown part)
+
+
 class KnownBytes:
     """The exact bytes of the parts that repeat most, swapped for placeholders before decoding."""
 
     def __init__(self) -> None:
         self.marker = "\x00bentotui-" + secrets.token_hex(8)  # a key no server can send
         self._key = json.dumps(self.marker).encode()  # as it is written in JSON
-        self.patterns: list[tuple[bytes, Any]] = []  # (bytes, parsed part), longest first
-        self.decoded: dict[int, Any] = {}  # id(parsed part) -> its decoded JSON (a dict)
+        self.patterns: list[KnownPart] = []  # longest first
         # All of them as one expression, a group each: one pass over a page (~3 ms for 2.4 MB,
         # where a split and join per pattern took ~10 ms).  "{" and '"' lead: the engine looks
         # for that pair, then tries the alternatives.
@@ -80,7 +87,7 @@ class KnownBytes:
         for value, parsed in candidates:
             if len(self.patterns) >= MAX_PATTERNS or self.tries >= MAX_TRIES:
                 return
-            if any(parsed is part for _, part in self.patterns):
+            if any(parsed is known.parsed for known in self.patterns):
                 continue
             self.tries += 1
             try:
@@ -90,14 +97,13 @@ class KnownBytes:
             if (len(pattern) > MAX_PATTERN_BYTES or not (pattern[:2] == b'{"' and pattern[2:3].isalnum())
                     or content.count(pattern) < 2):
                 continue  # the server writes it otherwise (spaces, escapes): not this way
-            self.patterns.append((pattern, parsed))
-            self.decoded[id(parsed)] = value
-            self.patterns.sort(key=lambda known: -len(known[0]))
+            self.patterns.append(KnownPart(pattern, parsed, value))
+            self.patterns.sort(key=lambda known: -len(known.pattern))
             # Alternatives are tried in order: the longest first, so a cluster is taken whole
             # before the creator inside it (two objects' bytes are nested or apart, never
             # overlapping, and one cannot be the start of another).
             self._finder = re.compile(b'\\{"(?:%s)' % b"|".join(
-                b"(%s)" % re.escape(known[2:]) for known, _ in self.patterns))
+                b"(%s)" % re.escape(known.pattern[2:]) for known in self.patterns))
             self._placeholders = [b""] + [b"{%s:%d}" % (self._key, index)
                                           for index in range(len(self.patterns))]
 
@@ -108,8 +114,7 @@ class SharedParts:
         self._parts: dict[tuple[type, str, Any, Any, Any], Any] = {}
         self._raw: dict[tuple[type, object, object], tuple[dict[str, Any], Any]] = {}
         self._bytes = KnownBytes()
-        self._placed: list[Any] | None = None  # this page's placeholders' parts, while decoding
-        self._placed_json: list[Any] = []  # and their decoded JSON, by the same index
+        self._placed: list[KnownPart] | None = None  # placeholder N stands for part N, while decoding
         self._found = 0  # placeholders found where a shared part belongs, this page
         self._seen: dict[tuple[type, object, object], int] = {}  # occurrences, this page
 
@@ -127,8 +132,7 @@ class SharedParts:
         if known.patterns and not known.failed:
             reduced, swapped = known.swap(content)
             if swapped:
-                self._placed = [parsed for _, parsed in known.patterns]
-                self._placed_json = [known.decoded[id(parsed)] for _, parsed in known.patterns]
+                self._placed = known.patterns
                 self._found = 0
                 try:
                     data = self._decode(reduced)
@@ -175,14 +179,12 @@ class SharedParts:
         value = owner.get(field)
         if not isinstance(value, dict):
             return
-        if self._placed is not None and len(value) == 1:
-            index = value.get(self._bytes.marker)
-            if isinstance(index, int) and 0 <= index < len(self._placed) and isinstance(
-                    self._placed[index], model):
-                owner[field] = self._placed[index]
+        if self._placed is not None:
+            known = self._placed_part(value)
+            if known is not None and isinstance(known.parsed, model):
+                owner[field] = known.parsed
                 self._found += 1
                 return
-        if self._placed is not None:
             # A part not known by its bytes (a bento first seen on this page) holds known ones
             # (its creator): those go back to the JSON they stand for, as if decoded as sent.
             self._put_back(value)
@@ -203,15 +205,22 @@ class SharedParts:
             self._raw[key] = (value, parsed)  # a different value under a known key: not shared
         owner[field] = parsed
 
+    def _placed_part(self, value: dict[str, Any]) -> KnownPart | None:
+        """The known part a placeholder (`value`) stands for on this page, or None."""
+        if self._placed is None or len(value) != 1:
+            return None
+        index = value.get(self._bytes.marker)
+        if isinstance(index, int) and 0 <= index < len(self._placed):
+            return self._placed[index]
+        return None
+
     def _put_back(self, value: dict[str, Any] | list[Any]) -> None:
         """Replace, in place, each placeholder inside `value` by the decoded JSON of its part."""
-        marker = self._bytes.marker
         for key, inner in value.items() if isinstance(value, dict) else enumerate(value):
-            if isinstance(inner, dict) and len(inner) == 1 and marker in inner:
-                index = inner[marker]
-                if isinstance(index, int) and 0 <= index < len(self._placed_json):
-                    value[key] = self._placed_json[index]  # type: ignore[index]
-                    self._found += 1
+            known = self._placed_part(inner) if isinstance(inner, dict) else None
+            if known is not None:
+                value[key] = known.decoded  # type: ignore[index]
+                self._found += 1
             elif isinstance(inner, (dict, list)):
                 self._put_back(inner)
 
