@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from textual.containers import VerticalScroll
 
-from tests.app.test_mutations import make_app
+from tests.app.test_mutations import make_app, open_editor
 from tests.harness import LocalCloud
 from tests.support.app import until
-from tui.screens.editor import EditorScreen
 
 
 @pytest.mark.parametrize("api_version", ["v1", None])  # None: auto, the v2 editor here
@@ -17,10 +16,7 @@ async def test_shift_tab_from_the_name_reaches_the_json_then_the_last_field(
         cloud: LocalCloud, api_version: str | None) -> None:
     app, _ = make_app(cloud, api_version=api_version)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(lambda: app.session is not None, 20, pilot, "a session")
-        await pilot.press("n")
-        await until(lambda: isinstance(app.screen, EditorScreen), 10, pilot, "the editor")
-        editor: EditorScreen = app.screen  # type: ignore[assignment]
+        editor = await open_editor(app, pilot)
         await until(lambda: app.focused is not None and app.focused.id == "f-name", 10, pilot,
                     "the name field focused")
         form = editor.query_one("#editor-form")

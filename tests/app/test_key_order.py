@@ -11,7 +11,7 @@ import httpx
 from textual import events
 from textual.widgets import Input
 
-from tests.app.test_mutations import make_app, on_list, screen_text, select_row, settle
+from tests.app.test_mutations import make_app, on_list, open_editor, screen_text, select_row, settle
 from tests.app.test_scale import open_scale
 from tests.harness import LocalCloud
 from tests.support.app import create, local_context, until
@@ -48,11 +48,8 @@ async def test_backspaces_then_letters_in_one_burst_edit_the_name_as_typed(
         cloud: LocalCloud, http: httpx.Client) -> None:
     app = BentoTUI(local_context(cloud), settings=Settings())
     async with app.run_test(size=(80, 24)) as pilot:
-        await on_list(app, pilot)
-        await pilot.press("n")
-        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the editor")
-        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
-        await pilot.pause(0.2)
+        editor = await open_editor(app, pilot)
+        assert isinstance(editor, EditorV2Screen)  # the default: auto, which is v2 here
         await pilot.press(*"Bad_Name")
         await settle(pilot)
         burst(app, *["backspace"] * 8, *"iris")
@@ -178,11 +175,8 @@ async def test_find_bento_and_two_enters_in_one_burst_from_the_name_box(
     first = http.get("/api/v1/bento_repositories").json()["items"][0]
     app = BentoTUI(local_context(cloud), settings=Settings())
     async with app.run_test(size=(80, 24)) as pilot:
-        await on_list(app, pilot)
-        await pilot.press("n")
-        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the editor")
-        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
-        await pilot.pause(0.2)
+        editor = await open_editor(app, pilot)
+        assert isinstance(editor, EditorV2Screen)  # the default: auto, which is v2 here
         await pilot.press(*"burst")
         burst(app, "ctrl+f", "enter", "enter")
         await until(lambda: app.screen is editor and json.loads(editor.text)["bento"], 10, pilot,
@@ -196,11 +190,8 @@ async def test_load_file_and_a_path_in_one_burst_from_the_name_box(cloud: LocalC
     the name box, and the prompt tried its default directory)."""
     app = BentoTUI(local_context(cloud), settings=Settings())
     async with app.run_test(size=(80, 24)) as pilot:
-        await on_list(app, pilot)
-        await pilot.press("n")
-        await until(lambda: isinstance(app.screen, EditorV2Screen), pilot=pilot, what="the editor")
-        editor: EditorV2Screen = app.screen  # type: ignore[assignment]
-        await pilot.pause(0.2)
+        editor = await open_editor(app, pilot)
+        assert isinstance(editor, EditorV2Screen)  # the default: auto, which is v2 here
         await pilot.press(*"burst")
         burst(app, "ctrl+o", *"/nonexistent/y.json", "enter")
         await until(lambda: "no such file: /nonexistent/y.json" in screen_text(app), 10, pilot,

@@ -45,6 +45,17 @@ def option_texts(options: OptionList) -> list[str]:
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
 
 
+async def open_picker(app: BentoTUI, pilot: Any) -> tuple[BentoPicker, OptionList, list[object]]:
+    """The bento picker, composed, over the app's first screen, and the list it dismisses into."""
+    chosen: list[object] = []
+    await until(lambda: app.session is not None, 20, pilot, "a session")
+    app.push_screen(BentoPicker(), chosen.append)
+    picker = await until(lambda: isinstance(app.screen, BentoPicker) and app.screen, 10, pilot)
+    options = await until(lambda: picker.query(OptionList).first() if picker.query(OptionList)
+                          else None, 10, pilot, "the picker composed")
+    return picker, options, chosen
+
+
 async def test_picker_shows_upload_and_build_state_and_refuses_a_failed_upload(
         cloud: LocalCloud, http: httpx.Client) -> None:
     push(http, "shelf", "good", archive())
@@ -54,12 +65,8 @@ async def test_picker_shows_upload_and_build_state_and_refuses_a_failed_upload(
                json={"status": "failed", "reason": "connection reset"}).raise_for_status()
     app = BentoTUI(local_context(cloud))
     async with app.run_test(size=(80, 24)) as pilot:
-        chosen: list[object] = []
-        await until(lambda: app.session is not None, 20, pilot, "a session")
-        app.push_screen(BentoPicker(), chosen.append)
-        picker = await until(lambda: isinstance(app.screen, BentoPicker) and app.screen, 10, pilot)
+        picker, options, chosen = await open_picker(app, pilot)
         await pilot.press(*"shelf")
-        options = picker.query_one("#bento-options", OptionList)
         await until(lambda: option_texts(options) and option_texts(options)[0].startswith("shelf"),
                     10, pilot, "shelf listed")
         await pilot.press("enter")  # waits for the search's answer if "shelf" is still on its way
@@ -95,12 +102,7 @@ async def test_enters_typed_ahead_act_on_the_list_that_arrives(
     push(http, "crate", "v1", archive())  # the registry lists the newest repository first
     app = BentoTUI(local_context(cloud))
     async with app.run_test(size=(80, 24)) as pilot:
-        chosen: list[object] = []
-        await until(lambda: app.session is not None, 20, pilot, "a session")
-        app.push_screen(BentoPicker(), chosen.append)
-        picker = await until(lambda: isinstance(app.screen, BentoPicker) and app.screen, 10, pilot)
-        options = await until(lambda: picker.query(OptionList).first() if picker.query(OptionList)
-                              else None, 10, pilot, "the picker composed")
+        picker, options, chosen = await open_picker(app, pilot)
         await until(lambda: options.option_count > 1, 10, pilot, "the registry listed")
         assert not option_texts(options)[0].startswith("shelf")  # else the test proves nothing
         await pilot.press(*"shelf", "enter", "enter")
@@ -170,12 +172,7 @@ async def test_a_version_filter_typed_while_the_versions_load_waits_for_them(
     monkeypatch.setattr(BentoCloudClient, "list_bentos", held)
     app = BentoTUI(local_context(cloud))
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(lambda: app.session is not None, 20, pilot, "a session")
-        chosen: list[object] = []
-        app.push_screen(BentoPicker(), chosen.append)
-        picker = await until(lambda: isinstance(app.screen, BentoPicker) and app.screen, 10, pilot)
-        options = await until(lambda: picker.query(OptionList).first() if picker.query(OptionList)
-                              else None, 10, pilot, "the picker composed")
+        picker, options, chosen = await open_picker(app, pilot)
         await pilot.press(*"bin")
         await until(lambda: option_texts(options) and option_texts(options)[0].startswith("bin"),
                     10, pilot, "bin listed")
